@@ -1,0 +1,80 @@
+"""Latent space page: where the data lands in z, and what the decoder makes of z."""
+import streamlit as st
+
+from explorer import data, latent
+from explorer.plots.latent import latent_scatter
+from ui import latent_sections as sections
+from ui.latent_data import model_for, projection, test_codes
+from ui.run_picker import pick_run
+
+st.title("Latent space")
+st.markdown("The encoder maps each test point x to q(z|x) = N(μ(x), diag σ²(x)); the decoder "
+            "turns any z into p(x|z). Click a point (or type its index) to inspect it.")
+rec = pick_run(require_checkpoint=True, label="Run")
+if rec is None:
+    st.stop()
+spec, epoch = rec.spec, rec.checkpoint_epoch
+if rec.status in ("running", "queued"):
+    st.info(f"Still training — showing the checkpoint after epoch {epoch} of {spec.epochs}; "
+            "reload the page for a newer one.")
+model = model_for(rec.run_id, epoch)
+info = data.info(spec.dataset)
+codes = test_codes(rec.run_id, epoch, spec.dataset)
+n, d = codes["mu"].shape
+images = info.image_shape is not None
+
+# A click on the scatter selects that point; keep the number box in sync with the last click.
+clicked = st.session_state.get("latent_scatter", {}).get("selection", {}).get("points", [])
+if clicked and clicked[0].get("customdata") is not None:
+    pick = int(clicked[0]["customdata"] if not isinstance(clicked[0]["customdata"], list)
+               else clicked[0]["customdata"][0])
+    if st.session_state.get("_last_click") != pick:
+        st.session_state["_last_click"] = pick
+        st.session_state["point"] = pick
+c1, c2, c3 = st.columns([1, 1, 2])
+i = c1.number_input("Selected test point", 0, n - 1, 0, key="point", bind="query-params")
+j = c2.number_input("Second point (interpolation)", 0, n - 1, min(1, n - 1), key="point_b",
+                    bind="query-params")
+method = "pca"
+if d > 2:
+    shown = c3.radio("Projection of μ to 2-D", ["PCA", "t-SNE"], horizontal=True, key="proj",
+                     bind="query-params")
+    method = {"PCA": "pca", "t-SNE": "tsne"}[shown]
+
+left, right = st.columns(2)
+with left:
+    coords, idx = projection(rec.run_id, epoch, spec.dataset, method)
+    labels = codes["y"][idx] if codes["y"] is not None else None
+    title = ("Posterior means μ(x) of q(z|x) on the test set; ellipses: 1σ and 2σ of the selected point"
+             if d == 2 else f"{shown} projection of the {d}-D posterior means μ(x)")
+    sel = [k for k, orig in enumerate(idx) if orig in (i, j)]
+    fig = latent_scatter(coords, labels, codes["sigma"][idx] if d == 2 else None, selected=sel,
+                         title=title, point_name="μ" if d <= 2 else f"{shown} of μ")
+    st.plotly_chart(fig, key="latent_scatter", on_select="rerun", selection_mode="points")
+    if codes["y"] is not None and len(set(codes["y"].tolist())) > 1:
+        half = n // 2
+        acc = latent.knn_accuracy(codes["mu"][:half], codes["y"][:half], codes["mu"][half:],
+                                  codes["y"][half:])
+        st.caption(f"5-nearest-neighbour accuracy of the labels from μ (half the test set "
+                   f"predicting the other half): **{acc:.2f}** — how well z separates the classes.")
+with right:
+    if images and d == 2:
+        sections.manifold(model, info.image_shape)
+    elif not images:
+        sections.data_space(model, codes)
+    else:
+        sections.active_units(codes["kl_dim"])
+
+if images:
+    st.subheader("The selected point")
+    sections.one_point(model, codes["x"][i], codes["recon"][i], info.image_shape,
+                       codes["y"][i] if codes["y"] is not None else "–")
+    st.subheader("Interpolation")
+    sections.interpolation(model, codes["x"][i], codes["x"][j], i, j, info.image_shape)
+    st.subheader("Samples from the prior")
+    sections.prior_samples(model, info.image_shape)
+    st.subheader("Traversals")
+    sections.traversal(model, codes["mu"][i], codes["kl_dim"], info.image_shape)
+if d <= 2 or not images:
+    st.subheader("Active units")
+    sections.active_units(codes["kl_dim"])

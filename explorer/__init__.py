@@ -1,0 +1,1 @@
+"""VAE Explorer library: data sets, models, bounds and plot builders (no Streamlit here)."""

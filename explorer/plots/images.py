@@ -1,0 +1,161 @@
+"""Image figures: grids of decoded or data images tiled into a single heatmap.
+
+Convention for every image figure in the app: white ink on black (0 = black, 1 = white),
+colour range fixed to [0, 1] so contrast is comparable between figures, and one heatmap
+trace per figure however many images it shows (fast to render). Gaps between tiles are NaN
+and show the white background.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.latent import dimension_label
+
+BLACK_TO_WHITE = [[0.0, "black"], [1.0, "white"]]
+TARGET_WIDTH_PX = 720  # a typical Streamlit main column
+
+
+def tile_images(
+    images: np.ndarray,
+    image_shape: tuple[int, int],
+    ncols: int,
+    gap: int = 1,
+    row_gap: int | None = None,
+) -> np.ndarray:
+    """Arrange images (N, D) row by row into one 2-D array, NaN in gaps and empty cells.
+
+    Image k sits in tile row k // ncols, column k % ncols; the result has shape
+    (rows·h + (rows−1)·row_gap, ncols·w + (ncols−1)·gap) with rows = ceil(N / ncols).
+    """
+    h, w = image_shape
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 2 or images.shape[1] != h * w:
+        raise ValueError(
+            f"images must have shape (N, {h * w}) for image_shape {image_shape}, got {images.shape}"
+        )
+    row_gap = gap if row_gap is None else row_gap
+    rows = max(1, -(-len(images) // ncols))
+    tiled = np.full((rows * h + (rows - 1) * row_gap, ncols * w + (ncols - 1) * gap), np.nan)
+    for k, image in enumerate(images.reshape(-1, h, w)):
+        top, left = (k // ncols) * (h + row_gap), (k % ncols) * (w + gap)
+        tiled[top : top + h, left : left + w] = image
+    return tiled
+
+
+def image_heatmap(tiled: np.ndarray, title: str, height: int | None = None) -> go.Figure:
+    """One greyscale heatmap of a tiled image array, row 0 at the top, square pixels, no axes."""
+    tiled_height, tiled_width = tiled.shape
+    if height is None:
+        pixel_px = float(np.clip(TARGET_WIDTH_PX / tiled_width, 1.0, 12.0))
+        height = int(np.clip(tiled_height * pixel_px, 120, 600)) + 60
+    fig = go.Figure(
+        go.Heatmap(
+            z=tiled.astype(np.float32),  # halves the JSON sent to the browser; ample for display
+            colorscale=BLACK_TO_WHITE,
+            zmin=0.0,
+            zmax=1.0,
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate="intensity %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(
+        visible=False, autorange="reversed", scaleanchor="x", scaleratio=1, constrain="domain"
+    )
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def image_grid(
+    images: np.ndarray,
+    image_shape: tuple[int, int],
+    ncols: int,
+    titles: Sequence[str] | None = None,
+    title: str = "Images (pixel intensity: 0 = black, 1 = white)",
+    gap: int = 1,
+) -> go.Figure:
+    """Images (N, D) in a grid with `ncols` columns; optional small caption above each tile."""
+    h, _ = image_shape
+    # Captions need a taller gap between tile rows to sit in.
+    row_gap = gap if titles is None else max(gap, h // 3)
+    tiled = tile_images(images, image_shape, ncols, gap=gap, row_gap=row_gap)
+    fig = image_heatmap(tiled, title)
+    if titles is not None:
+        fig.update_yaxes(range=[tiled.shape[0] - 0.5, -row_gap - 0.5], autorange=False)
+        w = image_shape[1]
+        for k, text in enumerate(titles):
+            fig.add_annotation(
+                x=(k % ncols) * (w + gap) + (w - 1) / 2,
+                y=(k // ncols) * (h + row_gap) - 0.5,
+                text=text,
+                showarrow=False,
+                yanchor="bottom",
+                font=dict(size=10),
+            )
+    return fig
+
+
+def image_row(
+    images: np.ndarray,
+    image_shape: tuple[int, int],
+    titles: Sequence[str] | None = None,
+    title: str = "Images (pixel intensity: 0 = black, 1 = white)",
+) -> go.Figure:
+    """Images (N, D) side by side in one row, e.g. an interpolation path or posterior samples."""
+    return image_grid(images, image_shape, ncols=len(images), titles=titles, title=title)
+
+
+def traversal_figure(
+    decoded: np.ndarray,
+    image_shape: tuple[int, int],
+    values: Sequence[float],
+    dims: Sequence[int] | None = None,
+    title: str = "Latent traversals: decoder mean of p(x|z) as one z_j varies, the others fixed",
+    xaxis_title: str = "value of z_j",
+) -> go.Figure:
+    """Traversal grid (rows, m, D) from traversal_grid: row = dimension z_j, column = its value.
+
+    `dims` names the 0-based dimension of each row (default 0..rows−1), so a subset such as the
+    active units can be shown; column labels (`values`) sit on top like table headers.
+    """
+    decoded = np.asarray(decoded)
+    n_rows, m, _ = decoded.shape
+    dims = range(n_rows) if dims is None else dims
+    if len(dims) != n_rows or len(values) != m:
+        raise ValueError(f"need {n_rows} dims and {m} values for decoded of shape {decoded.shape}")
+    h, w = image_shape
+    gap = 1
+    fig = image_heatmap(
+        tile_images(decoded.reshape(n_rows * m, -1), image_shape, ncols=m, gap=gap), title
+    )
+    fig.update_xaxes(
+        visible=True,
+        showgrid=False,
+        zeroline=False,
+        tickvals=[j * (w + gap) + (w - 1) / 2 for j in range(m)],
+        ticktext=[f"{v:.2g}" for v in values],
+        title=xaxis_title,
+        side="top",
+    )
+    fig.update_yaxes(
+        visible=True,
+        showgrid=False,
+        zeroline=False,
+        tickvals=[i * (h + gap) + (h - 1) / 2 for i in range(n_rows)],
+        ticktext=[dimension_label(j) for j in dims],
+    )
+    # The column labels now sit above the images: pin the title to the very top, clear of them.
+    fig.update_layout(
+        title=dict(yref="container", y=0.99, yanchor="top"), margin=dict(l=50, r=10, t=110, b=10)
+    )
+    return fig

@@ -1,0 +1,16 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Every test gets its own run store and data folder; nothing touches ~/.cache."""
+    monkeypatch.setenv("VAE_EXPLORER_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
+    yield

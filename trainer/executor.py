@@ -1,0 +1,131 @@
+"""Where runs execute: one small seam (submit / cancel / resume / status).
+
+`LocalExecutor` runs them in worker processes on this machine, at most one per core;
+the rest wait in the store's queue. Workers are separate sessions, so runs go on when
+a browser tab closes or the app restarts. A distributed engine can implement the same
+four methods later.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+from .spec import RunSpec
+from .store import RunRecord, RunStore
+
+IDLE_GRACE_SECONDS = 1.0
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Executor(Protocol):
+    def submit(self, spec: RunSpec) -> RunRecord: ...
+
+    def cancel(self, run_id: str) -> RunRecord: ...
+
+    def resume(self, run_id: str) -> RunRecord: ...
+
+    def status(self, run_id: str) -> RunRecord: ...
+
+
+class LocalExecutor:
+    """Runs queued runs in up to `max_workers` background worker processes."""
+
+    def __init__(self, store: RunStore, max_workers: int | None = None):
+        self.store = store
+        self.max_workers = max(1, max_workers or os.cpu_count() or 1)
+        self._workers: list[subprocess.Popen] = []
+
+    def submit(self, spec: RunSpec) -> RunRecord:
+        """Queue a run; an identical spec returns the existing run (a stopped one resumes)."""
+        rec, created = self.store.create(spec)
+        if not created and rec.resumable:
+            rec = self.store.requeue(rec.run_id)
+        self.ensure_workers()
+        return rec
+
+    def cancel(self, run_id: str) -> RunRecord:
+        return self.store.request_cancel(run_id)
+
+    def resume(self, run_id: str) -> RunRecord:
+        rec = self.store.requeue(run_id)
+        self.ensure_workers()
+        return rec
+
+    def status(self, run_id: str) -> RunRecord:
+        """The run's record; polling a queued run also keeps the queue moving."""
+        rec = self.store.get(run_id)
+        if rec.status == "queued":
+            self.ensure_workers()
+        return rec
+
+    def live_workers(self) -> int:
+        self._workers = [w for w in self._workers if w.poll() is None]
+        return len(self._workers)
+
+    def ensure_workers(self) -> int:
+        """Reap dead runs and start workers for queued ones; returns workers started."""
+        self.store.reap_orphans()
+        queued = len(self.store.list(("queued",)))
+        running = len(self.store.list(("running",)))
+        # Workers started elsewhere (the CLI, another app process) are counted through
+        # their running runs so the machine is never oversubscribed.
+        busy = max(self.live_workers(), running)
+        wanted = min(queued, self.max_workers - busy)
+        for _ in range(max(0, wanted)):
+            self._workers.append(spawn_worker(self.store.root, threads=self._threads()))
+        return max(0, wanted)
+
+    def _threads(self) -> int:
+        return max(1, (os.cpu_count() or 1) // self.max_workers)
+
+    def shutdown(self, timeout: float = 10.0):
+        """Ask running runs to stop and wait for this executor's workers (tests, app exit)."""
+        for rec in self.store.list(("running",)):
+            self.store.request_cancel(rec.run_id)
+        for w in self._workers:
+            try:
+                w.wait(timeout)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        self._workers = []
+
+
+def spawn_worker(store_root: Path, threads: int = 1) -> subprocess.Popen:
+    """A detached `python -m trainer worker` process that drains the queue, then exits."""
+    log = open(Path(store_root) / "worker.log", "ab")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainer", "worker", "--store", str(store_root),
+         "--threads", str(threads)],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_ROOT,
+        start_new_session=True,
+    )
+
+
+def work(store: RunStore, threads: int = 1) -> int:
+    """Worker body: claim queued runs one after another until none is left."""
+    import torch
+
+    from .loop import train_run
+
+    torch.set_num_threads(threads)
+    done = 0
+    while True:
+        rec = store.claim()
+        if rec is None:
+            # A run queued while this worker was finishing would otherwise wait for the
+            # next poll of the app; look once more before leaving.
+            time.sleep(IDLE_GRACE_SECONDS)
+            rec = store.claim()
+            if rec is None:
+                return done
+        try:
+            train_run(store, rec.run_id)
+        except Exception as exc:  # a bad run must not take the worker (and the queue) down
+            store.finish(rec.run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        done += 1

@@ -1,0 +1,104 @@
+"""Run specifications: what to train, validated before anything runs.
+
+A spec's content hash (seed included) is its identity: submitting the same spec twice
+reuses the first run instead of training again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from explorer import data
+
+Likelihood = Literal["bernoulli", "gaussian_fixed", "gaussian_learned"]
+
+
+class RunSpec(BaseModel):
+    """One training run of a Gaussian-latent VAE (every field has a CLI flag and a widget)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: str = Field("mnist5k", description="a name from explorer.data (or an \"upload-…\" name)")
+    latent_dim: int = Field(2, ge=1, le=64, description="d, the dimension of z")
+    hidden: tuple[int, ...] = Field((400, 400), description="MLP hidden sizes; the decoder mirrors them")
+    likelihood: Likelihood = Field("bernoulli", description="p(x|z); see explorer.models.GaussianVAE")
+    obs_std: float = Field(1.0, gt=0.0, le=100.0, description="s in N(x; f(z), s²I), gaussian_fixed only")
+    binarize: bool = Field(False, description="dynamic binarisation x ~ Bernoulli(x) each step (Burda et al.)")
+    beta: float = Field(1.0, ge=0.0, le=100.0, description="weight of KL(q‖p) in the loss (β-VAE)")
+    n_samples: int = Field(1, ge=1, le=64, description="Monte Carlo samples of z per data point")
+    epochs: int = Field(30, ge=1, le=2000, description="passes over the training set")
+    batch_size: int = Field(128, ge=1, le=8192, description="examples per Adam step")
+    lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds initialisation, batches and z samples")
+    checkpoint_every: int = Field(5, ge=1, le=2000, description="epochs between checkpoints")
+
+    @field_validator("hidden", mode="before")
+    @classmethod
+    def _parse_hidden(cls, value):
+        if isinstance(value, str):  # "400,400" from a CLI flag or a URL
+            try:
+                value = tuple(int(v) for v in value.replace(" ", "").split(",") if v)
+            except ValueError:
+                raise ValueError(f"hidden sizes must be comma-separated integers, got {value!r}")
+        return value
+
+    @field_validator("hidden")
+    @classmethod
+    def _check_hidden(cls, value):
+        if not 1 <= len(value) <= 4:
+            raise ValueError("give 1 to 4 hidden layers")
+        if any(not 1 <= h <= 2048 for h in value):
+            raise ValueError("each hidden layer needs between 1 and 2048 units")
+        return value
+
+    @field_validator("dataset")
+    @classmethod
+    def _check_dataset(cls, value):
+        try:
+            data.info(value)
+        except data.DatasetError as exc:  # its message lists the valid names
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_combination(self):
+        if self.likelihood == "bernoulli" and data.info(self.dataset).kind == "points":
+            raise ValueError(
+                f"a Bernoulli likelihood needs data in [0, 1]; {self.dataset!r} holds real-valued "
+                "points — choose gaussian_fixed or gaussian_learned"
+            )
+        if self.binarize and self.likelihood != "bernoulli":
+            raise ValueError("dynamic binarisation only makes sense with the Bernoulli likelihood")
+        return self
+
+    def canonical(self) -> dict:
+        """The fields that decide the result; unused ones are normalised away."""
+        d = self.model_dump(mode="json")
+        if self.likelihood != "gaussian_fixed":
+            d["obs_std"] = 1.0
+        return d
+
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON: identical specs (seed included) share a hash."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def run_id(self) -> str:
+        return self.content_hash()[:12]
+
+
+def describe_errors(exc) -> str:
+    """One line per invalid field, for the UI and the CLI."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    lines = []
+    for err in errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "spec"
+        msg = err.get("msg", "").removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""The run-spec form of the Train page: widgets in, a validated RunSpec (or errors) out."""
+from __future__ import annotations
+
+import streamlit as st
+from pydantic import ValidationError
+
+from explorer import data
+from trainer import RunSpec, describe_errors
+
+LIKELIHOOD_TITLES = {
+    "bernoulli": "Bernoulli (images; grey levels scored as continuous BCE)",
+    "gaussian_fixed": "Gaussian, fixed variance s² (squared error; s² acts like β)",
+    "gaussian_learned": "Gaussian, learned variance σ²(z)",
+}
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+
+
+def dataset_options() -> list[str]:
+    uploads = sorted(p.stem for p in (data.data_dir() / "uploads").glob("upload-*.npz"))
+    return list(data.DATASETS) + uploads
+
+
+def upload_box():
+    """Let a user add a .npz/.npy/.csv data set; errors are shown, never raised."""
+    with st.expander("Use your own data (.npz / .npy / .csv of flattened images or points)"):
+        st.caption("Rows are examples. An .npz holds `x` and optionally integer labels `y`; "
+                   "a .csv may have a `label` column. Integer images in 0–255 are scaled to [0, 1].")
+        up = st.file_uploader("Data file", type=["npz", "npy", "csv"], key="upload_file")
+        if up is not None and st.button("Add data set"):
+            try:
+                name = data.save_upload(up.getvalue(), up.name)
+            except data.DatasetError as exc:
+                st.error(f"Could not use {up.name}: {exc}")
+            else:
+                st.success(f"Added as **{name}**; pick it in the data set list.")
+
+
+def spec_form() -> tuple[RunSpec | None, bool]:
+    """Render the spec widgets; returns (spec or None if invalid, whether Train was pressed)."""
+    options = dataset_options()
+    # Bound widgets put their *displayed* option in the URL, so options stay short names.
+    dataset = st.selectbox("Data set", options, key="dataset", bind="query-params")
+    info = data.info(dataset)
+    st.caption(f"**{info.title}.** {info.description}")
+    points = info.kind == "points"
+    c1, c2 = st.columns(2)
+    latent_dim = c1.slider("Latent dimension d", 1, 64, 2, key="latent_dim", bind="query-params")
+    likelihood = c2.selectbox(
+        "Decoder likelihood p(x|z)", list(LIKELIHOOD_TITLES), index=1 if points else 0,
+        key="likelihood", bind="query-params")
+    st.caption(LIKELIHOOD_TITLES[likelihood])
+    obs_std = 1.0
+    if likelihood == "gaussian_fixed":
+        obs_std = st.select_slider("Observation std s", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+                                   value=0.1 if points else 0.3, key="obs_std")
+    c1, c2, c3 = st.columns(3)
+    beta = c1.number_input("β (KL weight)", 0.0, 100.0, 1.0, 0.1, key="beta", bind="query-params")
+    epochs = c2.number_input("Epochs", 1, 2000, 30, key="epochs", bind="query-params")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
+    with st.expander("More settings"):
+        c1, c2, c3 = st.columns(3)
+        hidden = c1.text_input("Hidden sizes", "64,64" if points else "400,400", key="hidden",
+                               help="Comma-separated; the decoder mirrors the encoder.")
+        lr = c2.select_slider("Learning rate", LEARNING_RATES, value=3e-3, key="lr")
+        batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
+        c1, c2 = st.columns(2)
+        n_samples = c1.slider("z samples per point", 1, 16, 1, key="n_samples")
+        binarize = c2.checkbox("Dynamic binarisation", False, key="binarize",
+                               disabled=likelihood != "bernoulli",
+                               help="Resample x ~ Bernoulli(pixel) each step (Burda et al. 2015).")
+    try:
+        spec = RunSpec(dataset=dataset, latent_dim=latent_dim, likelihood=likelihood,
+                       obs_std=obs_std, beta=beta, epochs=int(epochs), seed=int(seed),
+                       hidden=hidden, lr=lr, batch_size=batch_size, n_samples=n_samples,
+                       binarize=binarize and likelihood == "bernoulli")
+    except ValidationError as exc:
+        st.error("These settings cannot be trained:\n\n" + describe_errors(exc).replace("\n", "\n\n"))
+        return None, False
+    pressed = st.button("Train", type="primary", key="train_button")
+    return spec, pressed

@@ -1,0 +1,40 @@
+"""Process-wide singletons: one run store and one executor per store directory."""
+from __future__ import annotations
+
+import streamlit as st
+
+from trainer import LocalExecutor, RunRecord, RunStore, default_store_dir, load_model
+
+
+@st.cache_resource
+def _store_at(root: str) -> RunStore:
+    return RunStore(root)
+
+
+@st.cache_resource
+def _executor_for(root: str) -> LocalExecutor:
+    executor = LocalExecutor(_store_at(root))
+    executor.ensure_workers()  # pick up runs queued before the server (re)started
+    return executor
+
+
+def get_store() -> RunStore:
+    """The run store the CLI uses too ($VAE_EXPLORER_STORE or the default location)."""
+    return _store_at(str(default_store_dir()))
+
+
+def get_executor() -> LocalExecutor:
+    return _executor_for(str(default_store_dir()))
+
+
+@st.cache_resource(max_entries=16)
+def cached_model(run_id: str, checkpoint_epoch: int, store_root: str):
+    """A run's model at one checkpoint; keyed by epoch so a running run refreshes."""
+    return load_model(run_id, _store_at(store_root))
+
+
+def run_label(rec: RunRecord) -> str:
+    s = rec.spec
+    elbo = f", test ELBO {rec.test_elbo:.1f}" if rec.test_elbo is not None else ""
+    return (f"{rec.run_id} · {s.dataset} · d={s.latent_dim} · {s.likelihood} · β={s.beta:g}"
+            f" · seed {s.seed} · {rec.status}{elbo}")

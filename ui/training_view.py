@@ -1,0 +1,94 @@
+"""Live view of one run (a fragment that polls the store) and the table of all runs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.latent import active_units
+from explorer.plots.training import kl_bars, training_curves
+
+from .state import get_executor, get_store
+
+MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
+
+STATUS_TEXT = {
+    "queued": "⏳ queued — waiting for a free worker",
+    "running": "🏃 training in a background worker",
+    "done": "✅ done",
+    "failed": "❌ failed",
+    "cancelled": "⏹ cancelled",
+    "diverged": "💥 diverged",
+}
+
+
+def _thin(values: list, stride: int) -> list:
+    return values[::stride]
+
+
+@st.fragment(run_every=1.0)
+def live_run_view(run_id: str):
+    """Status, progress bar and curves of a run; refreshes every second while shown."""
+    store = get_store()
+    executor = get_executor()
+    executor.ensure_workers()
+    try:
+        rec = store.get(run_id)
+    except KeyError:
+        st.warning(f"Run {run_id} no longer exists.")
+        return
+    st.markdown(f"**{rec.run_id}** — {STATUS_TEXT[rec.status]}")
+    epochs = rec.spec.epochs
+    st.progress(rec.progress, text=f"epoch {min(rec.epoch, epochs)}/{epochs} · step {rec.step}"
+                f"/{rec.total_steps or '?'} · {rec.seconds:.1f} s")
+    if rec.error:
+        (st.error if rec.status in ("failed", "diverged") else st.info)(rec.error)
+    m = store.metrics(run_id)
+    ev = store.evals(run_id)
+    if not m["step"]:
+        st.caption("Curves appear after the first steps.")
+        return
+    stride = max(1, len(m["step"]) // MAX_POINTS)
+    test = ev.get("test_elbo")
+    last = {k: m[k][-1] for k in ("elbo", "reconstruction", "kl")}
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("train ELBO (last batch)", f"{last['elbo']:.1f}")
+    c2.metric("E_q log p(x|z)", f"{last['reconstruction']:.1f}")
+    c3.metric("KL(q‖p)", f"{last['kl']:.2f}")
+    c4.metric("test ELBO", f"{test['value'][-1]:.2f}" if test else "–")
+    fig = training_curves(
+        _thin(m["step"], stride), {"ELBO": _thin(m["elbo"], stride)},
+        title="ELBO per example (nats): training batches, and the test set after each epoch",
+        yaxis_title="nats", test_steps=test["step"] if test else None,
+        test_series={"ELBO": test["value"]} if test else None)
+    st.plotly_chart(fig, key=f"elbo_curve_{run_id}")
+    fig = training_curves(
+        _thin(m["step"], stride),
+        {"E_q[log p(x|z)]": _thin(m["reconstruction"], stride), "KL(q‖p)": _thin(m["kl"], stride)},
+        title="The two terms of the ELBO: reconstruction and KL to the prior (eq. 22)",
+        yaxis_title="nats")
+    st.plotly_chart(fig, key=f"terms_curve_{run_id}")
+    kl_dim = np.asarray(m["kl_per_dim"][-1])
+    st.plotly_chart(kl_bars(kl_dim, active_units(kl_dim),
+                            title="KL per latent dimension on the last batch; "
+                                  "near-zero bars are inactive units"),
+                    key=f"kl_bars_{run_id}")
+
+
+@st.fragment(run_every=2.0)
+def runs_table():
+    """Every run in the store with its status and progress."""
+    runs = get_store().list()
+    if not runs:
+        st.caption("No runs yet.")
+        return
+    rows = [{
+        "run": r.run_id, "status": r.status, "progress": r.progress,
+        "data": r.spec.dataset, "d": r.spec.latent_dim, "likelihood": r.spec.likelihood,
+        "β": r.spec.beta, "epochs": r.spec.epochs, "seed": r.spec.seed,
+        "test ELBO": r.test_elbo, "seconds": round(r.seconds, 1),
+    } for r in runs]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
+        "test ELBO": st.column_config.NumberColumn(format="%.2f"),
+    })
