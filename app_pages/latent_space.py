@@ -4,6 +4,7 @@ import streamlit as st
 from explorer import data, latent
 from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
+from ui.figures import show
 from ui.latent_data import model_for, projection, test_codes
 from ui.run_picker import pick_run
 
@@ -50,7 +51,7 @@ with left:
     sel = [k for k, orig in enumerate(idx) if orig in (i, j)]
     fig = latent_scatter(coords, labels, codes["sigma"][idx] if d == 2 else None, selected=sel,
                          title=title, point_name="μ" if d <= 2 else f"{shown} of μ")
-    st.plotly_chart(fig, key="latent_scatter", on_select="rerun", selection_mode="points")
+    show(fig, key="latent_scatter", chars=55, on_select="rerun", selection_mode="points")
     if codes["y"] is not None and len(set(codes["y"].tolist())) > 1:
         half = n // 2
         acc = latent.knn_accuracy(codes["mu"][:half], codes["y"][:half], codes["mu"][half:],

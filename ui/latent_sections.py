@@ -1,4 +1,7 @@
-"""Sections of the Latent space page; each takes a model and arrays, draws, returns nothing."""
+"""Sections of the Latent space page; each takes a model and arrays, draws, returns nothing.
+
+Each section is a fragment: moving one of its sliders reruns that section alone.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -9,37 +12,43 @@ from explorer.plots.images import image_grid, image_row, traversal_figure
 from explorer.plots.latent import data_space_figure, manifold_figure
 from explorer.plots.training import kl_bars
 
+from .figures import show
 
+
+@st.fragment
 def one_point(model, x_one: np.ndarray, recon_one: np.ndarray, shape, label):
     """Input, reconstruction and decoded samples z ~ q(z|x) of the selected point."""
     n = st.slider("Samples from q(z|x)", 1, 16, 8, key="n_post")
     _, decoded = latent.posterior_samples(model, x_one, n, seed=0)
     images = np.vstack([x_one[None], recon_one[None], decoded])
     titles = ["input x", "decode(μ(x))"] + [f"z⁽{i + 1}⁾~q" for i in range(n)]
-    st.plotly_chart(image_row(images, shape, titles=titles,
+    show(image_row(images, shape, titles=titles,
                               title=f"Test point (label {label}): input, reconstruction at the "
                                     "posterior mean, and decodings of samples z ~ q(z|x)"),
                     key="one_point")
 
 
+@st.fragment
 def interpolation(model, x_a: np.ndarray, x_b: np.ndarray, i_a: int, i_b: int, shape):
     steps = st.slider("Interpolation steps", 3, 20, 10, key="interp_steps")
     _, decoded = latent.interpolate(model, x_a, x_b, steps)
-    st.plotly_chart(image_row(decoded, shape, title=f"Decoded straight line from μ(x_{i_a}) to "
+    show(image_row(decoded, shape, title=f"Decoded straight line from μ(x_{i_a}) to "
                                                     f"μ(x_{i_b}) in latent space"),
                     key="interpolation")
 
 
+@st.fragment
 def prior_samples(model, shape):
     c1, c2 = st.columns(2)
     n = c1.slider("Number of samples", 4, 64, 32, 4, key="n_prior")
     seed = c2.number_input("Sampling seed", 0, 10_000, 0, key="prior_seed")
     _, decoded = latent.prior_samples(model, n, seed=int(seed))
-    st.plotly_chart(image_grid(decoded, shape, ncols=min(16, n),
+    show(image_grid(decoded, shape, ncols=min(16, n),
                                title="New data: decoder means of p(x|z) for z ~ p(z) = N(0, I)"),
                     key="prior_grid")
 
 
+@st.fragment
 def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape):
     """Vary one z_j around the selected point's μ; for many dimensions, the most active ones."""
     c1, c2 = st.columns(2)
@@ -48,26 +57,28 @@ def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape):
     dims = np.argsort(-kl_dim)[: min(10, len(kl_dim))]
     values = np.linspace(-span, span, steps)
     decoded = np.stack([latent.traverse(model, z_base, int(j), z_base[j] + values) for j in dims])
-    st.plotly_chart(traversal_figure(decoded, shape, values, dims=dims,
+    show(traversal_figure(decoded, shape, values, dims=dims,
                                      title="Traversals: one z_j moved by the offset on top, the "
                                            "others held at μ(x); rows sorted by KL (most used first)"),
                     key="traversal")
 
 
+@st.fragment
 def manifold(model, shape):
     n = st.slider("Grid size", 5, 25, 15, key="grid_n")
     z1, z2, decoded = latent.manifold_grid(model, n=n)
-    st.plotly_chart(manifold_figure(decoded, shape, z1, z2), key="manifold")
+    show(manifold_figure(decoded, shape, z1, z2), key="manifold", chars=55)
 
 
 def active_units(kl_dim: np.ndarray):
-    st.plotly_chart(kl_bars(kl_dim, latent.active_units(kl_dim)), key="kl_dims")
+    show(kl_bars(kl_dim, latent.active_units(kl_dim)), key="kl_dims")
     st.caption(f"{int(latent.active_units(kl_dim).sum())} of {len(kl_dim)} dimensions carry "
                "more than 0.01 nats: the rest stay at the prior and are unused (posterior collapse).")
 
 
+@st.fragment
 def data_space(model, codes: dict):
     n = st.slider("Prior samples", 50, 2000, 500, 50, key="n_prior_points")
     _, samples = latent.prior_samples(model, n, seed=0)
-    st.plotly_chart(data_space_figure(codes["x"], codes["y"], codes["recon"], samples),
+    show(data_space_figure(codes["x"], codes["y"], codes["recon"], samples),
                     key="data_space")

@@ -8,6 +8,7 @@ import streamlit as st
 from explorer.latent import active_units
 from explorer.plots.training import kl_bars, training_curves
 
+from .figures import show
 from .state import get_executor, get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
@@ -61,15 +62,15 @@ def live_run_view(run_id: str):
         title="ELBO per example (nats): training batches, and the test set after each epoch",
         yaxis_title="nats", test_steps=test["step"] if test else None,
         test_series={"ELBO": test["value"]} if test else None)
-    st.plotly_chart(fig, key=f"elbo_curve_{run_id}")
+    show(fig, key=f"elbo_curve_{run_id}", chars=70)
     fig = training_curves(
         _thin(m["step"], stride),
         {"E_q[log p(x|z)]": _thin(m["reconstruction"], stride), "KL(q‖p)": _thin(m["kl"], stride)},
         title="The two terms of the ELBO: reconstruction and KL to the prior (eq. 22)",
         yaxis_title="nats")
-    st.plotly_chart(fig, key=f"terms_curve_{run_id}")
+    show(fig, key=f"terms_curve_{run_id}", chars=70)
     kl_dim = np.asarray(m["kl_per_dim"][-1])
-    st.plotly_chart(kl_bars(kl_dim, active_units(kl_dim),
+    show(kl_bars(kl_dim, active_units(kl_dim),
                             title="KL per latent dimension on the last batch; "
                                   "near-zero bars are inactive units"),
                     key=f"kl_bars_{run_id}")
