@@ -59,7 +59,8 @@ def train_run(
     torch.manual_seed(spec.seed)
     model = build_model(spec)
     model.init_output_bias(x_train.mean(0))
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=spec.lr)
     n = len(x_train)
     steps_per_epoch = math.ceil(n / spec.batch_size)
     total_steps = spec.epochs * steps_per_epoch
@@ -106,8 +107,9 @@ def train_run(
             loss = terms.loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            grads_finite = all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
-            if not (torch.isfinite(loss) and grads_finite):
+            # One reduction over all gradients: a NaN or inf anywhere makes the sum non-finite.
+            grad_sum = torch.stack([p.grad.sum() for p in params if p.grad is not None]).sum()
+            if not bool(torch.isfinite(loss) & torch.isfinite(grad_sum)):
                 flush(epoch)
                 what = "loss" if not torch.isfinite(loss) else "a gradient"
                 store.finish(run_id, "diverged", diverged_step=step,

@@ -1,0 +1,114 @@
+"""Slider latency in a real browser: Latent space page sliders against a trivial one-slider
+plotly page (the baseline), both served by Streamlit on this machine in the same run.
+
+    python bench/ui_latency.py        # needs Debian's chromium; trains a small run first
+
+Latency = key press on a focused slider → the app's script run has finished.
+"""
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BASELINE = '''import numpy as np, plotly.graph_objects as go, streamlit as st
+n = st.slider("Points", 10, 100, 50)
+st.plotly_chart(go.Figure(go.Scatter(y=np.sin(np.arange(n)))))
+'''
+
+
+def serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not start")
+
+
+# Records the time of the last DOM change inside any plotly chart after the key press.
+WATCH = """() => {
+  window.__t0 = undefined; window.__last = undefined;
+  document.addEventListener("keydown", () => { window.__t0 ??= performance.now(); },
+                            {capture: true, once: true});
+  window.__obs?.disconnect();
+  window.__obs = new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      if (el && el.closest("[data-testid='stPlotlyChart']")) { window.__last = performance.now(); }
+    }
+  });
+  window.__obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                       characterData: true});
+}"""
+IDLE = "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'"
+
+
+def slider_latency(page, label: str, presses: int = 6) -> list[float]:
+    """Seconds from the key press to the last chart redraw it caused (browser clock)."""
+    slider = page.get_by_role("slider", name=label)
+    times = []
+    for k in range(presses):
+        slider.focus()
+        page.evaluate(WATCH)
+        slider.press("ArrowLeft" if k % 2 else "ArrowRight")
+        page.wait_for_function("() => window.__last !== undefined", timeout=30000)
+        page.wait_for_function(IDLE, timeout=30000)
+        page.wait_for_timeout(600)  # let the redraw settle; later mutations still count
+        times.append(page.evaluate("() => window.__last - window.__t0") / 1000)
+    return times
+
+
+def main():
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp())
+    env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"))
+    subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "mnist5k",
+                    "--epochs", "5", "--quiet"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    (tmp / "baseline.py").write_text(BASELINE)
+    app, app_url = serve(ROOT / "app.py", env)
+    base, base_url = serve(tmp / "baseline.py", env)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(base_url)
+            page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
+            baseline = statistics.median(slider_latency(page, "Points"))
+            page.goto(app_url + "/latent_space")
+            page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
+            page.wait_for_timeout(2000)
+            print(f"baseline one-slider page: {baseline:.2f} s (median)")
+            for label in ("Grid size", "Samples from q(z|x)", "Interpolation steps",
+                          "Number of samples", "Range ± around μ_j"):
+                med = statistics.median(slider_latency(page, label))
+                print(f"Latent space · {label:22s} {med:.2f} s   ratio {med / baseline:.1f}")
+            browser.close()
+    finally:
+        app.terminate()
+        base.terminate()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
