@@ -16,9 +16,14 @@ st.latex(r"\log p_\theta(x) \;=\; \underbrace{\mathbb{E}_{q_\phi(z|x)}\Big[\log 
 st.markdown(
     "**Where to start**\n"
     "1. **Train** — press *Train* on the default settings: a 2-D latent VAE on 4,000 real "
-    "MNIST digits trains in a background worker in about 15 s; watch the ELBO rise.\n"
+    "MNIST digits trains in a background worker in about 15–25 s; watch the ELBO rise.\n"
     "2. **Latent space** — see where each digit lands in z, decode a grid of z into images, "
     "click a point to see its reconstruction and samples from q(z|x), interpolate, traverse.\n\n"
+    "**Bounds lab** — the identity above, made visible: **ELBO & posterior** (move q, watch "
+    "ELBO + KL add up to log p(x)), **Variational learning** (lower bounds touching "
+    "log p(x;θ), EM step by step), **Monte Carlo marginals** (why sampling the prior fails), "
+    "**Bound ladder** (ELBO ≤ L_k ≤ log p(x) for a trained model, Rényi bounds, where the "
+    "gap comes from) and **Gaps over training**.\n\n"
     "Runs keep training when you switch pages or close the tab. A teacher can pre-train "
     "before class: `python -m trainer train --dataset mnist5k --latent-dim 2 --epochs 30`."
 )

@@ -6,6 +6,7 @@ from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show
 from ui.latent_data import model_for, projection, test_codes
+from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import pick_run
 
 st.title("Latent space")
@@ -24,19 +25,12 @@ codes = test_codes(rec.run_id, epoch, spec.dataset)
 n, d = codes["mu"].shape
 images = info.image_shape is not None
 
-# A click on the scatter selects that point; keep the number box in sync with the last click.
-clicked = st.session_state.get("latent_scatter", {}).get("selection", {}).get("points", [])
-if clicked and clicked[0].get("customdata") is not None:
-    pick = int(clicked[0]["customdata"] if not isinstance(clicked[0]["customdata"], list)
-               else clicked[0]["customdata"][0])
-    if st.session_state.get("_last_click") != pick:
-        st.session_state["_last_click"] = pick
-        st.session_state["point"] = pick
+sync_click_to_point()
 c1, c2, c3 = st.columns([1, 1, 2])
-i = c1.number_input("Selected test point", 0, n - 1, 0, key="point", bind="query-params")
+i = point_input(n, c1)
 j = c2.number_input("Second point (interpolation)", 0, n - 1, min(1, n - 1), key="point_b",
                     bind="query-params")
-method = "pca"
+method, shown = "pca", "PCA"
 if d > 2:
     shown = c3.radio("Projection of μ to 2-D", ["PCA", "t-SNE"], horizontal=True, key="proj",
                      bind="query-params")
@@ -48,10 +42,10 @@ with left:
     labels = codes["y"][idx] if codes["y"] is not None else None
     title = ("Posterior means μ(x) of q(z|x) on the test set; ellipses: 1σ and 2σ of the selected point"
              if d == 2 else f"{shown} projection of the {d}-D posterior means μ(x)")
-    sel = [k for k, orig in enumerate(idx) if orig in (i, j)]
-    fig = latent_scatter(coords, labels, codes["sigma"][idx] if d == 2 else None, selected=sel,
+    fig = latent_scatter(coords, labels, codes["sigma"][idx] if d == 2 else None,
+                         selected=[p for p in (i, j) if p in set(idx.tolist())], indices=idx,
                          title=title, point_name="μ" if d <= 2 else f"{shown} of μ")
-    show(fig, key="latent_scatter", chars=55, on_select="rerun", selection_mode="points")
+    show(fig, key=SCATTER_KEY, chars=55, on_select="rerun", selection_mode="points")
     if codes["y"] is not None and len(set(codes["y"].tolist())) > 1:
         half = n // 2
         acc = latent.knn_accuracy(codes["mu"][:half], codes["y"][:half], codes["mu"][half:],
@@ -76,6 +70,6 @@ if images:
     sections.prior_samples(model, info.image_shape)
     st.subheader("Traversals")
     sections.traversal(model, codes["mu"][i], codes["kl_dim"], info.image_shape)
-if d <= 2 or not images:
+if (images and d == 2) or not images:  # otherwise the bars already stand beside the scatter
     st.subheader("Active units")
     sections.active_units(codes["kl_dim"])

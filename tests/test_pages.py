@@ -1,48 +1,11 @@
 """AppTest tests of every page: they render, react to input and show clear errors."""
-import json
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from trainer import RunSpec, RunStore, default_store_dir
-from trainer.loop import train_run
+from trainer import RunStore, default_store_dir
 
-from .conftest import ROOT
-
-APP = str(ROOT / "app.py")
-
-
-def app(page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def trained_run(**fields) -> str:
-    store = RunStore(default_store_dir())
-    spec = RunSpec(**{"dataset": "digits", "hidden": (32,), "epochs": 2, **fields})
-    rec, _ = store.create(spec)
-    store.claim(rec.run_id)
-    assert train_run(store, rec.run_id) == "done"
-    return rec.run_id
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titles(at: AppTest) -> list[str]:
-    out = []
-    for fig in figures(at):
-        t = fig.get("layout", {}).get("title", {})
-        out.append(t.get("text", "") if isinstance(t, dict) else str(t))
-    return out
+from .apptest_helpers import app, figures, titles, trained_run
 
 
 def test_home_page_explains_and_shows_training_now():
@@ -140,3 +103,9 @@ def test_latent_page_toy_points_show_data_space():
                          hidden=(32, 32))
     at = app("app_pages/latent_space.py", run=run_id)
     assert any("Data space" in s for s in titles(at))
+
+
+def test_latent_page_one_dimensional_latent():
+    run_id = trained_run(latent_dim=1)
+    at = app("app_pages/latent_space.py", run=run_id)
+    assert any("Posterior means" in s or "projection" in s for s in titles(at))

@@ -235,3 +235,18 @@ def test_cli_train_list_show(tmp_path):
 def test_cli_bad_input_exits_nonzero_with_message(tmp_path, args, message):
     out = cli(*args, store=tmp_path)
     assert out.returncode == 2 and message in out.stderr
+
+
+def test_worker_that_crashes_at_start_fails_the_queue_instead_of_respawning(tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "s")
+    executor = LocalExecutor(store, max_workers=1)
+    # A worker whose interpreter cannot start the trainer: an import error on the path.
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "broken"))
+    (tmp_path / "broken" / "trainer").mkdir(parents=True)
+    (tmp_path / "broken" / "trainer" / "__init__.py").write_text("raise ImportError('boom')\n")
+    monkeypatch.setattr("trainer.executor.PROJECT_ROOT", tmp_path / "broken")
+    rec = executor.submit(RunSpec(**SMALL))
+    assert wait_for(lambda: executor.live_workers() == 0 and store.get(rec.run_id).status != "queued",
+                    timeout=60)
+    failed = store.get(rec.run_id)
+    assert failed.status == "failed" and "boom" in failed.error and failed.resumable

@@ -63,8 +63,26 @@ class LocalExecutor:
         return rec
 
     def live_workers(self) -> int:
-        self._workers = [w for w in self._workers if w.poll() is None]
-        return len(self._workers)
+        """Workers of this executor still running; crashed ones fail the queue loudly."""
+        alive = []
+        for w in self._workers:
+            code = w.poll()
+            if code is None:
+                alive.append(w)
+            elif code > 0:
+                self._fail_queue(code)
+        self._workers = alive
+        return len(alive)
+
+    def _fail_queue(self, code: int):
+        """A worker that exits with an error before training (a broken install, an import
+        error) would otherwise be respawned forever while runs wait in the queue."""
+        log = Path(self.store.root) / "worker.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        reason = tail[0] if tail else f"exit code {code}"
+        for rec in self.store.list(("queued",)):
+            self.store.finish(rec.run_id, "failed", error=f"the worker process crashed: {reason} "
+                              f"(full log: {log}); fix it, then resume the run")
 
     def ensure_workers(self) -> int:
         """Reap dead runs and start workers for queued ones; returns workers started."""

@@ -14,6 +14,7 @@ import torch
 from explorer import data
 from explorer.bounds import elbo_terms
 
+from .bound_tracking import record_bounds, should_record
 from .checkpoints import build_model, load_checkpoint, save_checkpoint
 from .store import RunStore
 
@@ -79,8 +80,18 @@ def train_run(
                                     "epoch": epoch, "step": step, "seconds": seconds})
         store._set(run_id, checkpoint_epoch=epoch)
 
+    x_bounds = x_test[: spec.bounds_points]
+
+    def track_bounds(epoch: int):
+        if should_record(epoch, spec.epochs, spec.bounds_every):
+            was_training = model.training
+            store.add_evals(run_id, epoch, step,
+                            record_bounds(model.eval(), x_bounds, spec.bounds_k, seed=spec.seed))
+            model.train(was_training)
+
     if start_epoch == 0 and not ckpt_path.exists():
         checkpoint(0)  # the untrained model, so pages can show a run from its first second
+        track_bounds(0)
     buffer: list[dict] = []
     last_flush = time.perf_counter()
     t0 = time.perf_counter() - seconds
@@ -137,6 +148,7 @@ def train_run(
                            n_samples=FINAL_EVAL_SAMPLES if last else EPOCH_EVAL_SAMPLES)
         model.train()
         store.add_evals(run_id, epoch + 1, step, results)
+        track_bounds(epoch + 1)
         cancel = flush(epoch + 1)
         if (epoch + 1) % spec.checkpoint_every == 0 or last:
             checkpoint(epoch + 1)

@@ -34,6 +34,10 @@ class RunSpec(BaseModel):
     lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds initialisation, batches and z samples")
     checkpoint_every: int = Field(5, ge=1, le=2000, description="epochs between checkpoints")
+    bounds_every: int = Field(10, ge=0, le=2000, description="epochs between recorded bounds "
+                              "(ELBO, L_k, exact log p(x) when d ≤ 2) on a fixed test subset; 0 = never")
+    bounds_k: int = Field(100, ge=1, le=5000, description="importance samples k of the recorded IWAE bound L_k")
+    bounds_points: int = Field(100, ge=1, le=2000, description="test points the recorded bounds average over")
 
     @field_validator("hidden", mode="before")
     @classmethod

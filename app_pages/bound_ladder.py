@@ -1,0 +1,98 @@
+"""Bound ladder: ELBO ≤ L_1 ≤ … ≤ L_5000 ≤ log p(x) for one test point of a trained run."""
+import numpy as np
+import streamlit as st
+
+from explorer import data
+from explorer.ladder import LADDER_KS
+from explorer.plots.bounds import bound_ladder, gap_histogram, posterior_contours, renyi_curve
+from explorer.plots.latent import latent_scatter
+from ui import bounds_data as bd
+from ui.figures import show
+from ui.latent_data import model_for, projection, test_codes
+from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
+from ui.run_picker import pick_run
+
+st.title("Bound ladder")
+st.markdown("Importance weighting tightens the ELBO: with k samples z_i ~ q(z|x) and weights "
+            "w_i = p(x, z_i)/q(z_i|x), the IWAE bound (Burda et al. 2015) climbs to log p(x):")
+st.latex(r"\mathcal{L}_k(x) = \mathbb{E}\Big[\log \tfrac{1}{k}\sum_{i=1}^k w_i\Big],\qquad "
+         r"\text{ELBO} = \mathcal{L}_1 \le \mathcal{L}_k \le \mathcal{L}_{k'} \le \log p(x)"
+         r"\quad (k \le k')")
+rec = pick_run(require_checkpoint=True)
+if rec is None:
+    st.stop()
+spec, epoch = rec.spec, rec.checkpoint_epoch
+args = (rec.run_id, epoch, spec.dataset)
+codes = test_codes(*args)
+n, d = codes["mu"].shape
+sync_click_to_point()
+c1, c2 = st.columns([1, 3])
+i = point_input(n, c1)
+label = f", label {codes['y'][i]}" if codes["y"] is not None else ""
+
+left, right = st.columns(2)
+with left:
+    coords, idx = projection(*args, "pca")
+    fig = latent_scatter(coords, codes["y"][idx] if codes["y"] is not None else None,
+                         codes["sigma"][idx] if d == 2 else None, selected=[i], indices=idx,
+                         title="Click a test point (posterior means μ(x); PCA when d > 2)")
+    show(fig, key=SCATTER_KEY, chars=55, on_select="rerun", selection_mode="points")
+with right:
+    lad = bd.ladder_for(*args, i)
+    exact = bd.exact_for(*args, i)
+    show(bound_ladder(lad["k"], lad["mean"], lad["se"], exact=exact, elbo=lad["mean"][0],
+                      title=f"L_k for test point {i}{label}: mean ± 2 SE of repeated estimates"),
+         key="ladder", chars=55)
+    k = st.select_slider("k (importance samples)", list(LADDER_KS), value=100, key="k",
+                         bind="query-params")
+    j = list(LADDER_KS).index(k)
+    c = st.columns(3)
+    c[0].metric(f"L_{k}", f"{lad['mean'][j]:.2f} ± {lad['se'][j]:.2f}")
+    c[1].metric("ESS of the weights", f"{bd.ess_for(*args, i, k):.1f} of {k}",
+                help="(Σw)²/Σw²: how many samples effectively count. A small ESS means q "
+                     "misses where p(z|x) is.")
+    if exact is not None:
+        c[2].metric("log p(x) − L_k", f"{exact - lad['mean'][j]:.3f} nats")
+    else:
+        c[2].caption("d > 2: no exact log p(x); L_5000 is the best estimate here.")
+
+st.subheader("The Rényi family")
+alpha = st.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", bind="query-params")
+alphas, values = bd.renyi_for(*args, i, 100)
+show(renyi_curve(alphas, values, alpha, exact=exact,
+                 title=f"L_α with k = 100 samples for test point {i}: α = 0 is L_100, α = 1 the ELBO"),
+     key="renyi")
+st.latex(r"\mathcal{L}_\alpha = \frac{1}{1-\alpha}\log \frac{1}{k}\sum_i w_i^{\,1-\alpha}")
+
+st.subheader("Where the gap comes from")
+st.markdown("The inference gap log p(x) − ELBO(q_φ) splits into the **approximation gap** (the "
+            "best Gaussian q* for this x, found by per-point SVI, still misses p(z|x)) and the "
+            "**amortization gap** (the encoder's q_φ is worse than q*) — Cremer et al. 2018.")
+if st.button("Optimise q for this point (SVI) and split its gap", key="run_gaps"):
+    st.session_state[f"gaps_{rec.run_id}_{epoch}_{i}"] = True
+gaps = bd.gaps_for(*args, (i,)) if st.session_state.get(f"gaps_{rec.run_id}_{epoch}_{i}") else None
+if gaps is not None:
+    g = st.columns(4)
+    g[0].metric("log p(x)" + (" (exact)" if gaps["log_px_method"] == "exact" else " (L_k)"),
+                f"{gaps['log_px'][0]:.2f}")
+    g[1].metric("ELBO of encoder q_φ", f"{gaps['elbo_amortized'][0]:.2f}")
+    g[2].metric("approximation gap", f"{gaps['approximation_gap'][0]:.3f}")
+    g[3].metric("amortization gap", f"{gaps['amortization_gap'][0]:.3f}")
+if d == 2:
+    z_axes, log_post = bd.posterior_for(*args, i)
+    q_star = None
+    if gaps is not None:
+        q_star = (gaps["q_optimal_mean"][0], gaps["q_optimal_std"][0])
+    show(posterior_contours(z_axes[0], z_axes[1], log_post, codes["mu"][i], codes["sigma"][i],
+                            q_star=q_star), key="posterior")
+
+st.subheader("Gaps over the test set")
+if st.toggle("Compute for the first test points", key="test_gaps"):
+    tb = bd.test_set_for(rec.run_id, epoch, spec.dataset, 100)
+    hist = {"L_100 − ELBO": tb["iwae"] - tb["elbo"]}
+    if "exact" in tb:
+        hist = {"log p(x) − ELBO": tb["exact"] - tb["elbo"], "log p(x) − L_100": tb["exact"] - tb["iwae"]}
+    show(gap_histogram(hist, title=f"Per-example gaps on {len(tb['elbo'])} test points of "
+                                   f"{data.info(spec.dataset).title} (nats)"), key="gap_hist")
+    st.caption(f"Mean ELBO {np.mean(tb['elbo']):.2f}, mean L_100 {np.mean(tb['iwae']):.2f}"
+               + (f", mean log p(x) {np.mean(tb['exact']):.2f}" if "exact" in tb else "") + " nats.")

@@ -1,0 +1,46 @@
+"""Gaps over training: ELBO, L_k and log p(x) recorded by the trainer every few epochs."""
+import streamlit as st
+
+from explorer.plots.bounds import bounds_over_training
+from ui.run_picker import pick_run
+from ui.state import get_store
+
+st.title("Gaps over training")
+st.markdown("While a run trains, the trainer evaluates on a fixed set of test points the ELBO, "
+            "the IWAE bound L_k and — when the latent space has at most two dimensions — the "
+            "exact log-likelihood by numerical integration. Their distances are the gaps:")
+st.latex(r"\underbrace{\log p(x) - \mathcal{L}_k}_{\text{left after importance weighting}}"
+         r"\;+\;\underbrace{\mathcal{L}_k - \text{ELBO}}_{\text{recovered by } k \text{ samples}}"
+         r"\;=\; \mathrm{KL}\big(q(z|x)\,\|\,p(z|x)\big) \text{ on average}")
+
+
+@st.fragment(run_every=2.0)
+def gaps_view(run_id: str):
+    rec = get_store().get(run_id)
+    ev = get_store().evals(run_id)
+    names = {"bound_elbo": "ELBO", "bound_iwae": f"L_{rec.spec.bounds_k}", "bound_exact": "log p(x) (exact)"}
+    have = {names[k]: v for k, v in ev.items() if k in names}
+    if not have:
+        st.info("This run records no bounds (its spec has bounds_every = 0) or has not reached "
+                "its first evaluation yet.")
+        return
+    st.caption(f"{rec.status} · averaged over the first {rec.spec.bounds_points} test points · "
+               f"every {rec.spec.bounds_every} epochs")
+    show_fig = bounds_over_training({k: v["epoch"] for k, v in have.items()},
+                                    {k: v["value"] for k, v in have.items()})
+    st.plotly_chart(show_fig, key=f"bounds_{run_id}")
+    elbo, lk = have["ELBO"], have[names["bound_iwae"]]
+    gaps = {f"L_{rec.spec.bounds_k} − ELBO": [b - a for a, b in zip(elbo["value"], lk["value"])]}
+    epochs = {f"L_{rec.spec.bounds_k} − ELBO": elbo["epoch"]}
+    if "log p(x) (exact)" in have:
+        ex = have["log p(x) (exact)"]["value"]
+        gaps["log p(x) − ELBO"] = [b - a for a, b in zip(elbo["value"], ex)]
+        gaps[f"log p(x) − L_{rec.spec.bounds_k}"] = [b - a for a, b in zip(lk["value"], ex)]
+        epochs.update({k: elbo["epoch"] for k in gaps})
+    st.plotly_chart(bounds_over_training(epochs, gaps, title="The gaps between them (nats per example)"),
+                    key=f"gaps_{run_id}")
+
+
+rec = pick_run(require_checkpoint=True)
+if rec is not None:
+    gaps_view(rec.run_id)

@@ -1,0 +1,57 @@
+"""Shared helpers for the AppTest page tests."""
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from trainer import RunSpec, RunStore, default_store_dir
+from trainer.loop import train_run
+
+from .conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def app(page: str | None = None, **params) -> AppTest:
+    """The app, optionally switched to `page`, with URL query parameters set."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def trained_run(**fields) -> str:
+    """Train a tiny run in-process into the test's store; returns its id."""
+    store = RunStore(default_store_dir())
+    spec = RunSpec(**{"dataset": "digits", "hidden": (32,), "epochs": 2, **fields})
+    rec, _ = store.create(spec)
+    store.claim(rec.run_id)
+    assert train_run(store, rec.run_id) == "done"
+    return rec.run_id
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def titles(at: AppTest) -> list[str]:
+    out = []
+    for fig in figures(at):
+        t = fig.get("layout", {}).get("title", {})
+        out.append((t.get("text", "") if isinstance(t, dict) else str(t)).replace("<br>", " "))
+    return out
+
+
+def array(value) -> list:
+    """A plotly data array from figure JSON: plain list, or {'dtype', 'bdata'} typed array."""
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        import numpy as np
+
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return out.reshape(value["shape"]).tolist() if "shape" in value else out.tolist()
+    return list(value)
