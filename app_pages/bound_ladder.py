@@ -47,12 +47,13 @@ with right:
                          bind="query-params")
     j = list(LADDER_KS).index(k)
     c = st.columns(3)
-    c[0].metric(f"L_{k}", f"{lad['mean'][j]:.2f} ± {lad['se'][j]:.2f}")
+    c[0].metric(f"L_{k} (± 1 SE)", f"{lad['mean'][j]:.1f}", f"± {lad['se'][j]:.2f}",
+                delta_color="off")
     c[1].metric("ESS of the weights", f"{bd.ess_for(*args, i, k):.1f} of {k}",
                 help="(Σw)²/Σw²: how many samples effectively count. A small ESS means q "
                      "misses where p(z|x) is.")
     if exact is not None:
-        c[2].metric("log p(x) − L_k", f"{exact - lad['mean'][j]:.3f} nats")
+        c[2].metric(f"log p(x) − L_{k}", f"{exact - lad['mean'][j]:.2f}")
     else:
         c[2].caption("d > 2: no exact log p(x); L_5000 is the best estimate here.")
 

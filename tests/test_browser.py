@@ -89,6 +89,12 @@ def test_train_from_ui_then_see_latent_plot(app_url, tmp_path):
         page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=str(tmp_path / "latent.png"), full_page=True)
+
+        # A bounds-lab page: the toy posterior against q, rendered without errors.
+        page.locator("[data-testid='stSidebarNavLink']", has_text="ELBO & posterior").click()
+        wait_idle(page)
+        page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
+        assert page.locator("[data-testid='stException']").count() == 0
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
             os.makedirs(shots, exist_ok=True)

@@ -37,7 +37,7 @@ class RunSpec(BaseModel):
     bounds_every: int = Field(10, ge=0, le=2000, description="epochs between recorded bounds "
                               "(ELBO, L_k, exact log p(x) when d ≤ 2) on a fixed test subset; 0 = never")
     bounds_k: int = Field(100, ge=1, le=5000, description="importance samples k of the recorded IWAE bound L_k")
-    bounds_points: int = Field(100, ge=1, le=2000, description="test points the recorded bounds average over")
+    bounds_points: int = Field(32, ge=1, le=2000, description="test points the recorded bounds average over")
 
     @field_validator("hidden", mode="before")
     @classmethod
