@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from explorer.bounds import elbo, elbo_terms, gaussian_kl_per_dimension
+from explorer.bounds import elbo, gaussian_kl_per_dimension
+from explorer.objectives import elbo_terms
 from explorer.models import LIKELIHOODS, GaussianVAE, LatentVariableModel
 
 

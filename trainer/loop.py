@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 
 from explorer import data
-from explorer.bounds import elbo_terms
+from explorer.objectives import elbo_terms
 
 from .bound_tracking import record_bounds, should_record
 from .checkpoints import build_model, load_checkpoint, save_checkpoint
@@ -114,7 +114,8 @@ def train_run(
             xb = x_train[order[i : i + spec.batch_size]]
             if spec.binarize:
                 xb = torch.bernoulli(xb)
-            terms = elbo_terms(model, xb, n_samples=spec.n_samples, beta=spec.beta)
+            terms = elbo_terms(model, xb, n_samples=spec.n_samples, beta=spec.beta,
+                               estimator=spec.estimator)
             loss = terms.loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -130,7 +131,7 @@ def train_run(
             optimizer.step()
             step += 1
             buffer.append({
-                "step": step, "epoch": epoch, "loss": loss.item(),
+                "step": step, "epoch": epoch, "loss": terms.objective.item(),
                 "elbo": terms.elbo.mean().item(),
                 "reconstruction": terms.reconstruction.mean().item(),
                 "kl": terms.kl.mean().item(),

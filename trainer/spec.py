@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from explorer import data
 
 Likelihood = Literal["bernoulli", "gaussian_fixed", "gaussian_learned"]
+Estimator = Literal["reparam", "reinforce", "reinforce_loo"]
 
 
 class RunSpec(BaseModel):
@@ -29,6 +30,8 @@ class RunSpec(BaseModel):
     binarize: bool = Field(False, description="dynamic binarisation x ~ Bernoulli(x) each step (Burda et al.)")
     beta: float = Field(1.0, ge=0.0, le=100.0, description="weight of KL(q‖p) in the loss (β-VAE)")
     n_samples: int = Field(1, ge=1, le=64, description="Monte Carlo samples of z per data point")
+    estimator: Estimator = Field("reparam", description="gradient estimator of E_q[log p(x|z)] for "
+                                 "the encoder: reparam, reinforce, reinforce_loo (needs n_samples ≥ 2)")
     epochs: int = Field(30, ge=1, le=2000, description="passes over the training set")
     batch_size: int = Field(128, ge=1, le=8192, description="examples per Adam step")
     lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate")
@@ -74,6 +77,8 @@ class RunSpec(BaseModel):
                 f"a Bernoulli likelihood needs data in [0, 1]; {self.dataset!r} holds real-valued "
                 "points — choose gaussian_fixed or gaussian_learned"
             )
+        if self.estimator == "reinforce_loo" and self.n_samples < 2:
+            raise ValueError("the leave-one-out baseline (reinforce_loo) needs n_samples ≥ 2")
         if self.binarize and self.likelihood != "bernoulli":
             raise ValueError("dynamic binarisation only makes sense with the Bernoulli likelihood")
         return self

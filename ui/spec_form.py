@@ -64,14 +64,22 @@ def spec_form() -> tuple[RunSpec | None, bool]:
         lr = c2.select_slider("Learning rate", LEARNING_RATES, value=3e-3, key="lr")
         batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
         c1, c2 = st.columns(2)
-        n_samples = c1.slider("z samples per point", 1, 16, 1, key="n_samples")
-        binarize = c2.checkbox("Dynamic binarisation", False, key="binarize",
+        estimator = c1.selectbox("Encoder gradient estimator", ["reparam", "reinforce", "reinforce_loo"],
+                                 key="estimator", bind="query-params",
+                                 help="How ∇_φ E_q[log p(x|z)] is estimated: the reparameterisation "
+                                      "trick, the score function (REINFORCE), or REINFORCE with a "
+                                      "leave-one-out baseline (needs ≥ 2 samples per point).")
+        n_samples = c2.slider("z samples per point", 1, 16, 2 if estimator == "reinforce_loo" else 1,
+                              key="n_samples")
+        c1, c2 = st.columns(2)
+        binarize = c1.checkbox("Dynamic binarisation", False, key="binarize",
                                disabled=likelihood != "bernoulli",
                                help="Resample x ~ Bernoulli(pixel) each step (Burda et al. 2015).")
     try:
         spec = RunSpec(dataset=dataset, latent_dim=latent_dim, likelihood=likelihood,
                        obs_std=obs_std, beta=beta, epochs=int(epochs), seed=int(seed),
                        hidden=hidden, lr=lr, batch_size=batch_size, n_samples=n_samples,
+                       estimator=estimator,
                        binarize=binarize and likelihood == "bernoulli")
     except ValidationError as exc:
         st.error("These settings cannot be trained:\n\n" + describe_errors(exc).replace("\n", "\n\n"))

@@ -86,7 +86,7 @@ def runs_table():
     rows = [{
         "run": r.run_id, "status": r.status, "progress": r.progress,
         "data": r.spec.dataset, "d": r.spec.latent_dim, "likelihood": r.spec.likelihood,
-        "β": r.spec.beta, "epochs": r.spec.epochs, "seed": r.spec.seed,
+        "β": r.spec.beta, "estimator": r.spec.estimator, "epochs": r.spec.epochs, "seed": r.spec.seed,
         "test ELBO": r.test_elbo, "seconds": round(r.seconds, 1),
     } for r in runs]
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={

@@ -107,3 +107,16 @@ def kl_bars(
         title=title, height=380, margin=dict(l=60, r=10, t=50, b=50), barmode="overlay"
     )
     return fig
+
+
+def compare_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str,
+                   yaxis_title: str = "nats", xaxis_title: str = "training step") -> go.Figure:
+    """One line per named run, each with its own x values (runs may be at different steps)."""
+    fig = go.Figure()
+    for i, (name, (xs, ys)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=np.asarray(xs), y=np.asarray(ys), mode="lines", name=name,
+                                 line=dict(color=SERIES_COLORS[i % len(SERIES_COLORS)])))
+    fig.update_xaxes(title=xaxis_title)
+    fig.update_yaxes(title=yaxis_title)
+    fig.update_layout(title=title, height=400, margin=dict(l=60, r=10, t=50, b=50), hovermode="x unified")
+    return fig

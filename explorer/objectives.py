@@ -1,0 +1,74 @@
+"""The training objective: the β-ELBO and the gradient estimator that optimises it.
+
+With estimator "reparam" the encoder's gradient flows through z = μ + σ ε (the
+reparameterisation trick, Kingma & Welling 2013). With "reinforce" the reconstruction
+term's encoder gradient is the score-function estimate (Williams 1992)
+  ∇_φ E_q[log p(x|z)] ≈ (log p(x|z) − b) ∇_φ log q(z|x),
+with b = 0, or ("reinforce_loo") the mean of the other samples' log p(x|z), which keeps it
+unbiased (Kool et al. 2019). The KL term is analytic (eq. 22) for every estimator, so the
+comparison isolates the estimator of the one expectation that needs sampling.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from explorer.bounds import gaussian_kl_per_dimension
+
+ESTIMATORS = ("reparam", "reinforce", "reinforce_loo")
+
+
+@dataclass
+class ElboTerms:
+    """Per-example pieces of the (β-)ELBO; every tensor has shape (B,) except kl_per_dim."""
+
+    reconstruction: torch.Tensor  # E_q[log p(x|z)], Monte Carlo
+    kl: torch.Tensor  # KL(q(z|x) ‖ p(z)), analytic
+    kl_per_dim: torch.Tensor  # (B, d)
+    beta: float
+    # A stand-in for `reconstruction` whose gradient is the chosen estimator's (equal in
+    # value only for "reparam"); None means `reconstruction` itself is differentiated.
+    surrogate: torch.Tensor | None = None
+
+    @property
+    def elbo(self) -> torch.Tensor:
+        """The ELBO itself (β = 1), a lower bound on log p(x)."""
+        return self.reconstruction - self.kl
+
+    @property
+    def objective(self) -> torch.Tensor:
+        """Mean over the batch of −(E_q[log p(x|z)] − β KL): the β-VAE loss value."""
+        return -(self.reconstruction - self.beta * self.kl).mean()
+
+    @property
+    def loss(self) -> torch.Tensor:
+        """What to call backward() on: the objective with the estimator's gradient."""
+        recon = self.reconstruction if self.surrogate is None else self.surrogate
+        return -(recon - self.beta * self.kl).mean()
+
+
+def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
+               estimator: str = "reparam") -> ElboTerms:
+    """β-ELBO with `n_samples` z ~ q(z|x) per point and the analytic KL (eq. 22)."""
+    q = model.encode(x)
+    kl_dim = gaussian_kl_per_dimension(q)
+    if estimator == "reparam":
+        z = q.rsample((n_samples,))  # (S, B, d): z = μ + σ ε
+        reconstruction = model.decode(z).log_prob(x).mean(0)
+        return ElboTerms(reconstruction, kl_dim.sum(-1), kl_dim, float(beta))
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    z = q.sample((n_samples,))  # no path from z back to φ: the score function carries it
+    log_px_z = model.decode(z).log_prob(x)  # (S, B); its θ-gradient is the usual one
+    signal = log_px_z.detach()
+    if estimator == "reinforce_loo":
+        if n_samples < 2:
+            raise ValueError("the leave-one-out baseline needs n_samples ≥ 2")
+        baseline = (signal.sum(0, keepdim=True) - signal) / (n_samples - 1)
+    else:
+        baseline = torch.zeros_like(signal)
+    score_term = (signal - baseline) * q.log_prob(z)
+    # Adding score_term − score_term.detach() changes the gradient, not the value.
+    surrogate = (log_px_z + score_term - score_term.detach()).mean(0)
+    return ElboTerms(log_px_z.mean(0), kl_dim.sum(-1), kl_dim, float(beta), surrogate)
