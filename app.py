@@ -18,5 +18,11 @@ pages = {
                 icon=":material/stacked_line_chart:"),
         st.Page("app_pages/gaps_training.py", title="Gaps over training", icon=":material/timeline:"),
     ],
+    "Gradient estimators": [
+        st.Page("app_pages/estimator_race.py", title="Estimator race", icon=":material/sprint:"),
+        st.Page("app_pages/relaxation_bias.py", title="Relaxation bias",
+                icon=":material/thermostat:"),
+        st.Page("app_pages/estimators_vae.py", title="On a real VAE", icon=":material/neurology:"),
+    ],
 }
 st.navigation(pages).run()

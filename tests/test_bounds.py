@@ -8,9 +8,10 @@ from torch.distributions import Independent, Normal
 
 from explorer import data
 from explorer.bounds import (
-    effective_sample_size, elbo, elbo_terms, exact_log_marginal, iwae, log_joint, log_weights,
+    effective_sample_size, elbo, exact_log_marginal, iwae, log_joint, log_weights,
     posterior_grid, renyi_bound, renyi_reduce,
 )
+from explorer.objectives import elbo_terms
 from explorer.linear_gaussian import LinearGaussianModel
 from explorer.models import GaussianVAE
 

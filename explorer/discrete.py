@@ -1,0 +1,48 @@
+"""Sampling discrete latents: the Gumbel-max trick and its Gumbel-softmax relaxation.
+
+Third lecture text, section 2.2; Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017.
+The last axis of `logits` holds the categories; every other axis is a batch axis.
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+
+def _gumbel(shape, like: torch.Tensor, generator=None) -> torch.Tensor:
+    """g ~ Gumbel(0, 1) as −log(−log U); U is kept inside (0, 1) so g stays finite."""
+    u = torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
+    info = torch.finfo(like.dtype)
+    # 1 − eps is the largest float below 1 that rand's output can round to safely; tiny
+    # keeps log U finite for an exact 0.
+    u = u.clamp(info.tiny, 1.0 - info.eps)
+    return -torch.log(-torch.log(u))
+
+
+def gumbel_max(logits: torch.Tensor, generator=None) -> torch.Tensor:
+    """argmax_c (logits_c + g_c) with g ~ Gumbel(0, 1): an exact Categorical(softmax(logits))
+    sample (the Gumbel-max trick; Maddison et al. 2017, eq. 1). Returns int64 indices."""
+    return (logits + _gumbel(logits.shape, logits, generator)).argmax(-1)
+
+
+def gumbel_softmax(logits: torch.Tensor, tau: float, hard: bool = False,
+                   generator=None) -> torch.Tensor:
+    """One relaxed one-hot sample per row: softmax((logits + g)/τ), g ~ Gumbel(0, 1).
+
+    The Concrete / Gumbel-softmax distribution (Jang et al. 2017, eq. 1; Maddison et al.
+    2017), computed in log space (log_softmax, then exp) so τ down to 0.01 with logits of
+    ±50 stays finite. hard=True returns the one-hot argmax in the forward pass and the
+    relaxed sample's gradient in the backward pass: straight-through Gumbel-softmax
+    (Jang et al. 2017, §2.2; Bengio et al. 2013).
+    """
+    if not tau > 0:
+        raise ValueError(f"the temperature τ must be positive, got {tau}")
+    g = _gumbel(logits.shape, logits, generator)
+    log_y = F.log_softmax((logits + g) / tau, dim=-1)
+    y = log_y.exp()
+    if not hard:
+        return y
+    y_hard = F.one_hot(log_y.argmax(-1), logits.shape[-1]).to(y.dtype)
+    # y_hard + (y − y.detach()) is exactly one-hot in value (the bracket is 0.0) and has
+    # the relaxed sample's gradient; y_hard − y.detach() + y would round to 1 ± ulp.
+    return y_hard + (y - y.detach())

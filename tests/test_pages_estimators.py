@@ -1,0 +1,121 @@
+"""AppTest tests of the gradient-estimator pages: Estimator race and Relaxation bias."""
+import numpy as np
+
+from .apptest_helpers import app, array, figures, titles
+
+RACE, RELAX = "app_pages/estimator_race.py", "app_pages/relaxation_bias.py"
+ALL_DISCRETE = ["reinforce", "straight_through", "gumbel_softmax", "st_gumbel_softmax",
+                "naive_reparam"]
+
+
+def figure(at, start: str) -> dict:
+    return next(f for f, t in zip(figures(at), titles(at)) if t.startswith(start))
+
+
+def trace(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
+
+
+def exact_line_x(fig: dict) -> float:
+    (line,) = [s for s in fig["layout"]["shapes"] if s["type"] == "line"]
+    assert line["x0"] == line["x1"]
+    return line["x0"]
+
+
+def table(at):
+    return at.dataframe[0].value
+
+
+def assert_finite_table(at):
+    df = table(at)
+    assert np.isfinite(df.drop(columns=[c for c in df if c.startswith("SNR")]).to_numpy()).all()
+
+
+def test_race_normal_default_pathwise_beats_reinforce():
+    at = app(RACE)
+    assert at.title[0].value == "Estimator race"
+    assert any(r"\nabla_\phi" in l.value and "g(\\varepsilon" in l.value for l in at.latex)
+    t = titles(at)
+    assert any(s.startswith("3000 estimates of ∂/∂μ") and "exact gradient" in s for s in t)
+    assert any(s.startswith("The 2-D gradient (∂/∂μ, ∂/∂σ)") for s in t)
+    assert any(s.startswith("Variance of ∂/∂μ estimates vs samples per estimate") for s in t)
+    hist = figure(at, "3000 estimates")
+    assert exact_line_x(hist) == -1.0  # square, μ = 0.5, k = 1: ∂/∂μ = 2(μ − k)
+    cloud = figure(at, "The 2-D gradient")
+    star = trace(cloud, "exact gradient")
+    assert array(star["x"])[0] == -1.0 and array(star["y"])[0] == 2.0  # ∂/∂σ = 2σ
+    df = table(at)
+    assert list(df.index) == ["reinforce", "reparam"]
+    assert df.loc["reparam", "variance ∂/∂μ"] < df.loc["reinforce", "variance ∂/∂μ"] / 5
+    scaling = figure(at, "Variance of ∂/∂μ")
+    assert {"reinforce", "reparam", "slope −1 (∝ 1/S)"} <= {t.get("name") for t in scaling["data"]}
+    assert scaling["layout"]["xaxis"]["type"] == "log" and scaling["layout"]["yaxis"]["type"] == "log"
+
+
+def test_race_baselines_samples_and_degenerate_sigma():
+    at = app(RACE)
+    at.radio(key="race_baseline").set_value("loo").run()
+    assert not at.exception and any("needs samples_per_estimate" in w.value for w in at.warning)
+    at.select_slider(key="race_spe").set_value(4).run()
+    assert not at.exception and list(table(at).index) == ["reinforce (b: loo)", "reparam"]
+    at.radio(key="race_baseline").set_value("optimal").run()
+    at.select_slider(key="race_sigma").set_value(0.001).run()
+    at.selectbox(key="race_cost_normal").set_value("cos").run()
+    assert not at.exception and any("tiny" in i.value for i in at.info)
+    assert list(table(at).index) == ["reinforce (b: optimal)", "reparam"]
+    assert_finite_table(at)
+
+
+def test_race_discrete_families_table_rows_and_naive_at_zero():
+    at = app(RACE, race_family="bernoulli")
+    assert at.radio(key="race_family").value == "bernoulli"
+    for fam in ("bernoulli", "categorical"):
+        at.radio(key="race_family").set_value(fam).run()
+        at.multiselect(key=f"race_methods_{fam}").set_value(ALL_DISCRETE).run()
+        assert not at.exception
+        assert list(table(at).index) == ALL_DISCRETE
+        naive = array(trace(figure(at, "3000 estimates of ∂/∂ℓ₁"), "naive_reparam")["x"])
+        assert len(naive) == 3000 and not np.any(naive)
+        assert_finite_table(at)
+    at.slider(key="race_l1").set_value(12.0).run()
+    assert not at.exception and any("almost deterministic" in i.value for i in at.info)
+    at.multiselect(key="race_methods_categorical").set_value([]).run()
+    assert not at.exception and any("Pick at least one" in i.value for i in at.info)
+
+
+def test_relaxation_page_curves_histogram_samples_and_naive_zero():
+    at = app(RELAX)
+    assert at.title[0].value == "Relaxation bias"
+    t = titles(at)
+    assert any(s.startswith("Bias and variance of the gradient w.r.t. the logits vs temperature τ")
+               for s in t)
+    assert any(s.startswith("Estimates of ∂/∂ℓ₁ E_q[f(z)] at τ = 0.5") for s in t)
+    assert any(s.startswith("Relaxed Gumbel-softmax samples at τ = 0.5") for s in t)
+    curves = figure(at, "Bias and variance")
+    got = {tr.get("name") for tr in curves["data"]}
+    assert {"gumbel_softmax", "st_gumbel_softmax", "straight_through", "naive_reparam",
+            "reinforce (b: optimal)"} <= got
+    assert [s["x0"] for s in curves["layout"]["shapes"]] == [0.5, 0.5]
+    hist = figure(at, "Estimates of ∂/∂ℓ₁")
+    naive = array(trace(hist, "naive_reparam")["x"])
+    assert len(naive) > 1000 and not np.any(naive)
+    assert any("max |ĝ| = 0 " in m.value and "almost everywhere" in m.value for m in at.markdown)
+    df = table(at)
+    assert df.loc["naive_reparam", "‖bias‖"] > 0.01  # zero gradient ≠ the exact gradient
+    assert df.loc["reinforce (b: optimal)", "‖bias‖"] < df.loc["naive_reparam", "‖bias‖"] / 5
+
+
+def test_relaxation_extreme_tau_and_categorical():
+    at = app(RELAX, rb_tau="0.05")
+    assert at.select_slider(key="rb_tau").value == 0.05
+    assert any("small" in i.value for i in at.info) and np.isfinite(table(at).to_numpy()).all()
+    at.select_slider(key="rb_tau").set_value(5.0).run()
+    assert not at.exception and any("large" in i.value for i in at.info)
+    assert [s["x0"] for s in figure(at, "Bias and variance")["layout"]["shapes"]] == [5.0, 5.0]
+    at.radio(key="rb_family").set_value("categorical").run()
+    assert not at.exception
+    samples = figure(at, "Relaxed Gumbel-softmax samples at τ = 5")
+    assert samples["data"][0]["type"] == "scatterternary"
+    at.slider(key="rb_l2").set_value(-12.0).run()
+    at.select_slider(key="rb_tau").set_value(0.05).run()
+    assert not at.exception and np.isfinite(table(at).to_numpy()).all()
