@@ -13,7 +13,12 @@ from trainer import RunSpec
 
 from .latent_data import model_for
 
-METHODS = {"reparam": dict(method="reparam"), "reinforce": dict(method="reinforce")}
+METHODS = {
+    "reparam": dict(method="reparam"),
+    "reinforce": dict(method="reinforce"),
+    "reparam (S=2)": dict(method="reparam", samples_per_estimate=2),
+    "reinforce + loo baseline (S=2)": dict(method="reinforce", baseline="loo", samples_per_estimate=2),
+}
 
 
 @st.cache_data(max_entries=32, show_spinner="Sampling per-example encoder gradients (torch.func)…")
