@@ -55,8 +55,10 @@ def curves():
         m = store.metrics(r.run_id)
         if m["step"]:
             k = max(1, len(m["step"]) // 400)
-            elbo = np.convolve(m["elbo"], np.ones(5) / 5, mode="same")  # light smoothing
-            shown[f"{name} · {store.get(r.run_id).status}"] = (m["step"][::k], elbo[::k])
+            w = min(9, len(m["elbo"]))
+            elbo = np.convolve(m["elbo"], np.ones(w) / w, mode="valid")  # moving average
+            steps = np.asarray(m["step"][w - 1:])
+            shown[f"{name} · {store.get(r.run_id).status}"] = (steps[::k], elbo[::k])
     if shown:
         show(compare_curves(shown, "Training ELBO per batch (smoothed) for each encoder-gradient "
                                    "estimator; everything else in the spec is the same"),

@@ -10,6 +10,7 @@ def test_encoder_gradient_noise_table_and_variants():
     frame = at.dataframe[0].value
     assert list(frame["estimator"]) == ["reparam", "reinforce", "reparam (S=2)",
                                         "reinforce + loo baseline (S=2)"]
+    assert (frame["median SNR"] > 0).all()  # dead (always-zero) coordinates are not counted
     variance = dict(zip(frame["estimator"], frame["mean variance"]))
     # The lecture's claim, on a real encoder: the plain score function is noisier, and a
     # baseline removes most of its noise (|log p(x|z)| is tens of nats, its spread is not).

@@ -35,7 +35,10 @@ def encoder_noise(run_id: str, epoch: int, dataset: str, index: int, n: int) -> 
             seconds = time.perf_counter() - t0
         flat = torch.cat([g.reshape(n, -1) for g in grads.values()], dim=1).double()
         mean, std = flat.mean(0), flat.std(0)
-        snr = (mean.abs() / std.clamp_min(1e-30)).numpy()
+        # Weights fed by always-zero pixels get exactly zero gradient under every estimator;
+        # their 0/0 "SNR" would swamp the median, so only coordinates with noise count.
+        live = std > 0
+        snr = (mean[live].abs() / std[live]).numpy()
         out[name] = {"mean variance": float(std.pow(2).mean()), "median SNR": float(np.median(snr)),
                      "seconds": seconds, "snr": snr}
     return out
