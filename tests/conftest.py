@@ -14,3 +14,11 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_EXPLORER_STORE", str(tmp_path / "store"))
     monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
     yield
+
+
+@pytest.fixture
+def data_folder(tmp_path, monkeypatch):
+    """The data folder of this test (uploads and downloads land here)."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("VAE_EXPLORER_DATA", str(folder))
+    return folder
