@@ -10,7 +10,7 @@ from ui import bounds_data as bd
 from ui.figures import show
 from ui.latent_data import model_for, projection, test_codes
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
-from ui.run_picker import pick_run
+from ui.run_picker import checkpointed_run
 
 st.title("Bound ladder")
 st.markdown("Importance weighting tightens the ELBO: with k samples z_i ~ q(z|x) and weights "
@@ -18,9 +18,7 @@ st.markdown("Importance weighting tightens the ELBO: with k samples z_i ~ q(z|x)
 st.latex(r"\mathcal{L}_k(x) = \mathbb{E}\Big[\log \tfrac{1}{k}\sum_{i=1}^k w_i\Big],\qquad "
          r"\text{ELBO} = \mathcal{L}_1 \le \mathcal{L}_k \le \mathcal{L}_{k'} \le \log p(x)"
          r"\quad (k \le k')")
-rec = pick_run(require_checkpoint=True)
-if rec is None:
-    st.stop()
+rec = checkpointed_run()
 spec, epoch = rec.spec, rec.checkpoint_epoch
 args = (rec.run_id, epoch, spec.dataset)
 codes = test_codes(*args)

@@ -9,7 +9,7 @@ from ui import estimator_vae_data as ed
 from ui.figures import show
 from ui.latent_data import test_codes
 from ui.point_picker import point_input
-from ui.run_picker import pick_run
+from ui.run_picker import checkpointed_run
 from ui.state import get_executor, get_store
 
 st.title("Gradient estimators on a real VAE")
@@ -19,9 +19,7 @@ st.markdown("The encoder's gradient of E_q[log p(x|z)] by the reparameterisation
 st.latex(r"\underbrace{\mathbb{E}_\epsilon\big[\nabla_\phi \log p(x\,|\,\mu_\phi+\sigma_\phi\epsilon)\big]}"
          r"_{\text{pathwise}} \;=\; \underbrace{\mathbb{E}_{q_\phi}\big[(\log p(x|z) - b)\,"
          r"\nabla_\phi \log q_\phi(z|x)\big]}_{\text{score function}}")
-rec = pick_run(require_checkpoint=True)
-if rec is None:
-    st.stop()
+rec = checkpointed_run()
 codes = test_codes(rec.run_id, rec.checkpoint_epoch, rec.spec.dataset)
 c1, c2 = st.columns(2)
 i = point_input(len(codes["mu"]), c1)

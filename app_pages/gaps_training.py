@@ -2,6 +2,7 @@
 import streamlit as st
 
 from explorer.plots.bounds import bounds_over_training
+from ui.figures import show
 from ui.run_picker import pick_run
 from ui.state import get_store
 
@@ -26,9 +27,8 @@ def gaps_view(run_id: str):
         return
     st.caption(f"{rec.status} · averaged over the first {rec.spec.bounds_points} test points · "
                f"every {rec.spec.bounds_every} epochs")
-    show_fig = bounds_over_training({k: v["epoch"] for k, v in have.items()},
-                                    {k: v["value"] for k, v in have.items()})
-    st.plotly_chart(show_fig, key=f"bounds_{run_id}")
+    show(bounds_over_training({k: v["epoch"] for k, v in have.items()},
+                              {k: v["value"] for k, v in have.items()}), key=f"bounds_{run_id}")
     elbo, lk = have["ELBO"], have[names["bound_iwae"]]
     gaps = {f"L_{rec.spec.bounds_k} − ELBO": [b - a for a, b in zip(elbo["value"], lk["value"])]}
     epochs = {f"L_{rec.spec.bounds_k} − ELBO": elbo["epoch"]}
@@ -37,8 +37,8 @@ def gaps_view(run_id: str):
         gaps["log p(x) − ELBO"] = [b - a for a, b in zip(elbo["value"], ex)]
         gaps[f"log p(x) − L_{rec.spec.bounds_k}"] = [b - a for a, b in zip(lk["value"], ex)]
         epochs.update({k: elbo["epoch"] for k in gaps})
-    st.plotly_chart(bounds_over_training(epochs, gaps, title="The gaps between them (nats per example)"),
-                    key=f"gaps_{run_id}")
+    show(bounds_over_training(epochs, gaps, title="The gaps between them (nats per example)"),
+         key=f"gaps_{run_id}")
 
 
 rec = pick_run(require_checkpoint=True)

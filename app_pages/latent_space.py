@@ -7,18 +7,13 @@ from ui import latent_sections as sections
 from ui.figures import show
 from ui.latent_data import model_for, projection, test_codes
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
-from ui.run_picker import pick_run
+from ui.run_picker import checkpointed_run
 
 st.title("Latent space")
 st.markdown("The encoder maps each test point x to q(z|x) = N(μ(x), diag σ²(x)); the decoder "
             "turns any z into p(x|z). Click a point (or type its index) to inspect it.")
-rec = pick_run(require_checkpoint=True, label="Run")
-if rec is None:
-    st.stop()
+rec = checkpointed_run()
 spec, epoch = rec.spec, rec.checkpoint_epoch
-if rec.status in ("running", "queued"):
-    st.info(f"Still training — showing the checkpoint after epoch {epoch} of {spec.epochs}; "
-            "reload the page for a newer one.")
 model = model_for(rec.run_id, epoch)
 info = data.info(spec.dataset)
 codes = test_codes(rec.run_id, epoch, spec.dataset)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from explorer.bounds import elbo, exact_log_marginal, iwae, log_weights
+from explorer.bounds import elbo, exact_log_marginal, iwae, log_weights, renyi_reduce
 
 LADDER_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
@@ -37,15 +37,6 @@ def bound_ladder(model, x_one: torch.Tensor, ks=LADDER_KS, max_reps: int = 20,
             "reps": np.asarray(reps)}
 
 
-def renyi_from_log_weights(log_w: torch.Tensor, alpha: float) -> torch.Tensor:
-    """L_α = 1/(1−α) log mean_i w_i^{1−α} from log weights (k, …) (Li & Turner 2016, eq. 13);
-    α = 1 is the mean log weight, the ELBO estimate."""
-    k = log_w.shape[0]
-    if abs(1.0 - alpha) < 1e-6:
-        return log_w.mean(0)
-    return (torch.logsumexp((1.0 - alpha) * log_w, 0) - math.log(k)) / (1.0 - alpha)
-
-
 @torch.no_grad()
 def renyi_family(model, x_one: torch.Tensor, alphas, k: int = 100, reps: int = 20,
                  seed: int = 0) -> np.ndarray:
@@ -53,7 +44,7 @@ def renyi_family(model, x_one: torch.Tensor, alphas, k: int = 100, reps: int = 2
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         log_w = log_weights(model, _repeat(x_one, reps), k).double()  # (k, reps)
-    return np.array([renyi_from_log_weights(log_w, a).mean().item() for a in alphas])
+    return np.array([renyi_reduce(log_w, a).mean().item() for a in alphas])
 
 
 @torch.no_grad()

@@ -31,15 +31,14 @@ def epoch_seed(seed: int, epoch: int) -> int:
 def evaluate(model, x: torch.Tensor, seed: int, n_samples: int = EPOCH_EVAL_SAMPLES,
              batch_size: int = 1000) -> dict[str, float]:
     """Mean test ELBO, reconstruction term and KL per example (nats)."""
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
     totals = {"test_elbo": 0.0, "test_reconstruction": 0.0, "test_kl": 0.0}
-    for i in range(0, len(x), batch_size):
-        t = elbo_terms(model, x[i : i + batch_size], n_samples=n_samples)
-        totals["test_elbo"] += t.elbo.sum().item()
-        totals["test_reconstruction"] += t.reconstruction.sum().item()
-        totals["test_kl"] += t.kl.sum().item()
-    torch.random.set_rng_state(gen_state)
+    with torch.random.fork_rng(devices=[]):  # leaves the training stream untouched
+        torch.manual_seed(seed)
+        for i in range(0, len(x), batch_size):
+            t = elbo_terms(model, x[i : i + batch_size], n_samples=n_samples)
+            totals["test_elbo"] += t.elbo.sum().item()
+            totals["test_reconstruction"] += t.reconstruction.sum().item()
+            totals["test_kl"] += t.kl.sum().item()
     return {k: v / len(x) for k, v in totals.items()}
 
 
@@ -78,7 +77,7 @@ def train_run(
     def checkpoint(epoch: int):
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                     "epoch": epoch, "step": step, "seconds": seconds})
-        store._set(run_id, checkpoint_epoch=epoch)
+        store.set_checkpoint_epoch(run_id, epoch)
 
     x_bounds = x_test[: spec.bounds_points]
 

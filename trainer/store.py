@@ -239,6 +239,10 @@ class RunStore:
             row = db.execute("SELECT cancel_requested FROM runs WHERE run_id=?", (run_id,)).fetchone()
         return bool(row and row[0])
 
+    def set_checkpoint_epoch(self, run_id: str, epoch: int):
+        """The epoch of the latest checkpoint file, so pages can load the newest model."""
+        self._set(run_id, checkpoint_epoch=epoch)
+
     def finish(self, run_id: str, status: str, **fields):
         assert status in FINISHED, status
         self._set(run_id, status=status, worker_pid=None, **fields)

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from explorer import data, ladder
-from explorer.bounds import effective_sample_size, log_weights, posterior_grid
+from explorer.bounds import effective_sample_size, exact_log_marginal, log_weights, posterior_grid
 from explorer.gaps import gap_decomposition
 
 from .latent_data import model_for
@@ -29,8 +29,6 @@ def exact_for(run_id: str, epoch: int, dataset: str, index: int) -> float | None
     model = model_for(run_id, epoch)
     if model.latent_dim > 2:
         return None
-    from explorer.bounds import exact_log_marginal
-
     return float(exact_log_marginal(model, _point(dataset, index)[None])[0])
 
 

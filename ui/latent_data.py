@@ -6,14 +6,12 @@ import streamlit as st
 
 from explorer import data, latent
 
-from .state import cached_model
+from .state import cached_model, get_store
 
 MAX_POINTS = 2000  # points drawn in the latent scatter; larger test sets are subsampled
 
 
 def model_for(run_id: str, epoch: int):
-    from .state import get_store
-
     return cached_model(run_id, epoch, str(get_store().root))
 
 

@@ -35,3 +35,15 @@ def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
     run_id = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i]),
                           key="run", on_change=_remember, args=("run",))
     return by_id[run_id]
+
+
+def checkpointed_run(label: str = "Run") -> RunRecord:
+    """A run with a checkpoint to inspect; stops the page (with a hint) when there is none,
+    and says so when the checkpoint belongs to a run that is still training."""
+    rec = pick_run(require_checkpoint=True, label=label)
+    if rec is None:
+        st.stop()
+    if rec.status in ("running", "queued"):
+        st.info(f"Still training — showing the checkpoint after epoch {rec.checkpoint_epoch} of "
+                f"{rec.spec.epochs}; reload the page for a newer one.")
+    return rec

@@ -12,7 +12,6 @@ from explorer.plots.latent import ellipse_path
 
 COLORS = plotly.colors.qualitative.Plotly
 EXACT_COLOR = "black"
-_NO_Q_STAR = (None, None)  # lets posterior_contours skip q* when it was not computed
 
 
 def bound_ladder(ks: Sequence[int], means: Sequence[float], ses: Sequence[float],
@@ -99,10 +98,10 @@ def posterior_contours(z1: np.ndarray, z2: np.ndarray, log_post: np.ndarray,
     fig = go.Figure(go.Contour(x=z1, y=z2, z=dens, colorscale="Blues", showscale=False,
                                contours=dict(coloring="heatmap"), name="p(z|x)",
                                hovertemplate="z₁ %{x:.2f}, z₂ %{y:.2f}<extra></extra>"))
-    for (mean, std), name, color in (((q_mean, q_std), "encoder q_φ(z|x)", COLORS[1]),
-                                     (q_star or _NO_Q_STAR, "per-point optimum q*", COLORS[2])):
-        if mean is None:
-            continue
+    ellipses = [((q_mean, q_std), "encoder q_φ(z|x)", COLORS[1])]
+    if q_star is not None:
+        ellipses.append((q_star, "per-point optimum q*", COLORS[2]))
+    for (mean, std), name, color in ellipses:
         for r, dash in ((1, "solid"), (2, "dot")):
             ex, ey = ellipse_path(mean, np.asarray(std) * r)
             fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"{name} {r}σ",
