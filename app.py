@@ -24,5 +24,15 @@ pages = {
                 icon=":material/thermostat:"),
         st.Page("app_pages/estimators_vae.py", title="On a real VAE", icon=":material/neurology:"),
     ],
+    "Discrete latents": [
+        st.Page("app_pages/gumbel.py", title="Gumbel-max & softmax", icon=":material/casino:"),
+        st.Page("app_pages/smoothing.py", title="Smoothing transformations",
+                icon=":material/ssid_chart:"),
+        st.Page("app_pages/discrete_codes.py", title="Categorical & binary codes",
+                icon=":material/grid_view:"),
+        st.Page("app_pages/vq_codebook.py", title="VQ-VAE codebook", icon=":material/hub:"),
+        st.Page("app_pages/discrete_compare.py", title="Discrete vs Gaussian",
+                icon=":material/leaderboard:"),
+    ],
 }
 st.navigation(pages).run()

@@ -24,6 +24,12 @@ st.markdown(
     "log p(x;θ), EM step by step), **Monte Carlo marginals** (why sampling the prior fails), "
     "**Bound ladder** (ELBO ≤ L_k ≤ log p(x) for a trained model, Rényi bounds, where the "
     "gap comes from) and **Gaps over training**.\n\n"
+    "**Gradient estimators** — REINFORCE against the reparameterisation trick on toy costs "
+    "and on a real encoder, and the bias a relaxation buys.\n\n"
+    "**Discrete latents** — the Gumbel-max trick and its softmax relaxation, the smoothing "
+    "transformations of binary latents, and three discrete VAEs you can train on the Train "
+    "page (categorical with Gumbel-softmax, Rolfe's DVAE, VQ-VAE): inspect their codes and "
+    "compare their test bounds with a Gaussian VAE's.\n\n"
     "Runs keep training when you switch pages or close the tab. A teacher can pre-train "
     "before class: `python -m trainer train --dataset mnist5k --latent-dim 2 --epochs 30`."
 )

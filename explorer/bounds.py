@@ -70,7 +70,7 @@ def log_weights(model, x: torch.Tensor, k: int, q: Distribution | None = None) -
     (e.g. the per-point q* of explorer.gaps.svi_posterior) to use it as the proposal.
     """
     q = model.encode(x) if q is None else q
-    z = q.rsample((k,))
+    z = q.rsample((k,)) if q.has_rsample else q.sample((k,))  # discrete z: no gradient path
     return log_joint(model, x, z) - q.log_prob(z)
 
 

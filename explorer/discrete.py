@@ -5,6 +5,7 @@ The last axis of `logits` holds the categories; every other axis is a batch axis
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -46,3 +47,16 @@ def gumbel_softmax(logits: torch.Tensor, tau: float, hard: bool = False,
     # y_hard + (y − y.detach()) is exactly one-hot in value (the bracket is 0.0) and has
     # the relaxed sample's gradient; y_hard − y.detach() + y would round to 1 ± ulp.
     return y_hard + (y - y.detach())
+
+
+def temperature(step, tau0: float = 1.0, tau_min: float = 0.5, rate: float = 1e-3):
+    """Annealed temperature τ_t = max(τ_min, τ_0 · exp(−r t)) (Jang et al. 2017, §4).
+
+    `step` may be an int, a float or an array (NumPy or torch); returns the same kind.
+    """
+    if not (tau0 > 0 and tau_min > 0 and rate >= 0):
+        raise ValueError(f"need τ_0 > 0, τ_min > 0 and r ≥ 0; got {tau0}, {tau_min}, {rate}")
+    if isinstance(step, torch.Tensor):
+        return torch.clamp(tau0 * torch.exp(-rate * step.to(torch.get_default_dtype())), min=tau_min)
+    out = np.maximum(tau_min, tau0 * np.exp(-rate * np.asarray(step, dtype=float)))
+    return float(out) if np.ndim(out) == 0 else out

@@ -42,6 +42,44 @@ def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU) -> nn.Seque
     return nn.Sequential(*layers)
 
 
+def observation_model(out: torch.Tensor, likelihood: str, obs_std: float = 1.0,
+                      min_std: float = 0.01) -> Distribution:
+    """p(x|z) from the decoder's output `out` (shared by every model in the app).
+
+    "bernoulli": logits; "gaussian_fixed": the mean, std obs_std; "gaussian_learned": the
+    mean and a raw std (first and second half of the last axis), std = min_std + softplus.
+    """
+    if likelihood == "bernoulli":
+        # validate_args=False: grey-level targets in [0, 1] are allowed on purpose.
+        return Independent(Bernoulli(logits=out, validate_args=False), 1, validate_args=False)
+    if likelihood == "gaussian_fixed":
+        return Independent(Normal(out, obs_std), 1)
+    mean, raw = out.chunk(2, dim=-1)
+    return Independent(Normal(mean, min_std + nn.functional.softplus(raw)), 1)
+
+
+def check_likelihood(likelihood: str) -> None:
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+
+
+def output_size(data_dim: int, likelihood: str) -> int:
+    """Decoder outputs: one per pixel, two for a learned variance."""
+    return 2 * data_dim if likelihood == "gaussian_learned" else data_dim
+
+
+@torch.no_grad()
+def set_output_bias(last: nn.Linear, likelihood: str, data_mean: torch.Tensor) -> None:
+    """Start the decoder at the data mean (logit of mean intensity for Bernoulli), so early
+    steps shape z instead of learning the average image."""
+    dim = data_mean.shape[-1]
+    if likelihood == "bernoulli":
+        p = data_mean.clamp(1e-3, 1 - 1e-3)
+        last.bias[:dim] = torch.log(p) - torch.log1p(-p)
+    else:
+        last.bias[:dim] = data_mean
+
+
 class GaussianVAE(nn.Module):
     """VAE with q(z|x) = N(μ(x), diag σ²(x)), p(z) = N(0, I) (Kingma & Welling 2013).
 
@@ -54,6 +92,8 @@ class GaussianVAE(nn.Module):
                          cannot collapse onto pixels that are exactly constant.
     """
 
+    kind = "gaussian"
+
     def __init__(
         self,
         data_dim: int,
@@ -64,14 +104,12 @@ class GaussianVAE(nn.Module):
         min_std: float = 0.01,
     ):
         super().__init__()
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        check_likelihood(likelihood)
         self.data_dim, self.latent_dim = int(data_dim), int(latent_dim)
         self.likelihood, self.obs_std, self.min_std = likelihood, float(obs_std), float(min_std)
         hidden = tuple(int(h) for h in hidden)
         self.encoder = mlp((data_dim, *hidden, 2 * latent_dim))
-        out = 2 * data_dim if likelihood == "gaussian_learned" else data_dim
-        self.decoder = mlp((latent_dim, *hidden[::-1], out))
+        self.decoder = mlp((latent_dim, *hidden[::-1], output_size(data_dim, likelihood)))
         self.register_buffer("_zero", torch.zeros(latent_dim), persistent=False)
 
     def prior(self) -> Distribution:
@@ -86,25 +124,11 @@ class GaussianVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> Distribution:
         """p(x|z) for the configured likelihood."""
-        out = self.decoder(z)
-        if self.likelihood == "bernoulli":
-            # validate_args=False: grey-level targets in [0, 1] are allowed on purpose.
-            return Independent(Bernoulli(logits=out, validate_args=False), 1, validate_args=False)
-        if self.likelihood == "gaussian_fixed":
-            return Independent(Normal(out, self.obs_std), 1)
-        mean, raw = out.chunk(2, dim=-1)
-        return Independent(Normal(mean, self.min_std + nn.functional.softplus(raw)), 1)
+        return observation_model(self.decoder(z), self.likelihood, self.obs_std, self.min_std)
 
-    @torch.no_grad()
     def init_output_bias(self, data_mean: torch.Tensor):
-        """Start the decoder at the data mean (logit of mean intensity for Bernoulli), so
-        early steps shape z instead of learning the average image."""
-        last = self.decoder[-1]
-        if self.likelihood == "bernoulli":
-            p = data_mean.clamp(1e-3, 1 - 1e-3)
-            last.bias[: self.data_dim] = torch.log(p) - torch.log1p(-p)
-        else:
-            last.bias[: self.data_dim] = data_mean
+        """Start the decoder at the data mean (see `set_output_bias`)."""
+        set_output_bias(self.decoder[-1], self.likelihood, data_mean)
 
     def config(self) -> dict:
         """Constructor arguments, enough to rebuild the model from a checkpoint."""

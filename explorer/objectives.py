@@ -10,7 +10,7 @@ comparison isolates the estimator of the one expectation that needs sampling.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -30,6 +30,10 @@ class ElboTerms:
     # A stand-in for `reconstruction` whose gradient is the chosen estimator's (equal in
     # value only for "reparam"); None means `reconstruction` itself is differentiated.
     surrogate: torch.Tensor | None = None
+    # Scalar added to the loss beyond the β-ELBO (VQ-VAE codebook and commitment terms).
+    penalty: torch.Tensor | float = 0.0
+    # Model-specific diagnostics for the trainer (τ, code indices, VQ losses).
+    extras: dict = field(default_factory=dict)
 
     @property
     def elbo(self) -> torch.Tensor:
@@ -39,13 +43,13 @@ class ElboTerms:
     @property
     def objective(self) -> torch.Tensor:
         """Mean over the batch of −(E_q[log p(x|z)] − β KL): the β-VAE loss value."""
-        return -(self.reconstruction - self.beta * self.kl).mean()
+        return -(self.reconstruction - self.beta * self.kl).mean() + self.penalty
 
     @property
     def loss(self) -> torch.Tensor:
         """What to call backward() on: the objective with the estimator's gradient."""
         recon = self.reconstruction if self.surrogate is None else self.surrogate
-        return -(recon - self.beta * self.kl).mean()
+        return -(recon - self.beta * self.kl).mean() + self.penalty
 
 
 def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
@@ -61,6 +65,18 @@ def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     z = q.sample((n_samples,))  # no path from z back to φ: the score function carries it
     log_px_z = model.decode(z).log_prob(x)  # (S, B); its θ-gradient is the usual one
+    surrogate = score_function_surrogate(log_px_z, q.log_prob(z), estimator)
+    return ElboTerms(log_px_z.mean(0), kl_dim.sum(-1), kl_dim, float(beta), surrogate)
+
+
+def score_function_surrogate(log_px_z: torch.Tensor, log_q: torch.Tensor,
+                             estimator: str) -> torch.Tensor:
+    """Per-example surrogate (B,) whose value is mean_s log p(x|z_s) and whose encoder
+    gradient is the REINFORCE estimate, with no baseline or ("reinforce_loo") the
+    leave-one-out one (Kool et al. 2019). log_px_z and log_q are (S, B) for z_s ~ q."""
+    if estimator not in ("reinforce", "reinforce_loo"):
+        raise ValueError(f"not a score-function estimator: {estimator!r}")
+    n_samples = log_px_z.shape[0]
     signal = log_px_z.detach()
     if estimator == "reinforce_loo":
         if n_samples < 2:
@@ -68,7 +84,6 @@ def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
         baseline = (signal.sum(0, keepdim=True) - signal) / (n_samples - 1)
     else:
         baseline = torch.zeros_like(signal)
-    score_term = (signal - baseline) * q.log_prob(z)
+    score_term = (signal - baseline) * log_q
     # Adding score_term − score_term.detach() changes the gradient, not the value.
-    surrogate = (log_px_z + score_term - score_term.detach()).mean(0)
-    return ElboTerms(log_px_z.mean(0), kl_dim.sum(-1), kl_dim, float(beta), surrogate)
+    return (log_px_z + score_term - score_term.detach()).mean(0)

@@ -66,7 +66,11 @@ def smoothing(name: str, beta, p, eps, a: float = math.e) -> torch.Tensor:
     tiny = torch.finfo(p.dtype).tiny
     # The region test is written as 1 − ε ≤ p so that it agrees exactly with v ≤ 1 below.
     upper = (1 - eps) <= p
-    v = ((1 - eps) / p.clamp_min(tiny)).clamp(0, 1)  # v = 1 − u, exact at ε = 1
+    # Each branch divides by a p (or 1 − p) that is ≥ its own ε-distance, so 1/p² cannot
+    # overflow there; outside a branch the divisor is 1, which keeps the discarded gradient
+    # finite (a tiny p would otherwise give 0 · ∞ = NaN through the clamp and the where).
+    p_up = torch.where(upper, p, torch.ones_like(p))
+    v = ((1 - eps) / p_up.clamp_min(tiny)).clamp(0, 1)  # v = 1 − u, exact at ε = 1
     if name == "spike_exponential":
         b = beta * math.log(a)
         # log(u (e^b − 1) + 1) = logaddexp(log u + b, log v): e^b overflows float32 at b > 88.
@@ -76,7 +80,8 @@ def smoothing(name: str, beta, p, eps, a: float = math.e) -> torch.Tensor:
         zeta = torch.where(upper, 1 - _pow0(v, beta), torch.zeros_like(v))
     else:
         q = 1 - p
-        w = (eps / q.clamp_min(tiny)).clamp(0, 1)
+        q_low = torch.where(upper, torch.ones_like(q), q)
+        w = (eps / q_low.clamp_min(tiny)).clamp(0, 1)
         zeta = torch.where(upper, 1 - p * _pow0(v, beta), q * _pow0(w, beta))
     return zeta.clamp(0, 1)
 
@@ -108,3 +113,36 @@ def density(name: str, beta, p, zeta, a: float = math.e):
         x = torch.where(lower, zeta / q, (1 - zeta) / p)
         dens = torch.pow(x.clamp_min(0), 1 / beta - 1) / beta
     return mass, torch.where(inside, dens, torch.zeros_like(dens))
+
+
+def overlapping_exponential(beta, q, rho) -> torch.Tensor:
+    """ζ ~ (1−q) r(ζ|z=0) + q r(ζ|z=1) by inverse CDF at ρ ~ U(0, 1), with the overlapping
+    exponentials r(ζ|0) ∝ e^{−βζ}, r(ζ|1) ∝ e^{β(ζ−1)} on [0, 1] (DVAE++, Vahdat et al. 2018,
+    §3.2). No spike: both bit values are smoothed, and ζ → the Bernoulli(q) bit as β → ∞.
+
+    With m = e^{−βζ} and c = e^{−β}, F(ζ) = ρ is the quadratic (1−q) m² − b m − q c = 0,
+    b = (1−q) − q c − ρ (1 − c), whose positive root is taken in whichever algebraic form
+    avoids cancellation. Computed in float64 and returned in the input dtype.
+    """
+    beta, q, rho = _tensors(beta, q, rho)
+    out_dtype = q.dtype
+    beta, q, rho = beta.double(), q.double(), rho.double()
+    c = torch.exp(-beta)
+    b = (1 - rho - q) + c * (rho - q)  # = (1−q) − qc − ρ(1−c), without 1 − (1 − c) at ρ → 1
+    root = torch.sqrt(b * b + 4 * (1 - q) * q * c)
+    big = b >= 0
+    # b ≥ 0: (b + root) / 2(1−q) has no cancellation; b < 0: the conjugate form 2qc / (root − b).
+    m = torch.where(big, (b + root) / (2 * (1 - q)).clamp_min(1e-300),
+                    2 * q * c / torch.where(big, torch.ones_like(b), root - b))
+    zeta = -_log0(m) / beta
+    return zeta.clamp(0, 1).to(out_dtype)
+
+
+def overlapping_exponential_density(beta, q, zeta) -> torch.Tensor:
+    """Density of ζ under the DVAE++ mixture: [(1−q) β e^{−βζ} + q β e^{β(ζ−1)}] / (1 − e^{−β})
+    on (0, 1), 0 outside (Vahdat et al. 2018, §3.2)."""
+    beta, q, zeta = _tensors(beta, q, zeta)
+    inside = (zeta >= 0) & (zeta <= 1)
+    dens = ((1 - q) * torch.exp(-beta * zeta) + q * torch.exp(beta * (zeta - 1))) * beta \
+        / -torch.expm1(-beta)
+    return torch.where(inside, dens, torch.zeros_like(dens))

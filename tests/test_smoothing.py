@@ -7,7 +7,8 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from explorer.smoothing import NAMES, density, smoothing, step_limit
+from explorer.smoothing import (NAMES, density, overlapping_exponential,
+                                overlapping_exponential_density, smoothing, step_limit)
 
 SPIKES = ("spike_exponential", "spike_power")
 PS = (0.0, 1e-6, 0.2, 0.5, 0.8, 1 - 1e-6, 1.0)
@@ -161,3 +162,68 @@ def test_step_limit():
     assert step_limit(0.5, eps).tolist() == [0, 0, 1, 1, 1]
     assert step_limit(0.0, eps).tolist() == [0, 0, 0, 0, 1]
     assert step_limit(1.0, eps).tolist() == [1, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype, logit", [(torch.float32, -50.0), (torch.float32, -60.0),
+                                          (torch.float64, -60.0), (torch.float64, 60.0)])
+def test_gradient_stays_finite_for_saturated_probabilities(name, dtype, logit):
+    """p = σ(ℓ) of 1e-22 once gave 0·∞ = NaN: 1/p² overflows in the branch a sample is not
+    in. A DVAE encoder reaches such logits within an epoch on MNIST."""
+    torch.manual_seed(0)
+    logits = torch.full((4000,), logit, dtype=dtype, requires_grad=True)
+    eps = torch.rand(4000, dtype=dtype)
+    zeta = smoothing(name, 5.0, torch.sigmoid(logits), eps)
+    (grad,) = torch.autograd.grad(zeta.sum(), logits)
+    assert torch.isfinite(zeta).all() and torch.isfinite(grad).all()
+
+
+# -- DVAE++ overlapping exponentials (the stretch family) -------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.5, 4.0, 30.0, 100.0])
+@pytest.mark.parametrize("q", [0.0, 0.2, 0.5, 0.97, 1.0])
+def test_overlapping_exponential_is_an_increasing_map_onto_the_unit_interval(beta, q):
+    rho = torch.linspace(0, 1, 2001)
+    zeta = overlapping_exponential(beta, q, rho)
+    assert torch.isfinite(zeta).all()
+    assert zeta[0] == pytest.approx(0, abs=1e-6) and zeta[-1] == pytest.approx(1, abs=1e-6)
+    assert (zeta.diff() >= -1e-7).all()
+
+
+@pytest.mark.parametrize("beta, q", [(2.0, 0.3), (8.0, 0.7), (0.3, 0.5)])
+def test_overlapping_exponential_inverts_its_cdf(beta, q):
+    """F(ζ(ρ)) = ρ with F the integral of the analytic density (scipy quadrature)."""
+    for rho in (0.05, 0.3, 0.5, 0.77, 0.99):
+        zeta = float(overlapping_exponential(beta, q, torch.tensor(rho, dtype=torch.float64)))
+        cdf, _ = integrate.quad(
+            lambda t: float(overlapping_exponential_density(beta, q, torch.tensor(t, dtype=torch.float64))),
+            0, zeta)
+        assert cdf == pytest.approx(rho, abs=1e-7)
+
+
+@pytest.mark.parametrize("beta, q", [(3.0, 0.25), (12.0, 0.6)])
+def test_overlapping_exponential_histogram_matches_density(beta, q):
+    torch.manual_seed(0)
+    n = 200_000
+    zeta = overlapping_exponential(beta, q, torch.rand(n, dtype=torch.float64)).numpy()
+    edges = np.linspace(0, 1, 41)
+    counts, _ = np.histogram(zeta, edges)
+    probs = [integrate.quad(lambda t: float(overlapping_exponential_density(
+        beta, q, torch.tensor(t, dtype=torch.float64))), a, b)[0] for a, b in zip(edges[:-1], edges[1:])]
+    expected = n * np.asarray(probs)
+    assert expected.sum() == pytest.approx(n, rel=1e-6)
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < stats.chi2.ppf(0.999, len(counts) - 1)
+
+
+def test_overlapping_exponential_tends_to_the_bit_and_has_a_gradient_in_q():
+    rho = torch.rand(50_000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    q = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    zeta = overlapping_exponential(100.0, q, rho)
+    assert ((zeta > 0.5).double().mean() - 0.3).abs() < 4 * math.sqrt(0.3 * 0.7 / 50_000)
+    assert ((zeta < 0.05) | (zeta > 0.95)).double().mean() > 0.99
+    (grad,) = torch.autograd.grad(overlapping_exponential(2.0, q, rho).mean(), q)
+    h = 1e-6
+    fd = (overlapping_exponential(2.0, 0.3 + h, rho).mean() - overlapping_exponential(2.0, 0.3 - h, rho).mean()) / (2 * h)
+    assert float(grad) == pytest.approx(float(fd), rel=1e-5)

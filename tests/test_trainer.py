@@ -103,7 +103,7 @@ def test_divergence_stops_with_status_and_step(tmp_path, monkeypatch):
     store = RunStore(tmp_path / "s")
     rec, _ = store.create(RunSpec(**SMALL))
     store.claim(rec.run_id)
-    real = loop_module.elbo_terms
+    real = loop_module.training_terms
     calls = {"n": 0}
 
     def poisoned(*args, **kwargs):
@@ -113,7 +113,7 @@ def test_divergence_stops_with_status_and_step(tmp_path, monkeypatch):
             terms.reconstruction = terms.reconstruction * float("nan")
         return terms
 
-    monkeypatch.setattr(loop_module, "elbo_terms", poisoned)
+    monkeypatch.setattr(loop_module, "training_terms", poisoned)
     assert train_run(store, rec.run_id) == "diverged"
     rec = store.get(rec.run_id)
     assert rec.status == "diverged" and rec.diverged_step == 3

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from explorer import data
+from explorer.discrete_models import BernoulliDVAE, CategoricalVAE, VQVAE
 from explorer.models import GaussianVAE
 
 from .spec import RunSpec
@@ -18,15 +19,17 @@ class NoCheckpoint(FileNotFoundError):
     """The run has not written a checkpoint yet."""
 
 
-def build_model(spec: RunSpec) -> GaussianVAE:
-    """The untrained model a spec describes."""
-    return GaussianVAE(
-        data_dim=data.info(spec.dataset).dim,
-        latent_dim=spec.latent_dim,
-        hidden=spec.hidden,
-        likelihood=spec.likelihood,
-        obs_std=spec.obs_std,
-    )
+def build_model(spec: RunSpec):
+    """The untrained model a spec describes (any kind; all follow the model protocol)."""
+    common = dict(data_dim=data.info(spec.dataset).dim, latent_dim=spec.latent_dim,
+                  hidden=spec.hidden, likelihood=spec.likelihood, obs_std=spec.obs_std)
+    if spec.model == "categorical":
+        return CategoricalVAE(n_categories=spec.n_categories, **common)
+    if spec.model == "dvae":
+        return BernoulliDVAE(smoothing_beta=spec.smoothing_beta, smoothing=spec.smoothing, **common)
+    if spec.model == "vqvae":
+        return VQVAE(n_categories=spec.n_categories, code_dim=spec.code_dim, **common)
+    return GaussianVAE(**common)
 
 
 def save_checkpoint(path: Path, state: dict):
@@ -49,7 +52,7 @@ def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def load_model(run_id: str, store: RunStore | str | os.PathLike | None = None) -> GaussianVAE:
+def load_model(run_id: str, store: RunStore | str | os.PathLike | None = None):
     """The model of a run at its latest checkpoint, in eval mode."""
     if not isinstance(store, RunStore):
         store = RunStore(store)

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 s = rec.spec
                 elbo = f"{rec.test_elbo:9.2f}" if rec.test_elbo is not None else "        -"
                 print(f"{rec.run_id}  {rec.status:9s} {rec.progress:6.0%}  test ELBO {elbo}  "
-                      f"{s.dataset} d={s.latent_dim} {s.likelihood} β={s.beta} seed={s.seed}")
+                      f"{s.model} {s.dataset} d={s.latent_dim} {s.likelihood} β={s.beta} "
+                      f"{s.estimator} seed={s.seed}")
             return EXIT_OK
         if args.command == "show":
             print(json.dumps(summary(store.get(args.run_id), store), indent=2))

@@ -12,10 +12,13 @@ from typing import Callable
 import torch
 
 from explorer import data
-from explorer.objectives import elbo_terms
+from explorer.discrete import temperature
+from explorer.discrete_objectives import evaluation_terms, training_terms
 
 from .bound_tracking import record_bounds, should_record
 from .checkpoints import build_model, load_checkpoint, save_checkpoint
+from .code_stats import EpochStats, test_code_stats
+from .spec import BOUND_TRACKING, RunSpec
 from .store import RunStore
 
 FLUSH_SECONDS = 0.5  # how often metrics and progress reach the store
@@ -30,16 +33,32 @@ def epoch_seed(seed: int, epoch: int) -> int:
 @torch.no_grad()
 def evaluate(model, x: torch.Tensor, seed: int, n_samples: int = EPOCH_EVAL_SAMPLES,
              batch_size: int = 1000) -> dict[str, float]:
-    """Mean test ELBO, reconstruction term and KL per example (nats)."""
+    """Mean test ELBO, reconstruction term and KL per example (nats), and for models with
+    discrete codes their usage (explorer.discrete_objectives.evaluation_terms)."""
     totals = {"test_elbo": 0.0, "test_reconstruction": 0.0, "test_kl": 0.0}
     with torch.random.fork_rng(devices=[]):  # leaves the training stream untouched
         torch.manual_seed(seed)
         for i in range(0, len(x), batch_size):
-            t = elbo_terms(model, x[i : i + batch_size], n_samples=n_samples)
+            t = evaluation_terms(model, x[i : i + batch_size], n_samples=n_samples)
             totals["test_elbo"] += t.elbo.sum().item()
             totals["test_reconstruction"] += t.reconstruction.sum().item()
             totals["test_kl"] += t.kl.sum().item()
-    return {k: v / len(x) for k, v in totals.items()}
+    out = {k: v / len(x) for k, v in totals.items()}
+    out.update(test_code_stats(model, x))
+    return out
+
+
+def step_temperature(spec: RunSpec, step: int) -> float:
+    """τ for Adam step `step` (categorical models; the schedule of explorer.discrete)."""
+    return float(temperature(step, spec.tau0, spec.tau_min, spec.anneal_rate))
+
+
+def train_step_terms(model, spec: RunSpec, xb: torch.Tensor, step: int):
+    """The loss terms of one step for any model kind."""
+    return training_terms(model, xb, n_samples=spec.n_samples, beta=spec.beta,
+                          estimator=spec.estimator, tau=step_temperature(spec, step),
+                          commitment=spec.commitment,
+                          codebook_loss=spec.codebook_update == "loss")
 
 
 def train_run(
@@ -81,8 +100,10 @@ def train_run(
 
     x_bounds = x_test[: spec.bounds_points]
 
+    bounds_every = spec.bounds_every if spec.model in BOUND_TRACKING else 0
+
     def track_bounds(epoch: int):
-        if should_record(epoch, spec.epochs, spec.bounds_every):
+        if should_record(epoch, spec.epochs, bounds_every):
             was_training = model.training
             store.add_evals(run_id, epoch, step,
                             record_bounds(model.eval(), x_bounds, spec.bounds_k, seed=spec.seed))
@@ -109,12 +130,12 @@ def train_run(
     for epoch in range(start_epoch, spec.epochs):
         torch.manual_seed(epoch_seed(spec.seed, epoch))
         order = torch.randperm(n)
+        stats = EpochStats(model)
         for i in range(0, n, spec.batch_size):
             xb = x_train[order[i : i + spec.batch_size]]
             if spec.binarize:
                 xb = torch.bernoulli(xb)
-            terms = elbo_terms(model, xb, n_samples=spec.n_samples, beta=spec.beta,
-                               estimator=spec.estimator)
+            terms = train_step_terms(model, spec, xb, step)
             loss = terms.loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -128,6 +149,9 @@ def train_run(
                                    "try a smaller learning rate or a larger obs_std")
                 return "diverged"
             optimizer.step()
+            if spec.model == "vqvae" and spec.codebook_update == "ema":
+                model.ema_step(terms.extras["z_e"], terms.extras["indices"], spec.ema_decay)
+            stats.add(terms.extras)
             step += 1
             buffer.append({
                 "step": step, "epoch": epoch, "loss": terms.objective.item(),
@@ -147,7 +171,8 @@ def train_run(
         results = evaluate(model, x_test, seed=spec.seed,
                            n_samples=FINAL_EVAL_SAMPLES if last else EPOCH_EVAL_SAMPLES)
         model.train()
-        store.add_evals(run_id, epoch + 1, step, results)
+        tau_now = step_temperature(spec, step) if spec.model == "categorical" else None
+        store.add_evals(run_id, epoch + 1, step, {**results, **stats.summary(tau_now)})
         track_bounds(epoch + 1)
         cancel = flush(epoch + 1)
         if (epoch + 1) % spec.checkpoint_every == 0 or last:

@@ -13,18 +13,23 @@ def _remember(run_id_key: str):
 
 
 def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
-             require_checkpoint: bool = False) -> RunRecord | None:
+             require_checkpoint: bool = False,
+             models: tuple[str, ...] | None = None) -> RunRecord | None:
     """A run chosen from the store (newest first), or None with a hint when there is none.
 
     The URL holds the run id (not the label, which changes as the run trains); an unknown
-    id in the URL falls back to the newest run.
+    id in the URL falls back to the newest run. `models` keeps only runs of those kinds.
     """
     runs = get_store().list(statuses)
     if require_checkpoint:
         runs = [r for r in runs if r.checkpoint_epoch is not None]
+    if models:
+        runs = [r for r in runs if r.spec.model in models]
     if not runs:
-        st.info("No runs yet — start one on the **Train** page, or pre-train from the command "
-                "line: `python -m trainer train --dataset mnist5k --latent-dim 2`.")
+        kinds = "" if not models else f" with a {' or '.join(models)} latent"
+        flag = "" if not models or "gaussian" in models else f" --model {models[0]}"
+        st.info(f"No runs yet{kinds} — start one on the **Train** page, or pre-train from the "
+                f"command line: `python -m trainer train --dataset mnist5k --latent-dim 2{flag}`.")
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("run") or st.query_params.get("run")
@@ -37,10 +42,11 @@ def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
     return by_id[run_id]
 
 
-def checkpointed_run(label: str = "Run") -> RunRecord:
+def checkpointed_run(label: str = "Run", models: tuple[str, ...] = ("gaussian",)) -> RunRecord:
     """A run with a checkpoint to inspect; stops the page (with a hint) when there is none,
-    and says so when the checkpoint belongs to a run that is still training."""
-    rec = pick_run(require_checkpoint=True, label=label)
+    and says so when the checkpoint belongs to a run that is still training. Most pages read
+    a Gaussian latent space, hence the default `models`."""
+    rec = pick_run(require_checkpoint=True, label=label, models=models)
     if rec is None:
         st.stop()
     if rec.status in ("running", "queued"):

@@ -36,5 +36,6 @@ def cached_model(run_id: str, checkpoint_epoch: int, store_root: str):
 def run_label(rec: RunRecord) -> str:
     s = rec.spec
     elbo = f", test ELBO {rec.test_elbo:.1f}" if rec.test_elbo is not None else ""
-    return (f"{rec.run_id} · {s.dataset} · d={s.latent_dim} · {s.likelihood} · β={s.beta:g}"
+    kind = "" if s.model == "gaussian" else f"{s.model} · "
+    return (f"{rec.run_id} · {kind}{s.dataset} · d={s.latent_dim} · {s.likelihood} · β={s.beta:g}"
             f" · seed {s.seed} · {rec.status}{elbo}")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.latent import active_units
-from explorer.plots.training import kl_bars, training_curves
+from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from .figures import show
 from .state import get_executor, get_store
@@ -70,10 +70,31 @@ def live_run_view(run_id: str):
         yaxis_title="nats")
     show(fig, key=f"terms_curve_{run_id}", chars=70)
     kl_dim = np.asarray(m["kl_per_dim"][-1])
+    what = "variable" if rec.spec.model in ("categorical", "vqvae") else "dimension"
     show(kl_bars(kl_dim, active_units(kl_dim),
-                            title="KL per latent dimension on the last batch; "
-                                  "near-zero bars are inactive units"),
-                    key=f"kl_bars_{run_id}")
+                 title=f"KL per latent {what} on the last batch; near-zero bars are inactive units"),
+         key=f"kl_bars_{run_id}")
+    _code_curves(ev, run_id, rec.spec.model)
+
+
+CODE_SERIES = {  # eval name → legend, for the runs whose latents are discrete codes
+    "test_perplexity": "code perplexity (test)", "test_dead_codes": "dead codes (test)",
+    "tau": "temperature τ", "mean_q": "mean q(z=1|x) over bits (train)",
+    "codebook_loss": "codebook loss (train)", "commitment_loss": "commitment loss (train)",
+}
+
+
+def _code_curves(ev: dict, run_id: str, model: str):
+    """Per-epoch code statistics of a discrete-latent run (trainer.code_stats)."""
+    series = {label: ev[name] for name, label in CODE_SERIES.items() if name in ev}
+    if model == "gaussian" or not series:
+        return
+    per = ("per variable, averaged" if model == "categorical" else "over the shared codebook")
+    fig = compare_curves({k: (v["epoch"], v["value"]) for k, v in series.items()},
+                         title=f"Codes over training: perplexity exp(H) of code usage ({per}), "
+                               "unused codes, and the model's own knobs",
+                         yaxis_title="value", xaxis_title="epoch")
+    show(fig, key=f"code_curves_{run_id}", chars=70)
 
 
 @st.fragment(run_every=2.0)
@@ -85,7 +106,7 @@ def runs_table():
         return
     rows = [{
         "run": r.run_id, "status": r.status, "progress": r.progress,
-        "data": r.spec.dataset, "d": r.spec.latent_dim, "likelihood": r.spec.likelihood,
+        "model": r.spec.model, "data": r.spec.dataset, "d": r.spec.latent_dim, "likelihood": r.spec.likelihood,
         "β": r.spec.beta, "estimator": r.spec.estimator, "epochs": r.spec.epochs, "seed": r.spec.seed,
         "test ELBO": r.test_elbo, "seconds": round(r.seconds, 1),
     } for r in runs]

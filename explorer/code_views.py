@@ -1,0 +1,157 @@
+"""What a trained categorical VAE or DVAE does with its discrete codes: posteriors, code usage,
+hand-edited codes and samples from the prior.
+
+Third lecture text §2.2 (one-hot codes, Gumbel-softmax; Jang et al. 2017) and §2.3 (binary codes
+smoothed by the spike-and-exponential f1, Rolfe 2016, or DVAE++'s overlapping exponentials,
+Vahdat et al. 2018). A *code* is an integer array (…, N): the category of each of N variables
+(categorical) or the d bits (DVAE). The DVAE decoder reads ζ, not z; a hard code is decoded at
+the mean of r(ζ|z), ζ_i = E[ζ | z_i]. No Streamlit.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .latent import _seeded
+from .vq import perplexity
+
+UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
+
+
+def n_values(model) -> int:
+    """K, the values each variable takes: n_categories, or 2 for a bit."""
+    return 2 if model.kind == "dvae" else model.n_categories
+
+
+def _dtype(model) -> torch.dtype:
+    return next(model.parameters()).dtype
+
+
+def smoothing_of(model) -> str:
+    """The DVAE's r(ζ|z): "spike_exponential" (f1) or "overlapping_exponential" (DVAE++)."""
+    return getattr(model, "smoothing", "spike_exponential")
+
+
+def zeta_mean(beta: float) -> float:
+    """E[ζ | z = 1] = 1/(1 − e^{−β}) − 1/β under r(ζ|z=1) = β e^{β(ζ−1)}/(1 − e^{−β}) (f1, a = e;
+    the same r(ζ|1) in DVAE++, whose r(ζ|0) is its mirror image, mean 1 − this)."""
+    return 1.0 / -math.expm1(-beta) - 1.0 / beta
+
+
+def bit_means(model) -> tuple[float, float]:
+    """(E[ζ | z = 0], E[ζ | z = 1]): 0 for the spike, 1 − E[ζ|1] for the overlapping exponentials."""
+    on = zeta_mean(model.smoothing_beta)
+    return (1.0 - on if smoothing_of(model) == "overlapping_exponential" else 0.0), on
+
+
+def decoder_input(model, codes) -> torch.Tensor:
+    """The decoder's input for hard codes (M, N): one-hot z (categorical) or ζ = E[ζ|z] (DVAE)."""
+    idx = torch.as_tensor(np.asarray(codes, dtype=np.int64))
+    if model.kind == "dvae":
+        off, on = bit_means(model)
+        return off + (on - off) * idx.to(_dtype(model))
+    return F.one_hot(idx, model.n_categories).to(_dtype(model))
+
+
+@torch.no_grad()
+def decode_input(model, z: torch.Tensor) -> np.ndarray:
+    """Decoder means of p(x|z) for a batch of decoder inputs: (M, data_dim)."""
+    return model.decode(z).mean.numpy()
+
+
+def decode_codes(model, codes) -> np.ndarray:
+    """Decoder means for hard codes (M, N): (M, data_dim)."""
+    return decode_input(model, decoder_input(model, codes))
+
+
+def posterior_probs(q) -> torch.Tensor:
+    """q(z_nk = 1 | x) (…, N, K) for a categorical posterior, q(z_i = 1 | x) (…, d) for bits."""
+    return q.base_dist.probs
+
+
+@torch.no_grad()
+def encode_test(model, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
+    """For each row of x: posterior probabilities, the most probable code (argmax per variable,
+    or the bits with q > ½) and its reconstruction decode(code).mean."""
+    x = torch.as_tensor(np.asarray(x), dtype=_dtype(model))
+    probs, codes, recon = [], [], []
+    for start in range(0, len(x), batch_size):
+        p = posterior_probs(model.encode(x[start:start + batch_size]))
+        c = (p > 0.5).long() if model.kind == "dvae" else p.argmax(-1)
+        probs.append(p.numpy())
+        codes.append(c.numpy())
+        recon.append(decode_codes(model, c))
+    return {"probs": np.concatenate(probs), "codes": np.concatenate(codes),
+            "recon": np.concatenate(recon)}
+
+
+def usage_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    """counts[n, j] = how many rows have variable n equal to j: (N, K)."""
+    codes = np.asarray(codes)
+    return np.stack([np.bincount(codes[:, n], minlength=k)[:k] for n in range(codes.shape[1])])
+
+
+def perplexities(codes: np.ndarray, k: int) -> np.ndarray:
+    """exp(H) of each variable's empirical usage (explorer.vq.perplexity): K if uniform, 1 if constant."""
+    codes = torch.as_tensor(np.asarray(codes))
+    return np.array([perplexity(codes[:, n], k) for n in range(codes.shape[1])])
+
+
+def usage_summary(model, encoded: dict) -> dict[str, np.ndarray]:
+    """Per-variable usage of the most probable codes on a test set: counts (N, K), fraction
+    (N, K), perplexity (N,), unused (N,) = perplexity < UNUSED_PERPLEXITY, and for the DVAE the
+    mean q(z_i=1|x) (d,) and the learned prior σ(b_i) (d,)."""
+    k = n_values(model)
+    counts = usage_counts(encoded["codes"], k)
+    perp = perplexities(encoded["codes"], k)
+    out = {"counts": counts, "fraction": counts / max(1, counts[0].sum()), "perplexity": perp,
+           "unused": perp < UNUSED_PERPLEXITY}
+    if model.kind == "dvae":
+        out["mean_q"] = encoded["probs"].mean(0)
+        out["prior"] = prior_probs(model)
+    return out
+
+
+def prior_probs(model) -> np.ndarray:
+    """σ(b_i), the DVAE's learned prior probability of each bit being on."""
+    return torch.sigmoid(model.prior_logits.detach()).numpy()
+
+
+def edit_code(code: Sequence[int], variable: int, value: int) -> np.ndarray:
+    """A copy of one code (N,) with `variable` set to `value`."""
+    out = np.array(code, dtype=np.int64)
+    out[variable] = value
+    return out
+
+
+def value_sweep(model, code: Sequence[int], variable: int) -> np.ndarray:
+    """Decodings of the code with `variable` set to each of its K values (K, data_dim): the
+    discrete analogue of a latent traversal."""
+    k = n_values(model)
+    return decode_codes(model, np.stack([edit_code(code, variable, j) for j in range(k)]))
+
+
+def zeta_sweep(model, code: Sequence[int], bit: int, values: Sequence[float]) -> np.ndarray:
+    """DVAE: decodings with ζ_bit swept over `values`, the other bits at ζ = E[ζ|z]:
+    (len(values), data_dim). The decoder reads ζ ∈ [0, 1], so the path between the bits."""
+    z = decoder_input(model, np.asarray(code)[None]).repeat(len(values), 1)
+    z[:, bit] = torch.as_tensor(np.asarray(values, dtype=float), dtype=z.dtype)
+    return decode_input(model, z)
+
+
+@torch.no_grad()
+def prior_samples(model, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """n codes z ~ p(z) and their decodings. Categorical: one-hot z decoded as is. DVAE: bits
+    z ~ Π Bern(σ(b_i)), then ζ = model.smooth(z, ε), ε ~ U(0, 1), a draw of r(ζ|z) (q = z is
+    a sure bit) — for f1 exactly 0 for a 0 bit and the exponential on (0, 1] for a 1 bit.
+    Returns codes (n, N), zeta (DVAE only) and decoded (n, data_dim)."""
+    with _seeded(seed):
+        z = model.prior().sample((n,))
+        if model.kind != "dvae":
+            return {"codes": z.argmax(-1).numpy(), "decoded": decode_input(model, z)}
+        zeta = model.smooth(z, torch.rand_like(z))
+    return {"codes": z.long().numpy(), "zeta": zeta.numpy(), "decoded": decode_input(model, zeta)}

@@ -1,0 +1,161 @@
+"""Monte Carlo and grid computations of the Discrete latents lab (third lecture text, §2.2–2.3).
+
+Plain numbers in, numpy arrays out; no Streamlit.  Gumbel-max and Gumbel-softmax: Maddison,
+Mnih & Teh 2017; Jang, Gu & Poole 2017.  Smoothing transformations f1–f3: Rolfe 2016;
+Vahdat et al. 2018.  Sampling is in float64 with a fixed seed and common random numbers
+(the same Gumbel noise at every τ), so curves against τ are smooth and reproducible.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy.integrate import simpson  # scipy: a dependency of scikit-learn
+
+from explorer.discrete import gumbel_max, gumbel_softmax
+from explorer.smoothing import NAMES, density, smoothing
+
+# log-spaced and readable in a URL
+TAU_GRID = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0,
+            5.0, 7.0, 10.0)
+BETA_GRID = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0,
+             50.0, 70.0, 100.0)
+FIG1_BETAS = (1.0, 3.0, 10.0)   # the text's Figure 1 gives no β values: dotted < solid < dashed
+FIG1_PS = (0.2, 0.5, 0.8)
+ONE_HOT_TOL = 1e-6              # a relaxed sample with max_c y_c > 1 − this counts as one-hot
+
+
+def _logits(logits, n: int) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(logits, dtype=float), dtype=torch.float64).expand(n, -1)
+
+
+def softmax(logits) -> np.ndarray:
+    """softmax(ℓ): the category probabilities, computed stably."""
+    return torch.softmax(torch.as_tensor(np.asarray(logits, dtype=float)), -1).numpy()
+
+
+def gumbel_max_frequencies(logits, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies of z = argmax_c(ℓ_c + g_c) over n samples (Gumbel-max trick, Maddison et al.
+    2017 eq. 1) and the standard error √(p(1−p)/n) of a frequency whose true value is
+    p = softmax(ℓ)."""
+    gen = torch.Generator().manual_seed(seed)
+    z = gumbel_max(_logits(logits, n), generator=gen).numpy()
+    k = len(logits)
+    p = softmax(logits)
+    return np.bincount(z, minlength=k) / n, np.sqrt(p * (1 - p) / n)
+
+
+def relaxed_samples(logits, tau: float, n: int, seed: int) -> np.ndarray:
+    """n Gumbel-softmax samples y = softmax((ℓ + g)/τ) (Jang et al. 2017 eq. 1), shape (n, K).
+    The same seed gives the same g at every τ."""
+    gen = torch.Generator().manual_seed(seed)
+    return gumbel_softmax(_logits(logits, n), tau, generator=gen).numpy()
+
+
+def relaxed_moments(logits, taus, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Monte Carlo mean, variance and SE of the mean of each y_c, and the fraction of one-hot
+    samples, at each τ (rows).  E[y] → softmax(ℓ) as τ → 0 and → uniform 1/K as τ → ∞.
+
+    One draw of g serves every τ: softmax is shift-invariant, so with s = log y at τ = 1
+    (= ℓ + g − const) the sample at τ is softmax(s/τ) — the same as `relaxed_samples`."""
+    s = np.log(relaxed_samples(logits, 1.0, n, seed))
+    out = {"mean": [], "var": [], "se": [], "one_hot": []}
+    for tau in taus:
+        t = s / tau
+        y = np.exp(t - t.max(1, keepdims=True))
+        y /= y.sum(1, keepdims=True)
+        var = y.var(0, ddof=1)
+        out["mean"].append(y.mean(0))
+        out["var"].append(var)
+        out["se"].append(np.sqrt(var / n))
+        out["one_hot"].append(np.mean(y.max(1) > 1 - ONE_HOT_TOL))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def jacobian_norms(y: np.ndarray, tau: float) -> np.ndarray:
+    """‖∂y/∂ℓ‖_F per sample: ∂y/∂ℓ = (diag y − y yᵀ)/τ for y = softmax((ℓ + g)/τ).
+    0 at an exact one-hot y (vanishing), up to order 1/τ near a tie (exploding)."""
+    jac = (y[:, :, None] * np.eye(y.shape[1]) - y[:, :, None] * y[:, None, :]) / tau
+    return np.sqrt((jac ** 2).sum((1, 2)))
+
+
+def anneal_hit_step(tau0: float, tau_min: float, rate: float) -> float:
+    """The first step t at which τ_t = max(τ_min, τ_0 e^{−r t}) reaches τ_min:
+    ln(τ_0/τ_min)/r; 0 if τ_0 ≤ τ_min; ∞ for r = 0 (Jang et al. 2017, §4)."""
+    if tau0 <= tau_min:
+        return 0.0
+    return math.inf if rate == 0 else math.log(tau0 / tau_min) / rate
+
+
+def smoothing_curves(name: str, betas, p: float, eps, a: float = math.e) -> np.ndarray:
+    """ζ = f(β, p, ε) for each β (rows) on the ε grid (columns) (text §2.3, f1–f3)."""
+    beta = torch.as_tensor(np.asarray(betas, dtype=float))[:, None]
+    return smoothing(name, beta, p, torch.as_tensor(np.asarray(eps, dtype=float))[None, :],
+                     a).numpy()
+
+
+def curve_grid(p: float, m: int = 401) -> np.ndarray:
+    """ε ∈ [0, 1], uniform plus points crowded just after 1 − p, where f rises steeply."""
+    q = 1 - p
+    near = q + p * np.geomspace(1e-6, 1, 120)
+    return np.unique(np.clip(np.concatenate([np.linspace(0, 1, m), [q], near]), 0, 1))
+
+
+def figure1_curves(betas=FIG1_BETAS, ps=FIG1_PS, names=None, a: float = math.e):
+    """{(name, p): (ε grid, ζ rows per β)}: the panels of the text's Figure 1."""
+    return {(n, p): (e, smoothing_curves(n, betas, p, e, a))
+            for n in (names or NAMES) for p in ps for e in [curve_grid(p)]}
+
+
+def dzeta_dp(name: str, beta: float, p: float, eps, a: float = math.e) -> np.ndarray:
+    """∂ζ/∂p at each ε by autograd: the pathwise gradient a relaxed bit passes to p."""
+    e = torch.as_tensor(np.asarray(eps, dtype=float))
+    pt = torch.full_like(e, float(p)).requires_grad_()
+    (grad,) = torch.autograd.grad(smoothing(name, beta, pt, e, a).sum(), pt)
+    return grad.numpy()
+
+
+def smoothing_samples(name: str, beta: float, p: float, n: int, seed: int,
+                      a: float = math.e) -> np.ndarray:
+    """n samples ζ = f(β, p, ε), ε ~ U(0, 1)."""
+    u = torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return smoothing(name, beta, p, u, a).numpy()
+
+
+def histogram_density(zeta: np.ndarray, bins: int = 50) -> tuple[np.ndarray, np.ndarray, float]:
+    """(bin edges, density of the continuous part, fraction exactly at 0): the bars integrate
+    to 1 − spike fraction, the scale of `smoothing.density`'s continuous part."""
+    zeta = np.asarray(zeta, dtype=float)
+    spike = zeta == 0
+    edges = np.linspace(0, 1, bins + 1)
+    counts, _ = np.histogram(zeta[~spike], edges)
+    return edges, counts / (len(zeta) * np.diff(edges)), float(spike.mean())
+
+
+def analytic_density(name: str, beta: float, p: float, a: float = math.e,
+                     m: int = 1001) -> tuple[np.ndarray, np.ndarray, float]:
+    """(ζ grid inside (0, 1), continuous density there, spike mass at 0), from
+    `smoothing.density` (change of variables; Rolfe 2016 §2.1 for f1).  The grid crowds
+    geometrically towards 0 and 1, where the power densities blow up for β > 1."""
+    ends = np.geomspace(1e-9, 0.02, 60)
+    grid = np.unique(np.concatenate([np.linspace(0, 1, m)[1:-1], ends, 1 - ends]))
+    mass, dens = density(name, beta, p, torch.as_tensor(grid, dtype=torch.float64), a)
+    return grid, dens.numpy(), float(mass.reshape(-1)[0])
+
+
+def _pieces(m: int) -> np.ndarray:
+    """s ∈ [0, 1], uniform plus geometric at both ends (f1 has a log singularity at u = 0)."""
+    g = np.geomspace(1e-13, 1, m)
+    return np.unique(np.concatenate([[0.0], np.linspace(0, 1, m), g, 1 - g]))
+
+
+def l1_to_step(name: str, betas, p: float, a: float = math.e, m: int = 801) -> np.ndarray:
+    """∫₀¹ |f(β, p, ε) − 1[ε ≥ 1−p]| dε for each β, by Simpson's rule on [0, 1−p] (where the
+    integrand is f) and [1−p, 1] (where it is 1 − f).  → 0 as β → ∞ (text §2.3)."""
+    s = _pieces(m)
+    q = 1 - p
+    lower, upper = q * s, q + p * s
+    f_lo = smoothing_curves(name, betas, p, lower, a)
+    f_up = smoothing_curves(name, betas, p, upper, a)
+    return simpson(f_lo, x=lower, axis=1) + simpson(1 - f_up, x=upper, axis=1)

@@ -1,0 +1,35 @@
+"""Figures comparing finished runs of different latent kinds (trainer.compare)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+MODEL_COLORS = {"gaussian": "#1f77b4", "categorical": "#ff7f0e", "dvae": "#2ca02c",
+                "vqvae": "#9467bd"}
+
+
+def comparison_bars(labels: Sequence[str], models: Sequence[str], elbo: Sequence[float | None],
+                    reconstruction: Sequence[float | None],
+                    title: str = ("Test ELBO (solid) and its reconstruction term E_q log p(x|z) "
+                                  "(hatched) per run; higher is better")) -> go.Figure:
+    """Horizontal grouped bars, one pair per run, coloured by latent kind. The gap between
+    the two bars of a run is its KL(q(z|x) ‖ p(z))."""
+    def arr(v):
+        return np.array([np.nan if x is None else x for x in v], dtype=float)
+
+    colors = [MODEL_COLORS.get(m, "#7f7f7f") for m in models]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=list(labels), x=arr(elbo), orientation="h", name="test ELBO",
+                         marker=dict(color=colors),
+                         hovertemplate="%{y}<br>ELBO %{x:.2f} nats<extra></extra>"))
+    fig.add_trace(go.Bar(y=list(labels), x=arr(reconstruction), orientation="h",
+                         name="E_q log p(x|z)",
+                         marker=dict(color=colors, pattern=dict(shape="/"), opacity=0.55),
+                         hovertemplate="%{y}<br>reconstruction %{x:.2f} nats<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="nats per test example")
+    fig.update_layout(title=title, barmode="group", height=120 + 55 * max(1, len(labels)),
+                      margin=dict(l=10, r=10, t=60, b=50), legend=dict(orientation="h", y=-0.2))
+    return fig

@@ -1,0 +1,176 @@
+"""What a trained VQ-VAE does with its codebook: encoder outputs against code vectors, code
+usage, hand-edited codes and the family of runs that differ only in the commitment weight.
+
+Third lecture text §2.4, loss (∗∗); van den Oord, Vinyals & Kavukcuoglu 2017. z_e is (B, N, D)
+(N code positions, D = code_dim), codes are (B, N) indices into the (K, D) codebook. Arrays in,
+numpy out, no Streamlit; run records and specs are duck-typed (`.spec.canonical()`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+
+from .vq import dead_codes, perplexity
+
+BETA_C_GRID = (0.0, 0.05, 0.25, 1.0, 2.0)  # commitment weights of the β_c comparison
+TABLE_EVALS = ("test_reconstruction", "test_perplexity", "test_dead_codes", "commitment_loss",
+               "codebook_loss", "test_elbo")
+
+
+def _batches(n: int, size: int):
+    return (slice(i, i + size) for i in range(0, n, size))
+
+
+@torch.no_grad()
+def encode_test(model, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
+    """z_e(x) (B, N, D), nearest codes (B, N), reconstructions decode(z_q(x)).mean (B, data_dim)
+    and the codebook (K, D)."""
+    x = torch.as_tensor(np.asarray(x), dtype=model.codebook.dtype)
+    z_e, codes, recon = [], [], []
+    for part in _batches(len(x), batch_size):
+        z = model.encode_vectors(x[part])
+        k = model.codes(x[part])
+        z_e.append(z.numpy())
+        codes.append(k.numpy())
+        recon.append(model.decode_vectors(model.codebook[k]).mean.numpy())
+    return {"z_e": np.concatenate(z_e), "codes": np.concatenate(codes),
+            "recon": np.concatenate(recon), "codebook": model.codebook.detach().numpy().copy()}
+
+
+def pca_projection(z_e: np.ndarray, codebook: np.ndarray) -> dict[str, np.ndarray]:
+    """PCA fitted on all encoder outputs (positions pooled), the codebook projected by the same
+    map. Returns points (B·N, 2) in row-major (example, position) order, position (B·N,),
+    codebook (K, 2) and explained (2,), the fraction of z_e's variance on each axis. D = 1 is
+    drawn as is (second axis 0)."""
+    b, n, d = z_e.shape
+    flat = z_e.reshape(-1, d).astype(np.float64)
+    book = np.asarray(codebook, dtype=np.float64)
+    position = np.tile(np.arange(n), b)
+    if d == 1:
+        pad = ((0, 0), (0, 1))
+        return {"points": np.pad(flat, pad), "codebook": np.pad(book, pad),
+                "position": position, "explained": np.array([1.0, 0.0])}
+    pca = PCA(n_components=2).fit(flat)
+    explained = np.nan_to_num(pca.explained_variance_ratio_)  # NaN when z_e has collapsed
+    return {"points": pca.transform(flat), "codebook": pca.transform(book),
+            "position": position, "explained": explained}
+
+
+def subsample(n: int, max_points: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most `max_points` of n rows (all of them when n is small)."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+
+
+def usage_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    """How often each of the K codes is chosen, over all examples and positions (K,)."""
+    return np.bincount(np.asarray(codes).reshape(-1), minlength=k)[:k]
+
+
+def usage_summary(codes: np.ndarray, k: int) -> dict:
+    """Counts (K,), codes sorted by use (most used first), dead-code mask, perplexity and the
+    number of dead codes (explorer.vq: the same numbers the trainer records)."""
+    counts = usage_counts(codes, k)
+    idx = torch.as_tensor(np.asarray(codes).reshape(-1))
+    return {"counts": counts, "order": np.argsort(-counts, kind="stable"), "dead": counts == 0,
+            "perplexity": perplexity(idx, k), "n_dead": dead_codes(idx, k)}
+
+
+def most_used(counts: np.ndarray, m: int = 16) -> np.ndarray:
+    """Up to m codes in order of use, leaving out codes that are never chosen."""
+    order = np.argsort(-np.asarray(counts), kind="stable")
+    return order[np.asarray(counts)[order] > 0][:m]
+
+
+def squared_distances(z_e: np.ndarray, codebook: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """‖z_e,n − e_{k_n}‖² per example and position (B, N); its mean over B of the sum over N
+    is the commitment (and codebook) loss of (∗∗)."""
+    return ((z_e - np.asarray(codebook)[codes]) ** 2).sum(-1)
+
+
+def edit_codes(codes_one: Sequence[int], position: int, codes: Sequence[int]) -> np.ndarray:
+    """Copies of one example's N codes with `position` set to each of `codes`: (len(codes), N)."""
+    out = np.repeat(np.asarray(codes_one, dtype=np.int64)[None], len(codes), axis=0)
+    out[:, position] = codes
+    return out
+
+
+@torch.no_grad()
+def decode_codes(model, codes: np.ndarray) -> np.ndarray:
+    """Decoder means of p(x|z) for index codes (M, N), through the one-hot decode of the model
+    protocol: (M, data_dim)."""
+    idx = torch.as_tensor(np.asarray(codes, dtype=np.int64))
+    onehot = torch.nn.functional.one_hot(idx, model.n_categories).to(model.codebook.dtype)
+    return model.decode(onehot).mean.numpy()
+
+
+def eval_series(evals: dict, names: dict[str, str]) -> dict[str, tuple[list, list]]:
+    """{label: (epochs, values)} for the recorded evals `names` maps to labels (missing ones
+    are left out)."""
+    return {label: (evals[name]["epoch"], evals[name]["value"])
+            for name, label in names.items() if name in evals}
+
+
+# ---- the commitment family -------------------------------------------------------------
+def _without_commitment(spec) -> dict:
+    d = dict(spec.canonical())
+    d.pop("commitment", None)
+    return d
+
+
+def same_except_commitment(a, b) -> bool:
+    """Both VQ-VAE specs agree in every field that decides the result but β_c."""
+    return a.model == b.model == "vqvae" and _without_commitment(a) == _without_commitment(b)
+
+
+def commitment_specs(spec, values: Sequence[float] = BETA_C_GRID) -> list:
+    """The spec with each commitment weight β_c (same seed, so only β_c differs)."""
+    return [spec.model_copy(update={"commitment": float(v)}) for v in values]
+
+
+def commitment_table(spec, records, evals_of: Callable[[str], dict]) -> list[dict]:
+    """One row per finished run that differs from `spec` only in β_c, sorted by β_c: the last
+    recorded value of each of TABLE_EVALS (NaN when missing)."""
+    rows = []
+    for rec in records:
+        if rec.status != "done" or not same_except_commitment(rec.spec, spec):
+            continue
+        evals = evals_of(rec.run_id)
+        row = {"commitment": float(rec.spec.commitment), "run_id": rec.run_id}
+        for name in TABLE_EVALS:
+            values = evals.get(name, {}).get("value", [])
+            row[name] = float(values[-1]) if values else float("nan")
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["commitment"])
+
+
+def describe_trend(rows: list[dict], key: str, label: str, fmt: str = ".3g") -> str:
+    """What a column does as β_c grows, in words: the values at both ends and whether every
+    step goes the same way. Describes the data; asserts nothing."""
+    values = [r[key] for r in rows if np.isfinite(r[key])]
+    betas = [r["commitment"] for r in rows if np.isfinite(r[key])]
+    if len(values) < 2:
+        return f"{label}: fewer than two finished runs."
+    steps = np.diff(values)
+    if np.all(steps == 0):
+        shape = "is the same for every β_c"
+    elif np.all(steps > 0) or np.all(steps < 0):
+        shape = f"{'rises' if steps[0] > 0 else 'falls'} at every step"
+    elif np.all(steps >= 0) or np.all(steps <= 0):
+        shape = f"never {'falls' if np.all(steps >= 0) else 'rises'}"
+    else:
+        shape = "goes up and down"
+    return (f"{label} {shape}: {values[0]:{fmt}} at β_c = {betas[0]:g} → "
+            f"{values[-1]:{fmt}} at β_c = {betas[-1]:g}.")
+
+
+def position_points(position: np.ndarray, which: int | None, max_points: int,
+                    seed: int = 0) -> np.ndarray:
+    """Indices of the projected points to draw: all positions or only position `which`
+    (0-based), subsampled to at most `max_points`."""
+    rows = np.arange(len(position)) if which is None else np.flatnonzero(position == which)
+    return rows[subsample(len(rows), max_points, seed)]

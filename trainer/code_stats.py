@@ -1,0 +1,72 @@
+"""Per-epoch statistics of discrete codes, recorded as evals next to the test ELBO.
+
+Codebook perplexity and dead codes show codebook collapse in a VQ-VAE (van den Oord et
+al. 2017; text §2.4); for a categorical VAE the same numbers per variable show how many
+categories the encoder really uses. τ is logged so the annealing schedule can be drawn
+against the learning curves.
+"""
+from __future__ import annotations
+
+import torch
+
+from explorer.vq import dead_codes, perplexity
+
+
+def code_indices(model, x: torch.Tensor) -> torch.Tensor | None:
+    """The code each variable takes for x, (B, N): the nearest codebook entry (VQ) or the
+    most probable category (categorical); None for models without categorical codes."""
+    if model.kind == "vqvae":
+        return model.codes(x)
+    if model.kind == "categorical":
+        return model.encode(x).base_dist.logits.argmax(-1)
+    return None
+
+
+def usage_summary(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
+    """Perplexity and dead codes of (B, N) indices. VQ positions share one codebook, so all
+    positions count together; categorical variables are separate and are averaged."""
+    return {f"{prefix}perplexity": perplexity(indices, k), f"{prefix}dead_codes": dead_codes(indices, k)}
+
+
+def per_variable_usage(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
+    """Mean over variables of each variable's perplexity and number of unused categories."""
+    perps = [perplexity(indices[:, n], k) for n in range(indices.shape[1])]
+    dead = [dead_codes(indices[:, n], k) for n in range(indices.shape[1])]
+    return {f"{prefix}perplexity": sum(perps) / len(perps),
+            f"{prefix}dead_codes": sum(dead) / len(dead)}
+
+
+def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:
+    """Code usage on the test set (empty for Gaussian and DVAE models)."""
+    with torch.no_grad():
+        idx = code_indices(model, x)
+    if idx is None:
+        return {}
+    if model.kind == "vqvae":
+        return usage_summary(idx, model.n_categories, "test_")
+    return per_variable_usage(idx, model.n_categories, "test_")
+
+
+class EpochStats:
+    """Running means of the extras a model's training terms report during one epoch."""
+
+    KEYS = ("tau", "codebook_loss", "commitment_loss", "mean_q")
+
+    def __init__(self, model):
+        self.model, self.sums, self.count, self.indices = model, {}, 0, []
+
+    def add(self, extras: dict):
+        self.count += 1
+        for key in self.KEYS:
+            if key in extras:
+                self.sums[key] = self.sums.get(key, 0.0) + float(extras[key])
+        if "indices" in extras:
+            self.indices.append(extras["indices"])
+
+    def summary(self, tau_now: float | None = None) -> dict[str, float]:
+        out = {k: v / max(1, self.count) for k, v in self.sums.items()}
+        if tau_now is not None:
+            out["tau"] = float(tau_now)  # the value the next step will use
+        if self.indices:
+            out.update(usage_summary(torch.cat(self.indices), self.model.n_categories, "train_"))
+        return out
