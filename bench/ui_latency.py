@@ -1,5 +1,6 @@
-"""Slider latency in a real browser: Latent space page sliders against a trivial one-slider
-plotly page (the baseline), both served by Streamlit on this machine in the same run.
+"""Slider latency in a real browser: sliders of the Latent space and Discrete-latents pages
+against a trivial one-slider plotly page (the baseline), all served by Streamlit on this
+machine in the same run.
 
     python bench/ui_latency.py        # needs Debian's chromium; trains a small run first
 
@@ -23,6 +24,14 @@ BASELINE = '''import numpy as np, plotly.graph_objects as go, streamlit as st
 n = st.slider("Points", 10, 100, 50)
 st.plotly_chart(go.Figure(go.Scatter(y=np.sin(np.arange(n)))))
 '''
+
+PAGES = {  # page path → slider labels to press
+    "/latent_space": ("Grid size", "Samples from q(z|x)", "Interpolation steps",
+                      "Number of samples", "Range ± around μ_j"),
+    "/gumbel": ("temperature τ", "logit ℓ₁"),
+    "/smoothing": ("β (log scale)", "p = P(z = 1)"),
+    "/discrete_codes": ("Test image", "Number of samples"),
+}
 
 
 def serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
@@ -82,9 +91,10 @@ def main():
 
     tmp = Path(tempfile.mkdtemp())
     env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"))
-    subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "mnist5k",
-                    "--epochs", "5", "--quiet"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    for extra in ([], ["--model", "categorical", "--latent-dim", "20"]):
+        subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "mnist5k",
+                        "--epochs", "5", "--quiet", *extra], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
     (tmp / "baseline.py").write_text(BASELINE)
     app, app_url = serve(ROOT / "app.py", env)
     base, base_url = serve(tmp / "baseline.py", env)
@@ -95,14 +105,14 @@ def main():
             page.goto(base_url)
             page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
             baseline = statistics.median(slider_latency(page, "Points"))
-            page.goto(app_url + "/latent_space")
-            page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
-            page.wait_for_timeout(2000)
             print(f"baseline one-slider page: {baseline:.2f} s (median)")
-            for label in ("Grid size", "Samples from q(z|x)", "Interpolation steps",
-                          "Number of samples", "Range ± around μ_j"):
-                med = statistics.median(slider_latency(page, label))
-                print(f"Latent space · {label:22s} {med:.2f} s   ratio {med / baseline:.1f}")
+            for path, labels in PAGES.items():
+                page.goto(app_url + path)
+                page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
+                page.wait_for_timeout(2000)
+                for label in labels:
+                    med = statistics.median(slider_latency(page, label))
+                    print(f"{path[1:]:16s} · {label:22s} {med:.2f} s   ratio {med / baseline:.1f}")
             browser.close()
     finally:
         app.terminate()

@@ -14,7 +14,8 @@ import torch
 from scipy.integrate import simpson  # scipy: a dependency of scikit-learn
 
 from explorer.discrete import gumbel_max, gumbel_softmax
-from explorer.smoothing import NAMES, density, smoothing
+from explorer.smoothing import (NAMES, density, overlapping_exponential,
+                                overlapping_exponential_density, smoothing)
 
 # log-spaced and readable in a URL
 TAU_GRID = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0,
@@ -159,3 +160,19 @@ def l1_to_step(name: str, betas, p: float, a: float = math.e, m: int = 801) -> n
     f_lo = smoothing_curves(name, betas, p, lower, a)
     f_up = smoothing_curves(name, betas, p, upper, a)
     return simpson(f_lo, x=lower, axis=1) + simpson(1 - f_up, x=upper, axis=1)
+
+
+def overlapping_views(beta: float, p: float, n: int, seed: int, m: int = 401):
+    """The DVAE++ overlapping-exponential smoothing (Vahdat et al. 2018, §3.2) for one (β, p):
+    ε grid, ζ(ε), ∂ζ/∂p by autograd, histogram of n samples (edges, density) and the analytic
+    density on a grid. No spike: both bit values are smoothed."""
+    eps = torch.linspace(0, 1, m, dtype=torch.float64)
+    q = torch.full((m,), p, dtype=torch.float64, requires_grad=True)  # one p per ε: ∂ζ_i/∂p_i
+    zeta = overlapping_exponential(beta, q, eps)
+    (grad,) = torch.autograd.grad(zeta.sum(), q)
+    u = torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    edges, hist, _ = histogram_density(overlapping_exponential(beta, p, u).numpy())
+    grid = torch.linspace(0, 1, 1001, dtype=torch.float64)
+    dens = overlapping_exponential_density(beta, p, grid)
+    return (eps.numpy(), zeta.detach().numpy(), grad.numpy(), edges, hist, grid.numpy(),
+            dens.numpy())

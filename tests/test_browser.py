@@ -101,3 +101,33 @@ def test_train_from_ui_then_see_latent_plot(app_url, tmp_path):
             for name in ("train.png", "latent.png"):
                 shutil.copy(tmp_path / name, os.path.join(shots, name))
         browser.close()
+
+
+def test_discrete_lab_pages_render_in_the_browser(app_url, tmp_path):
+    """Train a tiny VQ-VAE from a shared URL, then open every Discrete-latents page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{app_url}/train?model=vqvae&dataset=digits&epochs=2&vq_positions=3&vq_k=16",
+                  timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("✅ done").first.wait_for(timeout=120_000)
+        for name, marker in (("VQ-VAE codebook", "Codebook vectors and encoder outputs"),
+                             ("Gumbel-max & softmax", "Gumbel-max trick"),
+                             ("Smoothing transformations", "Figure 1"),
+                             ("Discrete vs Gaussian", "standard line-up")):
+            page.locator("[data-testid='stSidebarNavLink']", has_text=name).click()
+            wait_idle(page)
+            page.get_by_text(marker).first.wait_for(timeout=60_000)
+            page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
+            assert page.locator("[data-testid='stException']").count() == 0, name
+            page.screenshot(path=str(tmp_path / f"{name.split()[0].lower()}.png"), full_page=True)
+        shots = os.environ.get("SCREENSHOT_DIR")
+        if shots:
+            os.makedirs(shots, exist_ok=True)
+            for f in tmp_path.glob("*.png"):
+                shutil.copy(f, os.path.join(shots, f.name))
+        browser.close()

@@ -30,6 +30,8 @@ def comparison_bars(labels: Sequence[str], models: Sequence[str], elbo: Sequence
                          hovertemplate="%{y}<br>reconstruction %{x:.2f} nats<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="nats per test example")
-    fig.update_layout(title=title, barmode="group", height=120 + 55 * max(1, len(labels)),
-                      margin=dict(l=10, r=10, t=60, b=50), legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(title=title, barmode="group", height=160 + 55 * max(1, len(labels)),
+                      margin=dict(l=10, r=10, t=60, b=90),
+                      # below the axis title, whatever the figure's height
+                      legend=dict(orientation="h", yref="container", y=0.01, yanchor="bottom"))
     return fig
