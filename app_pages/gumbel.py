@@ -10,6 +10,7 @@ from explorer.plots.gumbel import (gumbel_max_figure, moments_figure, sample_bar
 from ui.figures import show
 
 SEED = 0
+SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw
 LABELS = ["c = 1", "c = 2", "c = 3"]
 RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
 TAU0_CHOICES = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -25,16 +26,6 @@ st.markdown(
     "near the centre (1/K, …, 1/K).")
 st.latex(r"z = \arg\max_c\,(\ell_c + g_c),\quad g_c \sim \text{Gumbel}(0,1)"
          r"\quad\Longrightarrow\quad P(z = c) = \frac{e^{\ell_c}}{\sum_j e^{\ell_j}}")
-
-c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
-l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
-l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
-l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
-tau = c4.select_slider("temperature τ", ds.TAU_GRID, 0.5, key="gm_tau", bind="query-params")
-n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
-logits = (l1, l2, l3)
-probs = ds.softmax(logits)
-
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def gumbel_max(logits: tuple, n: int):
@@ -52,99 +43,122 @@ def relaxed(logits: tuple, tau: float, n: int):
     return y, ds.jacobian_norms(y, tau)
 
 
-y, jac = relaxed(logits, tau, n)
-mom = moments(logits, n)
-i_tau = ds.TAU_GRID.index(tau)
-if not np.isfinite(y).all():  # the library works in log space; this is a guard, not expected
-    st.error("Some relaxed samples are not finite; move τ or the logits back.")
-    st.stop()
-if probs.max() > 0.999:
-    c = int(probs.argmax())
-    st.info(f"Extreme logits: category {c + 1} has probability {probs[c]:.6f}, so z is almost "
-            f"deterministic — among n = {n} samples the other categories appear about "
-            f"{n * (1 - probs[c]):.1f} times in all, and the relaxed samples pile up at the "
-            f"corner {LABELS[c]} at every small τ.")
-if tau <= 0.05:
-    st.info(f"τ = {tau:g} is tiny: {mom['one_hot'][i_tau]:.1%} of the relaxed samples are "
-            f"numerically one-hot (max_c y_c > 1 − 10⁻⁶). The Jacobian ∂y/∂ℓ = (diag y − y yᵀ)/τ "
-            f"then **vanishes** for most samples (median ‖∂y/∂ℓ‖ = {np.median(jac):.1e}) and "
-            f"**explodes** near a tie between the top two ℓ_c + g_c, where it is of order "
-            f"1/τ = {1 / tau:g} (largest here: {jac.max():.3g}; rare if one logit dominates): "
-            "the gradient is low-bias but high-variance. Everything is computed in log space, "
-            "so no NaN.")
-elif tau >= 5:
-    st.info(f"τ = {tau:g} is large: the relaxed samples crowd around the centre (1/3, 1/3, 1/3) "
-            "and their mean drifts from softmax(ℓ) towards uniform — smooth gradients of the "
-            "wrong (biased) objective.")
+@st.fragment
+def relaxation_sections():
+    """Its own fragment: the logit and τ sliders redraw these views, not the schedule below."""
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
+    l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
+    l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
+    l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
+    tau = c4.select_slider("temperature τ", ds.TAU_GRID, 0.5, key="gm_tau", bind="query-params")
+    n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
+    logits = (l1, l2, l3)
+    probs = ds.softmax(logits)
+    y, jac = relaxed(logits, tau, n)
+    mom = moments(logits, n)
+    i_tau = ds.TAU_GRID.index(tau)
+    if not np.isfinite(y).all():  # the library works in log space; this is a guard, not expected
+        st.error("Some relaxed samples are not finite; move τ or the logits back.")
+        return
+    if probs.max() > 0.999:
+        c = int(probs.argmax())
+        st.info(f"Extreme logits: category {c + 1} has probability {probs[c]:.6f}, so z is almost "
+                f"deterministic — among n = {n} samples the other categories appear about "
+                f"{n * (1 - probs[c]):.1f} times in all, and the relaxed samples pile up at the "
+                f"corner {LABELS[c]} at every small τ.")
+    if tau <= 0.05:
+        st.info(f"τ = {tau:g} is tiny: {mom['one_hot'][i_tau]:.1%} of the relaxed samples are "
+                f"numerically one-hot (max_c y_c > 1 − 10⁻⁶). The Jacobian ∂y/∂ℓ = (diag y − y yᵀ)/τ "
+                f"then **vanishes** for most samples (median ‖∂y/∂ℓ‖ = {np.median(jac):.1e}) and "
+                f"**explodes** near a tie between the top two ℓ_c + g_c, where it is of order "
+                f"1/τ = {1 / tau:g} (largest here: {jac.max():.3g}; rare if one logit dominates): "
+                "the gradient is low-bias but high-variance. Everything is computed in log space, "
+                "so no NaN.")
+    elif tau >= 5:
+        st.info(f"τ = {tau:g} is large: the relaxed samples crowd around the centre (1/3, 1/3, 1/3) "
+                "and their mean drifts from softmax(ℓ) towards uniform — smooth gradients of the "
+                "wrong (biased) objective.")
 
-st.subheader("The Gumbel-max trick: an exact sample")
-freq, se = gumbel_max(logits, n)
-left, right = st.columns([3, 2])
-with left:
-    show(gumbel_max_figure(freq, probs, se, LABELS,
-                           title=f"Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = {n} "
-                                 "samples (±2 SE) vs softmax(ℓ)"), key="gm_max", chars=70)
-with right:
-    counts = np.bincount(y.argmax(1), minlength=3).tolist()
-    st.markdown(
-        "The frequencies match softmax(ℓ) within their error bars **for any τ**: τ does not enter "
-        "the Gumbel-max sample. The argmax of the relaxed sample y at τ is the same sample (a "
-        "softmax keeps the order of (ℓ + g)/τ): with the same noise, argmax y at "
-        f"τ = {tau:g} gives the counts {counts}, Gumbel-max gives "
-        f"{np.rint(freq * n).astype(int).tolist()}.")
-    z_stat = np.max(np.abs(freq - probs) / np.maximum(se, 1e-12))
-    st.caption(f"Largest deviation: {z_stat:.2f} standard errors √(p(1−p)/n). Error bars are "
-               "±2 SE; about 1 in 20 bars misses by chance.")
+    st.subheader("The Gumbel-max trick: an exact sample")
+    freq, se = gumbel_max(logits, n)
+    left, right = st.columns([3, 2])
+    with left:
+        show(gumbel_max_figure(freq, probs, se, LABELS,
+                               title=f"Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = {n} "
+                                     "samples (±2 SE) vs softmax(ℓ)"), key="gm_max", chars=70)
+    with right:
+        counts = np.bincount(y.argmax(1), minlength=3).tolist()
+        st.markdown(
+            "The frequencies match softmax(ℓ) within their error bars **for any τ**: τ does not enter "
+            "the Gumbel-max sample. The argmax of the relaxed sample y at τ is the same sample (a "
+            "softmax keeps the order of (ℓ + g)/τ): with the same noise, argmax y at "
+            f"τ = {tau:g} gives the counts {counts}, Gumbel-max gives "
+            f"{np.rint(freq * n).astype(int).tolist()}.")
+        z_stat = np.max(np.abs(freq - probs) / np.maximum(se, 1e-12))
+        st.caption(f"Largest deviation: {z_stat:.2f} standard errors √(p(1−p)/n). Error bars are "
+                   "±2 SE; about 1 in 20 bars misses by chance.")
 
-st.subheader("The Gumbel-softmax relaxation")
-st.latex(r"y_c = \frac{\exp\big((\ell_c + g_c)/\tau\big)}{\sum_{j=1}^{K}\exp\big((\ell_j + g_j)/\tau"
-         r"\big)},\qquad y \xrightarrow[\tau\to 0]{} \text{one-hot}(z),\qquad "
-         r"y \xrightarrow[\tau\to\infty]{} (\tfrac1K,\dots,\tfrac1K)")
-left, right = st.columns([3, 2])
-with left:
-    show(simplex_figure(y[:1500], probs, mom["mean"][i_tau], LABELS,
-                        title=f"Gumbel-softmax samples y = softmax((ℓ + g)/τ) on the simplex at τ = {tau:g}: "
-                              "corners are the one-hot z; small τ pushes y to the corners"),
-         key="gm_simplex", chars=60)
-with right:
-    show(sample_bars_figure(y[:4], LABELS, title=f"Four relaxed samples y = softmax((ℓ + g)/τ) at τ = {tau:g}"),
-         key="gm_bars", chars=50)
-    st.caption("The first 1,500 samples are drawn in the simplex. Slide τ: the same Gumbel noise "
-               "is reused at every τ, so each point moves from the centre (large τ) to a corner "
-               "(small τ) — always the corner of its Gumbel-max category.")
+    st.subheader("The Gumbel-softmax relaxation")
+    st.latex(r"y_c = \frac{\exp\big((\ell_c + g_c)/\tau\big)}{\sum_{j=1}^{K}\exp\big((\ell_j + g_j)/\tau"
+             r"\big)},\qquad y \xrightarrow[\tau\to 0]{} \text{one-hot}(z),\qquad "
+             r"y \xrightarrow[\tau\to\infty]{} (\tfrac1K,\dots,\tfrac1K)")
+    left, right = st.columns([3, 2])
+    with left:
+        # Ternary plots are SVG (no WebGL): each point costs redraw time on every slider move.
+        show(simplex_figure(y[:SIMPLEX_POINTS].astype(np.float32), probs, mom["mean"][i_tau],
+                            LABELS,
+                            title=f"Gumbel-softmax samples y = softmax((ℓ + g)/τ) on the simplex at τ = {tau:g}: "
+                                  "corners are the one-hot z; small τ pushes y to the corners"),
+             key="gm_simplex", chars=60)
+    with right:
+        show(sample_bars_figure(y[:4], LABELS, title=f"Four relaxed samples y = softmax((ℓ + g)/τ) at τ = {tau:g}"),
+             key="gm_bars", chars=50)
+        st.caption(f"The first {SIMPLEX_POINTS} samples are drawn in the simplex. Slide τ: the "
+                   "same Gumbel noise is reused at every τ, so each point moves from the centre (large τ) to a corner "
+                   "(small τ) — always the corner of its Gumbel-max category.")
 
-st.subheader("Mean and variance of y against τ")
-show(moments_figure(np.array(ds.TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
-                    title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax y = softmax((ℓ + g)/τ) vs τ "
-                          f"(n = {n}, logits {logits}); dashed: τ = {tau:g}"),
-     key="gm_moments", chars=90)
-st.caption("As τ → 0 the mean tends to softmax(ℓ) (dotted, the Gumbel-max probabilities) and the "
-           "total variance to Σ_c p_c(1 − p_c), that of a one-hot z; as τ → ∞ the mean tends to "
-           "the uniform 1/K (grey dotted) and the variance to 0. Error bars: ±2 SE of the mean. "
-           "The same Gumbel noise (seed 0) is reused at every τ.")
+    st.subheader("Mean and variance of y against τ")
+    show(moments_figure(np.array(ds.TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
+                        title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax y = softmax((ℓ + g)/τ) vs τ "
+                              f"(n = {n}, logits {logits}); dashed: τ = {tau:g}"),
+         key="gm_moments", chars=90)
+    st.caption("As τ → 0 the mean tends to softmax(ℓ) (dotted, the Gumbel-max probabilities) and the "
+               "total variance to Σ_c p_c(1 − p_c), that of a one-hot z; as τ → ∞ the mean tends to "
+               "the uniform 1/K (grey dotted) and the variance to 0. Error bars: ±2 SE of the mean. "
+               "The same Gumbel noise (seed 0) is reused at every τ.")
 
-st.subheader("Annealing the temperature")
-st.latex(r"\tau_t = \max\big(\tau_{\min},\ \tau_0\, e^{-r t}\big),\qquad "
-         r"t^\star = \frac{\ln(\tau_0/\tau_{\min})}{r}")
-a1, a2, a3 = st.columns([2, 2, 3])
-tau0 = a1.select_slider("τ₀", TAU0_CHOICES, 1.0, key="gm_tau0", bind="query-params")
-tau_min = a2.select_slider("τ_min", TAU_MIN_CHOICES, 0.5, key="gm_taumin", bind="query-params")
-rates = a3.multiselect("rates r", RATES, [1e-5, 3e-5, 1e-4], key="gm_rates")
-if not rates:
-    st.info("Pick at least one rate r to draw the schedule.")
-else:
-    hits = {r: ds.anneal_hit_step(tau0, tau_min, r) for r in rates}
-    finite = [h for h in hits.values() if np.isfinite(h)]
-    t_max = max(100.0, 1.25 * max(finite, default=0.0))
-    steps = np.linspace(0, t_max, 400)
-    show(schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates}, tau_min,
-                         hits, title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
-                                     f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached"),
-         key="gm_schedule", chars=90)
-    if tau0 <= tau_min:
-        st.info(f"τ₀ = {tau0:g} ≤ τ_min = {tau_min:g}: the schedule is flat at τ_min from step 0.")
+
+relaxation_sections()
+
+
+@st.fragment
+def schedule_section():
+    """Its own fragment: the schedule's widgets redraw only this chart."""
+    st.subheader("Annealing the temperature")
+    st.latex(r"\tau_t = \max\big(\tau_{\min},\ \tau_0\, e^{-r t}\big),\qquad "
+             r"t^\star = \frac{\ln(\tau_0/\tau_{\min})}{r}")
+    a1, a2, a3 = st.columns([2, 2, 3])
+    tau0 = a1.select_slider("τ₀", TAU0_CHOICES, 1.0, key="gm_tau0", bind="query-params")
+    tau_min = a2.select_slider("τ_min", TAU_MIN_CHOICES, 0.5, key="gm_taumin", bind="query-params")
+    rates = a3.multiselect("rates r", RATES, [1e-5, 3e-5, 1e-4], key="gm_rates")
+    if not rates:
+        st.info("Pick at least one rate r to draw the schedule.")
     else:
-        st.caption("τ_min is reached at step t* = ln(τ₀/τ_min)/r: "
-                   + ", ".join(f"r = {r:g}: t* = {h:,.0f}" for r, h in hits.items())
-                   + ". Jang et al. (2017) used τ₀ = 1, τ_min = 0.5 and r ∈ {10⁻⁵, 10⁻⁴}, "
-                     "updating τ every N steps.")
+        hits = {r: ds.anneal_hit_step(tau0, tau_min, r) for r in rates}
+        finite = [h for h in hits.values() if np.isfinite(h)]
+        t_max = max(100.0, 1.25 * max(finite, default=0.0))
+        steps = np.linspace(0, t_max, 400)
+        show(schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates}, tau_min,
+                             hits, title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
+                                         f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached"),
+             key="gm_schedule", chars=90)
+        if tau0 <= tau_min:
+            st.info(f"τ₀ = {tau0:g} ≤ τ_min = {tau_min:g}: the schedule is flat at τ_min from step 0.")
+        else:
+            st.caption("τ_min is reached at step t* = ln(τ₀/τ_min)/r: "
+                       + ", ".join(f"r = {r:g}: t* = {h:,.0f}" for r, h in hits.items())
+                       + ". Jang et al. (2017) used τ₀ = 1, τ_min = 0.5 and r ∈ {10⁻⁵, 10⁻⁴}, "
+                         "updating τ every N steps.")
+
+
+schedule_section()

@@ -47,19 +47,6 @@ st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 
            "At β = 1, f2 is the straight ramp from 1 − p and f3 is the identity ζ = ε for every "
            "p — it says nothing about the bit; as β grows all three close in on the step.")
 
-st.subheader("Explore one transformation")
-c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
-name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params")
-beta = c2.select_slider("β (log scale)", ds.BETA_GRID, 3.0, key="sm_beta", bind="query-params")
-p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params")
-base = c4.selectbox("base a of f1", tuple(BASES), key="sm_a", bind="query-params",
-                    disabled=name != "spike_exponential")
-a = BASES[base]
-label = SHORT[name]
-spiky = name != "symmetric_power"
-st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
-                           "rescales β." if name == "spike_exponential" else ""))
-
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def curves(name: str, beta: float, p: float, a: float):
@@ -76,92 +63,110 @@ def l1_curves(p: float, a: float):
     return {n: ds.l1_to_step(n, ds.BETA_GRID, p, a) for n in NAMES}
 
 
-eps, zeta, grad, edges, hist, spike, grid, dens, mass = curves(name, beta, p, a)
-l1 = l1_curves(p, a)
-l1_now = float(l1[name][ds.BETA_GRID.index(beta)])
-singular = name != "spike_exponential" and beta > 1
-ymax = 1.3 * max(hist.max(), 0 if singular else dens.max(), 1e-3)
-
-notes = []
-if beta >= 50:
-    notes.append(f"β = {beta:g}: ζ is numerically the step — its L1 distance to 1[ε ≥ 1−p] is "
-                 f"{l1_now:.2g} — and ∂ζ/∂p is concentrated in a spike of height "
-                 f"{np.abs(grad).max():.3g} near ε = 1 − p: almost the discrete bit again, with "
-                 "a gradient that is large where it is not ~0 (high variance).")
-if p <= 0.05 or p >= 0.95:
-    rare = "ζ > 0" if spiky else "ζ > 1 − p"
-    notes.append(f"p = {p:g} is extreme: the bit is almost always {int(p >= 0.5)}, so only about "
-                 f"{N_SAMPLES * p:.0f} of {N_SAMPLES} samples fall in the region {rare}"
-                 + (" and the histogram of the continuous part is noisy." if p <= 0.05 else "."))
-for note in notes:
-    st.info(note)
-
-left, right = st.columns(2)
-with left:
-    show(zeta_figure(eps, zeta, beta, p,
-                     title=f"ζ = {label.split()[0]}(β = {beta:g}, p = {p:g}, ε) against ε and the "
-                           "step 1[ε ≥ 1−p] it smooths"), key="sm_zeta", chars=60)
-with right:
-    where = {"spike_power": "ζ = 1", "symmetric_power": "ζ = 0 and ζ = 1"}.get(name)
-    cut = f"; y-axis cut: the density is infinite at {where} for β > 1" if singular else ""
-    show(density_figure(edges, hist, grid, dens, mass, spike, ymax,
-                        title=f"Density q(ζ) of ζ = f(β, p, ε): histogram of {N_SAMPLES} samples vs the "
-                              f"analytic density (change of variables){cut}"), key="sm_density", chars=60)
-if spiky:
-    st.latex(r"q(\zeta) = (1-p)\,\delta(\zeta) + " + (
-        r"p\,\frac{b\,e^{b(\zeta-1)}}{1-e^{-b}},\quad b = \beta\ln a" if name == "spike_exponential"
-        else r"\frac{p}{\beta}\,(1-\zeta)^{1/\beta-1}"))
-else:
-    st.latex(r"q(\zeta) = \frac1\beta\Big(\frac{\zeta}{1-p}\Big)^{1/\beta-1}\ (\zeta<1-p),\qquad "
-             r"\frac1\beta\Big(\frac{1-\zeta}{p}\Big)^{1/\beta-1}\ (\zeta>1-p)")
-st.caption(("The spike at ζ = 0 is the bit z = 0: mass 1 − p, drawn as a red stem (not to scale); "
-            "the bars and the curve show the continuous part, which integrates to p. "
-            if spiky else "f3 has no spike: ζ is continuous on [0, 1]. ")
-           + (f"For β > 1 the density goes to infinity at {where} (integrably), so the y-axis is "
-              f"cut at {ymax:.3g}." if singular else ""))
-
-left, right = st.columns(2)
-with left:
-    show(derivative_figure(eps, grad, p,
-                           title=f"Pathwise gradient ∂ζ/∂p of {label.split()[0]} against ε (autograd), "
-                                 f"β = {beta:g}, p = {p:g}"), key="sm_grad", chars=60)
-    st.caption("For f1 and f2 the gradient is 0 for ε < 1 − p: a sample with z = 0 tells p "
-               "nothing. f3 moves every sample. The step itself has ∂/∂p = 0 almost everywhere.")
-with right:
-    show(l1_figure(np.array(ds.BETA_GRID), l1, name, beta,
-                   title=f"Convergence to the step: ∫|f(β, p, ε) − 1[ε ≥ 1−p]| dε against β at "
-                         f"p = {p:g} (log–log)"), key="sm_l1", chars=60)
-    st.caption(f"At β = {beta:g} the L1 distance of {label.split()[0]} to the step is {l1_now:.3g}. "
-               "For the power families it falls like 1/(β + 1); for f1 like 1/(β ln a).")
-
-st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")
-st.markdown(
-    "f1 leaves z = 0 as an exact spike at ζ = 0, so a sample with z = 0 passes no gradient to p "
-    "(left plot above). Vahdat et al. (2018) smooth *both* values with mirrored exponentials and "
-    "sample the mixture by inverting its CDF, which is a quadratic in e^{−βζ}. Every sample now "
-    "moves with p. The DVAE on the Train page offers this as its `overlapping_exponential` "
-    "smoothing; it uses the β and p chosen above.")
-st.latex(r"r(\zeta|z{=}0) = rac{eta e^{-eta\zeta}}{1-e^{-eta}},\quad "
-         r"r(\zeta|z{=}1) = rac{eta e^{eta(\zeta-1)}}{1-e^{-eta}},\quad "
-         r"q(\zeta) = (1-p)\,r(\zeta|0) + p\,r(\zeta|1),\quad \zeta = F_q^{-1}(arepsilon)")
-
-
 @st.cache_data(max_entries=128, show_spinner=False)
 def overlapping(beta: float, p: float):
     return ds.overlapping_views(beta, p, N_SAMPLES, SEED)
 
 
-o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = overlapping(beta, p)
-left, middle, right = st.columns(3)
-with left:
-    show(zeta_figure(o_eps, o_zeta, beta, p,
-                     title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step"),
-         key="sm_dvaepp_zeta", chars=45)
-with middle:
-    show(density_figure(o_edges, o_hist, o_grid, o_dens, 0.0, 0.0,
-                        1.3 * max(o_hist.max(), o_dens.max(), 1e-3),
-                        title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the mixture "
-                              "density"), key="sm_dvaepp_density", chars=45)
-with right:
-    show(derivative_figure(o_eps, o_grad, p, title="∂ζ/∂p of the DVAE++ smoothing (autograd)"),
-         key="sm_dvaepp_grad", chars=45)
+@st.fragment
+def explore():
+    """Its own fragment: these sliders redraw only the views below, not Figure 1."""
+    st.subheader("Explore one transformation")
+    c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
+    name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params")
+    beta = c2.select_slider("β (log scale)", ds.BETA_GRID, 3.0, key="sm_beta", bind="query-params")
+    p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params")
+    base = c4.selectbox("base a of f1", tuple(BASES), key="sm_a", bind="query-params",
+                        disabled=name != "spike_exponential")
+    a = BASES[base]
+    label = SHORT[name]
+    spiky = name != "symmetric_power"
+    st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
+                               "rescales β." if name == "spike_exponential" else ""))
+
+    eps, zeta, grad, edges, hist, spike, grid, dens, mass = curves(name, beta, p, a)
+    l1 = l1_curves(p, a)
+    l1_now = float(l1[name][ds.BETA_GRID.index(beta)])
+    singular = name != "spike_exponential" and beta > 1
+    ymax = 1.3 * max(hist.max(), 0 if singular else dens.max(), 1e-3)
+
+    notes = []
+    if beta >= 50:
+        notes.append(f"β = {beta:g}: ζ is numerically the step — its L1 distance to 1[ε ≥ 1−p] is "
+                     f"{l1_now:.2g} — and ∂ζ/∂p is concentrated in a spike of height "
+                     f"{np.abs(grad).max():.3g} near ε = 1 − p: almost the discrete bit again, with "
+                     "a gradient that is large where it is not ~0 (high variance).")
+    if p <= 0.05 or p >= 0.95:
+        rare = "ζ > 0" if spiky else "ζ > 1 − p"
+        notes.append(f"p = {p:g} is extreme: the bit is almost always {int(p >= 0.5)}, so only about "
+                     f"{N_SAMPLES * p:.0f} of {N_SAMPLES} samples fall in the region {rare}"
+                     + (" and the histogram of the continuous part is noisy." if p <= 0.05 else "."))
+    for note in notes:
+        st.info(note)
+
+    left, right = st.columns(2)
+    with left:
+        show(zeta_figure(eps, zeta, beta, p,
+                         title=f"ζ = {label.split()[0]}(β = {beta:g}, p = {p:g}, ε) against ε and the "
+                               "step 1[ε ≥ 1−p] it smooths"), key="sm_zeta", chars=60)
+    with right:
+        where = {"spike_power": "ζ = 1", "symmetric_power": "ζ = 0 and ζ = 1"}.get(name)
+        cut = f"; y-axis cut: the density is infinite at {where} for β > 1" if singular else ""
+        show(density_figure(edges, hist, grid, dens, mass, spike, ymax,
+                            title=f"Density q(ζ) of ζ = f(β, p, ε): histogram of {N_SAMPLES} samples vs the "
+                                  f"analytic density (change of variables){cut}"), key="sm_density", chars=60)
+    if spiky:
+        st.latex(r"q(\zeta) = (1-p)\,\delta(\zeta) + " + (
+            r"p\,\frac{b\,e^{b(\zeta-1)}}{1-e^{-b}},\quad b = \beta\ln a" if name == "spike_exponential"
+            else r"\frac{p}{\beta}\,(1-\zeta)^{1/\beta-1}"))
+    else:
+        st.latex(r"q(\zeta) = \frac1\beta\Big(\frac{\zeta}{1-p}\Big)^{1/\beta-1}\ (\zeta<1-p),\qquad "
+                 r"\frac1\beta\Big(\frac{1-\zeta}{p}\Big)^{1/\beta-1}\ (\zeta>1-p)")
+    st.caption(("The spike at ζ = 0 is the bit z = 0: mass 1 − p, drawn as a red stem (not to scale); "
+                "the bars and the curve show the continuous part, which integrates to p. "
+                if spiky else "f3 has no spike: ζ is continuous on [0, 1]. ")
+               + (f"For β > 1 the density goes to infinity at {where} (integrably), so the y-axis is "
+                  f"cut at {ymax:.3g}." if singular else ""))
+
+    left, right = st.columns(2)
+    with left:
+        show(derivative_figure(eps, grad, p,
+                               title=f"Pathwise gradient ∂ζ/∂p of {label.split()[0]} against ε (autograd), "
+                                     f"β = {beta:g}, p = {p:g}"), key="sm_grad", chars=60)
+        st.caption("For f1 and f2 the gradient is 0 for ε < 1 − p: a sample with z = 0 tells p "
+                   "nothing. f3 moves every sample. The step itself has ∂/∂p = 0 almost everywhere.")
+    with right:
+        show(l1_figure(np.array(ds.BETA_GRID), l1, name, beta,
+                       title=f"Convergence to the step: ∫|f(β, p, ε) − 1[ε ≥ 1−p]| dε against β at "
+                             f"p = {p:g} (log–log)"), key="sm_l1", chars=60)
+        st.caption(f"At β = {beta:g} the L1 distance of {label.split()[0]} to the step is {l1_now:.3g}. "
+                   "For the power families it falls like 1/(β + 1); for f1 like 1/(β ln a).")
+
+    st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")
+    st.markdown(
+        "f1 leaves z = 0 as an exact spike at ζ = 0, so a sample with z = 0 passes no gradient to p "
+        "(left plot above). Vahdat et al. (2018) smooth *both* values with mirrored exponentials and "
+        "sample the mixture by inverting its CDF, which is a quadratic in e^{−βζ}. Every sample now "
+        "moves with p. The DVAE on the Train page offers this as its `overlapping_exponential` "
+        "smoothing; it uses the β and p chosen above.")
+    st.latex(r"r(\zeta|z{=}0) = \frac{\beta e^{-\beta\zeta}}{1-e^{-\beta}},\quad "
+             r"r(\zeta|z{=}1) = \frac{\beta e^{\beta(\zeta-1)}}{1-e^{-\beta}},\quad "
+             r"q(\zeta) = (1-p)\,r(\zeta|0) + p\,r(\zeta|1),\quad \zeta = F_q^{-1}(\varepsilon)")
+
+    o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = overlapping(beta, p)
+    left, middle, right = st.columns(3)
+    with left:
+        show(zeta_figure(o_eps, o_zeta, beta, p,
+                         title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step"),
+             key="sm_dvaepp_zeta", chars=45)
+    with middle:
+        show(density_figure(o_edges, o_hist, o_grid, o_dens, 0.0, 0.0,
+                            1.3 * max(o_hist.max(), o_dens.max(), 1e-3),
+                            title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the mixture "
+                                  "density"), key="sm_dvaepp_density", chars=45)
+    with right:
+        show(derivative_figure(o_eps, o_grad, p, title="∂ζ/∂p of the DVAE++ smoothing (autograd)"),
+             key="sm_dvaepp_grad", chars=45)
+
+
+explore()

@@ -2,7 +2,7 @@
 against a trivial one-slider plotly page (the baseline), all served by Streamlit on this
 machine in the same run.
 
-    python bench/ui_latency.py        # needs Debian's chromium; trains a small run first
+    python bench/ui_latency.py [--only gumbel]   # needs Debian's chromium; trains two runs first
 
 Latency = key press on a focused slider → the app's script run has finished.
 """
@@ -87,7 +87,13 @@ def slider_latency(page, label: str, presses: int = 6) -> list[float]:
 
 
 def main():
+    import argparse
+
     from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", default="", help="measure only pages whose path contains this")
+    pages = {k: v for k, v in PAGES.items() if parser.parse_args().only in k}
 
     tmp = Path(tempfile.mkdtemp())
     env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"))
@@ -106,7 +112,7 @@ def main():
             page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
             baseline = statistics.median(slider_latency(page, "Points"))
             print(f"baseline one-slider page: {baseline:.2f} s (median)")
-            for path, labels in PAGES.items():
+            for path, labels in pages.items():
                 page.goto(app_url + path)
                 page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
                 page.wait_for_timeout(2000)

@@ -70,7 +70,7 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
     total = np.array(array(trace(mom, "total variance Σ_c Var[y_c]")["y"]))
     assert total[0] == pytest.approx(1 - (p ** 2).sum(), abs=0.01) and total[-1] < 0.02
     simplex = figure(at, "Gumbel-softmax samples y")
-    assert simplex["data"][0]["type"] == "scatterternary" and len(array(simplex["data"][0]["a"])) == 1500
+    assert simplex["data"][0]["type"] == "scatterternary" and len(array(simplex["data"][0]["a"])) == 600
 
 
 def test_gumbel_url_params_and_sliders_change_the_figures():
