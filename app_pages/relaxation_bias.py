@@ -15,10 +15,16 @@ st.markdown(
     "softmax at temperature τ, so f is evaluated at a *relaxed* z on the simplex and can be "
     "differentiated. The price is bias: the estimator differentiates E[f(relaxed z)], not "
     "E[f(z)]. Small τ: nearly one-hot samples, small bias, large variance; large τ: the reverse. "
-    "REINFORCE stays unbiased; the exact gradient comes from enumerating every z.")
+    "REINFORCE stays unbiased; the exact gradient comes from enumerating every z. REBAR "
+    "(Tucker et al. 2017) uses the relaxed f as a control variate for REINFORCE and adds back "
+    "its pathwise gradient, so it is unbiased at every τ while borrowing the relaxation's low "
+    "noise where the control variate tracks f (here with weight η = 1).")
 st.latex(r"y_c = \frac{\exp\big((\ell_c + g_c)/\tau\big)}{\sum_j \exp\big((\ell_j + g_j)/\tau\big)},"
          r"\quad g_c \sim \text{Gumbel}(0,1)\qquad \text{bias}(\tau) = "
          r"\mathbb{E}[\hat g_\tau] - \nabla_\ell\, \mathbb{E}_{q(z;\ell)}[f(z)]")
+st.latex(r"\hat g_{\text{REBAR}} = \big[f(b) - \eta f(\sigma_\tau(\tilde z))\big]\nabla_\ell \log q(b)"
+         r" + \eta\,\nabla_\ell f(\sigma_\tau(z)) - \eta\,\nabla_\ell f(\sigma_\tau(\tilde z)),"
+         r"\quad b = H(z),\ \tilde z \sim p(z\,|\,b)")
 
 c1, c2, c3 = st.columns([2, 2, 3])
 family = c1.radio("family of q", ed.FAMILIES[1:], key="rb_family", horizontal=True,
@@ -44,7 +50,8 @@ for note in ed.degeneracy_notes(family, values) + ed.tau_notes(tau):
     st.info(note)
 ref = ed.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE
 runs = {m: ed.estimates(family, cost, values, t, m, tau=tau, n=ed.N_TAU, seed=ed.SEED)
-        for m in ("gumbel_softmax", "st_gumbel_softmax", "straight_through", "naive_reparam")}
+        for m in ("gumbel_softmax", "st_gumbel_softmax", "rebar", "straight_through",
+                  "naive_reparam")}
 runs[ed.reference_label()] = ed.estimates(family, cost, values, t, ref[0], ref[1], ref[2],
                                           n=ed.N_TAU, seed=ed.SEED)
 for m, r in list(runs.items()):

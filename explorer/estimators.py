@@ -20,12 +20,13 @@ from torch.nn import functional as F
 
 from .discrete import gumbel_max, gumbel_softmax
 from .encoder_gradients import encoder_gradient_samples, encoder_gradient_samples_loop
+from .rebar import rebar_surrogate
 from .toy_costs import TOY_COSTS, ToyCost
 
 Tensor = torch.Tensor
 
 _DISCRETE_METHODS = ("reinforce", "straight_through", "gumbel_softmax", "st_gumbel_softmax",
-                     "naive_reparam")
+                     "naive_reparam", "rebar")
 METHODS: dict[str, tuple[str, ...]] = {
     "normal": ("reinforce", "reparam"),
     "bernoulli": _DISCRETE_METHODS,
@@ -33,8 +34,8 @@ METHODS: dict[str, tuple[str, ...]] = {
 }
 PARAMS = {"normal": ("loc", "scale"), "bernoulli": ("logits",), "categorical": ("logits",)}
 BASELINES = (None, "loo", "mean_cv", "optimal")
-UNBIASED = ("reinforce", "reparam")  # the others are biased by construction
-OPTIONS = ("samples_per_estimate", "seed", "baseline", "tau", "pilot_samples")
+UNBIASED = ("reinforce", "reparam", "rebar")  # the others are biased by construction
+OPTIONS = ("samples_per_estimate", "seed", "baseline", "tau", "pilot_samples", "eta")
 MAX_CONFIGURATIONS = 2**16
 MAX_QUADRATURE_POINTS = 2**20
 
@@ -184,7 +185,8 @@ def sample_gradients(method: str, f, family: str, params: dict[str, Tensor], n: 
     methods: "reinforce" (f(z) ∇ log q(z), Williams 1992), "reparam" (normal: ∇_θ f(μ + σε)),
     "straight_through" (forward hard z, backward ∂z/∂θ := ∂p/∂θ; Bengio et al. 2013),
     "gumbel_softmax" / "st_gumbel_softmax" (option tau, default 1; binary Concrete for
-    bernoulli), "naive_reparam" (z = 1[u < p]: pathwise gradient identically 0).
+    bernoulli), "naive_reparam" (z = 1[u < p]: pathwise gradient identically 0), "rebar"
+    (unbiased for any tau and option eta, default 1; Tucker et al. 2017, explorer.rebar).
 
     options: samples_per_estimate S (default 1) samples averaged inside each estimate; seed;
     tau; baseline for reinforce, each keeping the estimator unbiased:
@@ -214,6 +216,11 @@ def sample_gradients(method: str, f, family: str, params: dict[str, Tensor], n: 
         const = _pilot_baseline(f, family, params, baseline, size, shape, generator)
     leaves = _leaves(params, n)
     theta = _per_sample(leaves)
+    if method == "rebar":
+        total = rebar_surrogate(lambda z: _evaluate(f, z), lambda b: _log_prob(family, theta, b),
+                                family, theta["logits"].expand(n, s, *shape), (n, s, *shape),
+                                generator, tau, float(options.get("eta", 1.0)))
+        return _grad(total / s, leaves)
     z = _sample(method, family, theta, n, s, shape, generator, tau)
     if method != "reinforce":
         return _grad(_evaluate(f, z).sum() / s, leaves)

@@ -25,7 +25,8 @@ N_TAU = 4000          # estimates per (estimator, τ) of the relaxation-bias cur
 
 METHODS = est.METHODS
 RELAXED = ("gumbel_softmax", "st_gumbel_softmax")
-TAU_METHODS = RELAXED                 # the estimators swept over τ on the Relaxation bias page
+USES_TAU = RELAXED + ("rebar",)       # REBAR's control variate is relaxed at τ; it stays unbiased
+TAU_METHODS = USES_TAU                # the estimators swept over τ on the Relaxation bias page
 REFERENCE = ("reinforce", "optimal", 1)   # the unbiased reference: REINFORCE, baseline, S
 SEED = 7
 BASELINES = ("none", "loo", "mean_cv", "optimal")
@@ -105,7 +106,7 @@ def _options(method: str, baseline: str, spe: int, tau: float | None, seed: int)
     opts = dict(samples_per_estimate=spe, seed=seed)
     if method == "reinforce" and baseline != "none":
         opts["baseline"] = baseline
-    if method in RELAXED and tau is not None:
+    if method in USES_TAU and tau is not None:
         opts["tau"] = tau
     return opts
 
@@ -131,7 +132,7 @@ def exact(family: str, cost: str, values: tuple, k: float) -> tuple[np.ndarray |
 def estimates(family: str, cost: str, values: tuple, k: float, method: str, baseline: str = "none",
               spe: int = 1, tau: float | None = None, n: int = N_EST, seed: int = 0) -> dict:
     """n gradient estimates of one estimator (τ and baseline ignored where they do not apply)."""
-    tau = float(tau) if method in RELAXED and tau is not None else None
+    tau = float(tau) if method in USES_TAU and tau is not None else None
     baseline = baseline if method == "reinforce" else "none"
     return _estimates(family, cost, tuple(float(v) for v in values), float(k), method, baseline,
                       int(spe), tau, int(n), int(seed))

@@ -57,10 +57,12 @@ def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape):
     dims = np.argsort(-kl_dim)[: min(10, len(kl_dim))]
     values = np.linspace(-span, span, steps)
     decoded = np.stack([latent.traverse(model, z_base, int(j), z_base[j] + values) for j in dims])
+    # One line: the title is pinned above the column labels, where a wrapped first line
+    # would be cut off by the top of the figure.
     show(traversal_figure(decoded, shape, values, dims=dims,
-                                     title="Traversals: one z_j moved by the offset on top, the "
-                                           "others held at μ(x); rows sorted by KL (most used first)"),
-                    key="traversal")
+                          title="Traversals: z_j moved by the offset on top, the others at μ(x); "
+                                "rows by KL, most used first"),
+         key="traversal")
 
 
 @st.fragment
