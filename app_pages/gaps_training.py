@@ -8,8 +8,10 @@ from ui.state import get_store
 
 st.title("Gaps over training")
 st.markdown("While a run trains, the trainer evaluates on a fixed set of test points the ELBO, "
-            "the IWAE bound L_k and — when the latent space has at most two dimensions — the "
-            "exact log-likelihood by numerical integration. Their distances are the gaps:")
+            "the IWAE bound L_k and the exact log-likelihood — by numerical integration when a "
+            "Gaussian latent space has at most two dimensions, by summing over every code for a "
+            "categorical latent with at most 4,096 codes (e.g. 3 variables × 16 categories). "
+            "Their distances are the gaps:")
 st.latex(r"\underbrace{\log p(x) - \mathcal{L}_k}_{\text{left after importance weighting}}"
          r"\;+\;\underbrace{\mathcal{L}_k - \text{ELBO}}_{\text{recovered by } k \text{ samples}}"
          r"\;=\; \mathrm{KL}\big(q(z|x)\,\|\,p(z|x)\big) \text{ on average}")

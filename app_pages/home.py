@@ -25,7 +25,7 @@ st.markdown(
     "**Bound ladder** (ELBO ≤ L_k ≤ log p(x) for a trained model, Rényi bounds, where the "
     "gap comes from) and **Gaps over training**.\n\n"
     "**Gradient estimators** — REINFORCE against the reparameterisation trick on toy costs "
-    "and on a real encoder, and the bias a relaxation buys.\n\n"
+    "and on a real encoder, the bias a relaxation buys, and REBAR, which removes it.\n\n"
     "**Discrete latents** — the Gumbel-max trick and its softmax relaxation, the smoothing "
     "transformations of binary latents, and three discrete VAEs you can train on the Train "
     "page (categorical with Gumbel-softmax, Rolfe's DVAE, VQ-VAE): inspect their codes and "

@@ -254,3 +254,17 @@ def test_vq_ema_step_is_the_ema_formula():
     m.zero_grad()
     training_terms(m, x, codebook_loss=False).loss.backward()
     assert m.codebook.grad is None or torch.count_nonzero(m.codebook.grad) == 0
+
+
+def test_enumerated_log_marginal_matches_the_itertools_oracle_and_refuses_big_models():
+    from explorer.enumeration import exact_log_marginal_categorical
+
+    m, x = make("categorical", n=3, k=4), data(5)
+    with torch.no_grad():
+        want = categorical_exact(m, x)[0]
+    got = exact_log_marginal_categorical(m, x, chunk=7)  # chunks that do not divide 64
+    assert torch.allclose(got, want, atol=1e-5)
+    with pytest.raises(ValueError, match="at most"):
+        exact_log_marginal_categorical(make("categorical", n=5, k=10), x)
+    with pytest.raises(ValueError, match="categorical"):
+        exact_log_marginal_categorical(make("dvae"), x)

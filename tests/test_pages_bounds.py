@@ -54,3 +54,14 @@ def test_gaps_over_training_without_bounds_says_why():
     run_id = trained_run(bounds_every=0)
     at = app("app_pages/gaps_training.py", run=run_id)
     assert any("records no bounds" in i.value for i in at.info)
+
+
+def test_gaps_over_training_for_a_small_categorical_latent_include_the_exact_line():
+    """3 × 4 = 64 codes: the trainer sums over all of them, so log p(x) is drawn too."""
+    run_id = trained_run(model="categorical", latent_dim=3, n_categories=4, bounds_every=1,
+                         bounds_k=10, epochs=2)
+    at = app("app_pages/gaps_training.py", run=run_id)
+    gaps = next(f for f in figures(at) if "gaps between them" in f["layout"]["title"]["text"])
+    assert {tr["name"] for tr in gaps["data"]} == {"L_10 − ELBO", "log p(x) − ELBO", "log p(x) − L_10"}
+    exact = next(tr for tr in gaps["data"] if tr["name"] == "log p(x) − ELBO")
+    assert all(v > 0 for v in array(exact["y"]))  # the ELBO is a lower bound at every epoch
