@@ -142,17 +142,29 @@ def explore():
         st.caption(f"At β = {beta:g} the L1 distance of {label.split()[0]} to the step is {l1_now:.3g}. "
                    "For the power families it falls like 1/(β + 1); for f1 like 1/(β ln a).")
 
+
+explore()
+
+
+@st.fragment
+def dvae_pp():
+    """The DVAE++ smoother in its own fragment, so the sliders above redraw fewer charts."""
     st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")
     st.markdown(
         "f1 leaves z = 0 as an exact spike at ζ = 0, so a sample with z = 0 passes no gradient to p "
         "(left plot above). Vahdat et al. (2018) smooth *both* values with mirrored exponentials and "
         "sample the mixture by inverting its CDF, which is a quadratic in e^{−βζ}. Every sample now "
         "moves with p. The DVAE on the Train page offers this as its `overlapping_exponential` "
-        "smoothing; it uses the β and p chosen above.")
+        "smoothing. Its own sliders: moving them redraws only these three views.")
     st.latex(r"r(\zeta|z{=}0) = \frac{\beta e^{-\beta\zeta}}{1-e^{-\beta}},\quad "
              r"r(\zeta|z{=}1) = \frac{\beta e^{\beta(\zeta-1)}}{1-e^{-\beta}},\quad "
              r"q(\zeta) = (1-p)\,r(\zeta|0) + p\,r(\zeta|1),\quad \zeta = F_q^{-1}(\varepsilon)")
 
+    c1, c2 = st.columns(2)
+    beta = c1.select_slider("β of DVAE++ (log scale)", ds.BETA_GRID, 3.0, key="sm_pp_beta",
+                            bind="query-params")
+    p = c2.slider("DVAE++ bit probability p", 0.01, 0.99, 0.5, 0.01, key="sm_pp_p",
+                  bind="query-params")
     o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = overlapping(beta, p)
     left, middle, right = st.columns(3)
     with left:
@@ -169,4 +181,4 @@ def explore():
              key="sm_dvaepp_grad", chars=45)
 
 
-explore()
+dvae_pp()

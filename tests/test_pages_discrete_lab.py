@@ -211,7 +211,7 @@ def test_smoothing_page_dvaepp_section_matches_the_library():
 
     from explorer.smoothing import overlapping_exponential, overlapping_exponential_density
 
-    at = app(SMOOTH, sm_beta="5.0", sm_p="0.3")
+    at = app(SMOOTH, sm_pp_beta="5.0", sm_pp_p="0.3")
     z = figure(at, "DVAE++ ζ = F⁻¹(ε)")["data"][0]
     eps, zeta = np.array(array(z["x"])), np.array(array(z["y"]))
     assert zeta[0] == pytest.approx(0, abs=1e-9) and zeta[-1] == pytest.approx(1, abs=1e-9)

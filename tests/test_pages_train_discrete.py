@@ -60,3 +60,18 @@ def test_live_view_of_a_vq_run_shows_code_curves():
     assert "temperature τ" not in names
     runs = at.dataframe[-1].value
     assert list(runs["model"]) == ["vqvae"]
+
+
+@pytest.mark.parametrize("page, params", [
+    ("app_pages/train.py", dict(model="spiking", cat_vars="999", vq_k="7", smoothing="wiggly")),
+    ("app_pages/gumbel.py", dict(gm_tau="0", gm_l1="nan", gm_n="-5")),
+    ("app_pages/smoothing.py", dict(sm_f="f9", sm_beta="1e9", sm_p="2")),
+    ("app_pages/vq_codebook.py", dict(run="../../etc", vq_n="0", vq_k="-1")),
+    ("app_pages/discrete_codes.py", dict(run="nope", code_point="x")),
+    ("app_pages/discrete_compare.py", dict(cmp_dataset="../../etc/passwd")),
+])
+def test_bad_url_parameters_on_discrete_pages_fall_back_without_an_exception(page, params):
+    at = app(page, **params)  # app() asserts there is no exception
+    assert not at.exception
+    if page.endswith("train.py"):
+        assert at.selectbox(key="model").value == "gaussian" and not at.error
