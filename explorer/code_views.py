@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .latent import _seeded
+from .latent import seeded
 from .vq import perplexity
 
 UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
@@ -149,7 +149,7 @@ def prior_samples(model, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     z ~ Π Bern(σ(b_i)), then ζ = model.smooth(z, ε), ε ~ U(0, 1), a draw of r(ζ|z) (q = z is
     a sure bit) — for f1 exactly 0 for a 0 bit and the exponential on (0, 1] for a 1 bit.
     Returns codes (n, N), zeta (DVAE only) and decoded (n, data_dim)."""
-    with _seeded(seed):
+    with seeded(seed):
         z = model.prior().sample((n,))
         if model.kind != "dvae":
             return {"codes": z.argmax(-1).numpy(), "decoded": decode_input(model, z)}
