@@ -6,7 +6,8 @@ import streamlit as st
 from explorer import code_views, data
 from explorer.latent import dimension_label
 from explorer.plots import codes as figs
-from ui.code_data import describe, test_codes, unused_caption
+from explorer.plots.bounds import bound_ladder
+from ui.code_data import describe, ladder_for, test_codes, unused_caption
 from ui.figures import show
 from ui.latent_data import model_for
 from ui.run_picker import checkpointed_run
@@ -86,6 +87,23 @@ with right:
     fig = (figs.bit_posterior_figure(codes["probs"][i], codes["usage"]["prior"]) if dvae
            else figs.posterior_heatmap(codes["probs"][i], code))
     show(fig, key="code_posterior", chars=80)
+
+# Off by default: the ladder decodes ~200,000 codes (a second or two per image), which the
+# image slider should not pay for.
+if not dvae and st.toggle("Importance-weighted bounds for this image: ELBO ≤ L_k ≤ log p(x)",
+                          key="code_ladder_on", bind="query-params"):
+    with st.container():
+        lad, exact = ladder_for(rec.run_id, epoch, spec.dataset, i)
+        show(bound_ladder(lad["k"], lad["mean"], lad["se"], exact=exact, elbo=lad["mean"][0],
+                          title=f"L_k for test image {i} with hard codes z_i ~ q(z|x) "
+                                "(Burda et al. 2015): mean ± 2 SE of repeated estimates"),
+             key="code_ladder", chars=70)
+        n_all = spec.n_categories ** spec.latent_dim
+        st.caption("The IWAE bound needs only samples of z, their log q and log p — nothing "
+                   "about z has to be continuous. " +
+                   (f"log p(x) sums p(x|z) p(z) over all {n_all:,} codes." if exact is not None
+                    else f"With {spec.n_categories}^{spec.latent_dim} codes log p(x) cannot be "
+                         "summed here (at most 4,096); L_5000 is the best estimate."))
 
 st.subheader("Code usage on the test set")
 usage = codes["usage"]

@@ -152,3 +152,23 @@ def test_dvae_with_overlapping_exponentials_names_its_smoothing():
     latex = " ".join(l.value for l in at.latex)
     assert r"e^{-\beta\zeta_i}" in latex and r"\delta" not in latex
     assert any(t.startswith("Traversal of a smoothed bit") for t in titles(at))
+
+
+def test_categorical_bound_ladder_reaches_the_enumerated_log_px():
+    """4 × 3 = 81 codes: L_k climbs to the exact log p(x) summed over every code."""
+    from explorer.enumeration import exact_log_marginal_categorical
+
+    # β = 0.1 keeps the codes in use (at β = 1 this tiny model collapses to q = p(z))
+    run_id = trained_run(model="categorical", latent_dim=4, n_categories=3, epochs=4, beta=0.1)
+    at = app("app_pages/discrete_codes.py", run=run_id, code_point="2", code_ladder_on="true")
+    assert not at.exception
+    fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("L_k for test image 2"))
+    model = load_model(run_id, RunStore(default_store_dir()))
+    x = data.load("digits", "test")[0][2:3]
+    exact = float(exact_log_marginal_categorical(model, x)[0])
+    lines = [sh["y0"] for sh in fig["layout"]["shapes"]]
+    assert any(abs(y - exact) < 1e-6 for y in lines)  # the exact log p(x) line
+    (ladder,) = [tr for tr in fig["data"] if tr["name"].startswith("L_k")]
+    ys, two_se = array(ladder["y"]), array(ladder["error_y"]["array"])
+    assert exact - ys[0] > 0.3  # a real gap for importance weighting to close
+    assert abs(ys[-1] - exact) < two_se[-1] * 2 + 0.02  # L_5000 reaches log p(x)

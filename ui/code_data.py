@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
-from explorer import code_views, data
+from explorer import code_views, data, ladder
+from explorer.enumeration import can_enumerate, exact_log_marginal_categorical
 from explorer.latent import dimension_label
 
 from .latent_data import model_for
@@ -59,3 +61,15 @@ def unused_caption(usage: dict, dvae: bool) -> str:
     return (f"**{len(unused)} of {n} {kind} unused** ({names}): exp(H) < "
             f"{code_views.UNUSED_PERPLEXITY:g} — {why}. That is posterior collapse of those "
             f"{kind}; the rest of the code has to describe the image.")
+
+
+@st.cache_data(max_entries=64, show_spinner="Estimating L_k for k = 1 … 5000…")
+def ladder_for(run_id: str, epoch: int, dataset: str, index: int) -> tuple[dict, float | None]:
+    """IWAE ladder of one test image for a categorical model, and its exact log p(x) by
+    enumerating every code when there are at most explorer.enumeration.MAX_CODES."""
+    model = model_for(run_id, epoch)
+    x = torch.as_tensor(data.load(dataset, "test")[0][index])
+    lad = ladder.bound_ladder(model, x)
+    exact = (float(exact_log_marginal_categorical(model, x[None])[0]) if can_enumerate(model)
+             else None)
+    return lad, exact
