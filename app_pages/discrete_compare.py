@@ -49,7 +49,7 @@ def table():
     show(comparison_bars(labels, frame["model"], frame["test ELBO"], frame["E log p(x|z)"]),
          key="cmp_bars", chars=80)
     st.caption("L_k: the importance-weighted bound recorded during training on a test subset "
-               "(Gaussian and categorical runs). Equal epochs and seeds make the comparison fair; "
+               "(all but VQ-VAE runs). Equal epochs and seeds make the comparison fair; "
                "the table shows both.")
 
 

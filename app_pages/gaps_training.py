@@ -24,9 +24,9 @@ def gaps_view(run_id: str):
     names = {"bound_elbo": "ELBO", "bound_iwae": f"L_{rec.spec.bounds_k}", "bound_exact": "log p(x) (exact)"}
     have = {names[k]: v for k, v in ev.items() if k in names}
     if not have:
-        st.info("This run records no bounds: its spec has bounds_every = 0, its latents have no "
-                "tractable importance weights here (DVAE's ζ, VQ-VAE's point-mass q), or it has "
-                "not reached its first evaluation yet.")
+        st.info("This run records no bounds: its spec has bounds_every = 0, it is a VQ-VAE (a "
+                "point-mass q gives no importance weights), or it has not reached its first "
+                "evaluation yet.")
         return
     st.caption(f"{rec.status} · averaged over the first {rec.spec.bounds_points} test points · "
                f"every {rec.spec.bounds_every} epochs")

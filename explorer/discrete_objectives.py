@@ -10,9 +10,12 @@ bound of the model itself, the same for every estimator, so runs compare fairly:
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.distributions import kl_divergence
 
+from .bounds import auto_chunk_size
 from .discrete import gumbel_softmax
 from .objectives import ElboTerms, elbo_terms, score_function_surrogate
 from .vq import quantize
@@ -118,3 +121,23 @@ def vq_terms(model, x, commitment: float = 0.25, codebook_loss: bool = True) -> 
               "indices": indices.reshape(z_e.shape[:-1]), "z_e": z_e.detach()}
     # β = 0: the constant KL carries no gradient and the penalty replaces it in the loss.
     return ElboTerms(reconstruction, kl_var.sum(-1), kl_var, 0.0, penalty=penalty, extras=extras)
+
+
+def dvae_log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
+    """log w_i = log p(x|ζ_i) + log p(z_i) − log q(z_i|x) for z_i ~ q(z|x), ζ_i ~ r(ζ|z_i),
+    shape (k, B). The proposal q(z|x) r(ζ|z) and the model p(z) r(ζ|z) p(x|ζ) share r, so
+    it cancels from the weight (Rolfe 2016, §2; the IWAE bound of Burda et al. 2015 over the
+    joint (z, ζ))."""
+    q, prior = model.encode(x), model.prior()
+    chunk = auto_chunk_size(x)
+    parts = []
+    for i in range(0, k, chunk):
+        z = q.sample((min(chunk, k - i),))
+        zeta = model.smooth(z, torch.rand_like(z))  # ζ ~ r(ζ|z): q ∈ {0, 1} picks a component
+        parts.append(model.decode(zeta).log_prob(x) + prior.log_prob(z) - q.log_prob(z))
+    return torch.cat(parts)
+
+
+def dvae_iwae(model, x: torch.Tensor, k: int) -> torch.Tensor:
+    """L_k = log mean_i w_i over the joint (z, ζ) weights of `dvae_log_weights`, shape (B,)."""
+    return torch.logsumexp(dvae_log_weights(model, x, k), 0) - math.log(k)

@@ -268,3 +268,28 @@ def test_enumerated_log_marginal_matches_the_itertools_oracle_and_refuses_big_mo
         exact_log_marginal_categorical(make("categorical", n=5, k=10), x)
     with pytest.raises(ValueError, match="categorical"):
         exact_log_marginal_categorical(make("dvae"), x)
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHINGS)
+def test_dvae_importance_weights_give_the_quadrature_elbo_and_log_px(smoothing):
+    """Weights over the joint (z, ζ): their mean is the ELBO and L_k → log p(x) (both from
+    the quadrature oracle), within the standard errors of the weights."""
+    from explorer.discrete_objectives import dvae_iwae, dvae_log_weights
+
+    m, x = make("dvae", smoothing=smoothing), data()
+    torch.manual_seed(8)
+    k = 20_000
+    with torch.no_grad():
+        log_px, elbo_exact, _ = dvae_exact(m, x)
+        lw = dvae_log_weights(m, x, k)
+        se_elbo = lw.std(0) / math.sqrt(k)
+        w = (lw - lw.max(0).values).exp()
+        rel_se = w.std(0) / w.mean(0) / math.sqrt(k)
+        torch.manual_seed(9)
+        lk = dvae_iwae(m, x, k)
+    assert ((lw.mean(0) - elbo_exact).abs() < Z_DVAE * se_elbo).all()
+    assert ((lk - log_px).abs() < Z_DVAE * rel_se + 1e-3).all()
+    assert (log_px - elbo_exact > 10 * rel_se).all()  # L_k really closes a gap
+
+
+Z_DVAE = 4.5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from explorer.bounds import elbo, exact_log_marginal, iwae
+from explorer.discrete_objectives import dvae_iwae, dvae_log_weights
 from explorer.enumeration import can_enumerate, exact_log_marginal_categorical
 
 ELBO_SAMPLES = 100  # enough that the recorded ELBO's Monte Carlo error is ≪ the gaps
@@ -27,10 +28,12 @@ def record_bounds(model, x: torch.Tensor, k: int, seed: int) -> dict[str, float]
     """Mean ELBO, L_k and (d ≤ 2) exact log p(x) over x; leaves the caller's RNG untouched."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        out = {
-            "bound_elbo": elbo(model, x, k=ELBO_SAMPLES).mean().item(),
-            f"bound_iwae": iwae(model, x, k).mean().item(),
-        }
+        if model.kind == "dvae":  # weights over the joint (z, ζ): r(ζ|z) cancels
+            out = {"bound_elbo": dvae_log_weights(model, x, ELBO_SAMPLES).mean(0).mean().item(),
+                   "bound_iwae": dvae_iwae(model, x, k).mean().item()}
+        else:
+            out = {"bound_elbo": elbo(model, x, k=ELBO_SAMPLES).mean().item(),
+                   "bound_iwae": iwae(model, x, k).mean().item()}
         if model.kind == "gaussian" and model.latent_dim <= 2:
             out["bound_exact"] = exact_log_marginal(model, x).mean().item()
         elif can_enumerate(model):  # a small categorical latent: sum over every code

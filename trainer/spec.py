@@ -27,7 +27,7 @@ DISCRETE_FIELDS = {
     "dvae": ("smoothing_beta", "smoothing"),
     "vqvae": ("n_categories", "code_dim", "commitment", "codebook_update", "ema_decay"),
 }
-BOUND_TRACKING = ("gaussian", "categorical")  # kinds whose L_k the generic IWAE computes
+BOUND_TRACKING = ("gaussian", "categorical", "dvae")  # kinds whose ELBO and L_k are recorded
 
 
 class RunSpec(BaseModel):
