@@ -50,7 +50,7 @@ def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:
 class EpochStats:
     """Running means of the extras a model's training terms report during one epoch."""
 
-    KEYS = ("tau", "codebook_loss", "commitment_loss", "mean_q")
+    KEYS = ("codebook_loss", "commitment_loss", "mean_q")  # τ is a schedule, not averaged
 
     def __init__(self, model):
         self.model, self.sums, self.count, self.indices = model, {}, 0, []
@@ -66,7 +66,7 @@ class EpochStats:
     def summary(self, tau_now: float | None = None) -> dict[str, float]:
         out = {k: v / max(1, self.count) for k, v in self.sums.items()}
         if tau_now is not None:
-            out["tau"] = float(tau_now)  # the value the next step will use
+            out["tau"] = float(tau_now)  # the value the next step uses
         if self.indices:
             out.update(usage_summary(torch.cat(self.indices), self.model.n_categories, "train_"))
         return out
