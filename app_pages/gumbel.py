@@ -140,7 +140,8 @@ def schedule_section():
     a1, a2, a3 = st.columns([2, 2, 3])
     tau0 = a1.select_slider("τ₀", TAU0_CHOICES, 1.0, key="gm_tau0", bind="query-params")
     tau_min = a2.select_slider("τ_min", TAU_MIN_CHOICES, 0.5, key="gm_taumin", bind="query-params")
-    rates = a3.multiselect("rates r", RATES, [1e-5, 3e-5, 1e-4], key="gm_rates")
+    rates = a3.multiselect("rates r", RATES, [1e-5, 3e-5, 1e-4], key="gm_rates",
+                           bind="query-params")
     if not rates:
         st.info("Pick at least one rate r to draw the schedule.")
     else:

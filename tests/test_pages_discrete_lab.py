@@ -227,3 +227,11 @@ def test_smoothing_page_dvaepp_section_matches_the_library():
     fd = (overlapping_exponential(5.0, 0.3 + 1e-6, e) - overlapping_exponential(5.0, 0.3 - 1e-6, e)) / 2e-6
     np.testing.assert_allclose(g, fd.numpy(), atol=1e-5)
     assert np.abs(g[1:-1]).min() > 0  # every sample moves with p: no spike region
+
+
+def test_gumbel_schedule_rates_come_from_the_url():
+    at = app(GUMBEL, gm_rates=["0.001", "0.0003"])
+    assert sorted(at.multiselect(key="gm_rates").value) == [3e-4, 1e-3]
+    fig = figure(at, "Annealing schedule")
+    names = " ".join(t.get("name", "") for t in fig["data"])
+    assert "0.001" in names and "0.0003" in names and "1e-05" not in names
