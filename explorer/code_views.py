@@ -49,7 +49,8 @@ def bit_means(model) -> tuple[float, float]:
 
 
 def decoder_input(model, codes) -> torch.Tensor:
-    """The decoder's input for hard codes (M, N): one-hot z (categorical) or ζ = E[ζ|z] (DVAE)."""
+    """The decoder's input for hard codes (M, N): one-hot z (categorical, VQ-VAE) or
+    ζ = E[ζ|z] (DVAE)."""
     idx = torch.as_tensor(np.asarray(codes, dtype=np.int64))
     if model.kind == "dvae":
         off, on = bit_means(model)

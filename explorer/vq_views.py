@@ -99,15 +99,6 @@ def edit_codes(codes_one: Sequence[int], position: int, codes: Sequence[int]) ->
     return out
 
 
-@torch.no_grad()
-def decode_codes(model, codes: np.ndarray) -> np.ndarray:
-    """Decoder means of p(x|z) for index codes (M, N), through the one-hot decode of the model
-    protocol: (M, data_dim)."""
-    idx = torch.as_tensor(np.asarray(codes, dtype=np.int64))
-    onehot = torch.nn.functional.one_hot(idx, model.n_categories).to(model.codebook.dtype)
-    return model.decode(onehot).mean.numpy()
-
-
 def eval_series(evals: dict, names: dict[str, str]) -> dict[str, tuple[list, list]]:
     """{label: (epochs, values)} for the recorded evals `names` maps to labels (missing ones
     are left out)."""

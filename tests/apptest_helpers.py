@@ -53,5 +53,8 @@ def array(value) -> list:
         import numpy as np
 
         out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        return out.reshape(value["shape"]).tolist() if "shape" in value else out.tolist()
+        shape = value.get("shape")
+        if isinstance(shape, str):  # plotly writes a 2-D shape as the text "4, 5"
+            shape = tuple(int(v) for v in shape.split(","))
+        return out.reshape(shape).tolist() if shape is not None else out.tolist()
     return list(value)

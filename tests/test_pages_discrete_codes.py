@@ -22,14 +22,6 @@ def figure(at, start: str) -> dict:
     return next(f for f, t in zip(figures(at), titles(at)) if t.startswith(start))
 
 
-def matrix(value) -> np.ndarray:
-    """A 2-D plotly array; typed arrays give their shape as a string such as '4, 5'."""
-    if isinstance(value, dict) and isinstance(value.get("shape"), str):
-        shape = tuple(int(v) for v in value["shape"].split(","))
-        return np.asarray(array({k: v for k, v in value.items() if k != "shape"})).reshape(shape)
-    return np.asarray(array(value))
-
-
 def tile(fig: dict, k: int, shape=SHAPE) -> np.ndarray:
     """Image k of a one-row image figure, as 0–255 grey levels (tiles are 1 pixel apart)."""
     uri = fig["data"][0]["source"]
@@ -75,13 +67,13 @@ def test_categorical_page_shows_the_code_usage_and_hand_edits():
         probs = torch.softmax(model.encoder(x).reshape(-1, 4, 5), -1)
     codes = probs.argmax(-1)
     post = figure(at, "Posterior q(z|x)")  # the heatmap is q(z|x) of image 7
-    np.testing.assert_allclose(matrix(post["data"][0]["z"]), probs[7].numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(array(post["data"][0]["z"])), probs[7].numpy(), rtol=1e-5, atol=1e-6)
     usage = figure(at, "Category usage")  # fractions of the argmax over the whole test set
     brute = np.zeros((4, 5))
     for row in codes.numpy():
         for n, k in enumerate(row):
             brute[n, k] += 1 / len(codes)
-    np.testing.assert_allclose(matrix(usage["data"][0]["z"]), brute, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(array(usage["data"][0]["z"])), brute, atol=1e-9)
 
     def edited_tile(at_, category):
         code = codes[7].clone()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import vq_views
+from explorer import code_views, vq_views
 from explorer.discrete_models import VQVAE
 from explorer.discrete_objectives import vq_terms
 from explorer.plots.vq import codebook_scatter, commitment_effect, usage_bars
@@ -93,7 +93,7 @@ def test_encodings_match_the_model():
 def test_edited_decode_equals_decoding_the_hand_built_one_hot():
     model = small_model(1)
     codes_one = np.array([4, 1, 5])
-    out = vq_views.decode_codes(model, vq_views.edit_codes(codes_one, 1, [0, 3, 1]))
+    out = code_views.decode_codes(model, vq_views.edit_codes(codes_one, 1, [0, 3, 1]))
     for row, k in zip(out, [0, 3, 1]):
         onehot = torch.zeros(3, 6)
         onehot[0, 4] = onehot[1, k] = onehot[2, 5] = 1.0

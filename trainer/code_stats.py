@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from explorer import code_views
 from explorer.vq import dead_codes, perplexity
 
 
@@ -29,11 +30,11 @@ def usage_summary(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float
 
 
 def per_variable_usage(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
-    """Mean over variables of each variable's perplexity and number of unused categories."""
-    perps = [perplexity(indices[:, n], k) for n in range(indices.shape[1])]
-    dead = [dead_codes(indices[:, n], k) for n in range(indices.shape[1])]
-    return {f"{prefix}perplexity": sum(perps) / len(perps),
-            f"{prefix}dead_codes": sum(dead) / len(dead)}
+    """Mean over variables of each variable's perplexity and number of unused categories
+    (the Categorical & binary codes page shows them per variable)."""
+    codes = indices.numpy()
+    return {f"{prefix}perplexity": float(code_views.perplexities(codes, k).mean()),
+            f"{prefix}dead_codes": float((code_views.usage_counts(codes, k) == 0).sum(1).mean())}
 
 
 def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:

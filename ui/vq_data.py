@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import data, vq_views
+from explorer import code_views, data, vq_views
 from trainer import RunRecord, RunSpec
 
 from .latent_data import model_for
@@ -63,4 +63,4 @@ def edited_images(run_id: str, epoch: int, codes_one: np.ndarray, position: int,
                   codes: list[int]) -> np.ndarray:
     """Decoder means with one position of one example's codes replaced by each of `codes`."""
     edits = vq_views.edit_codes(codes_one, position, codes)
-    return vq_views.decode_codes(model_for(run_id, epoch), edits)
+    return code_views.decode_codes(model_for(run_id, epoch), edits)
