@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import data
-from explorer.ladder import LADDER_KS
+from explorer.bounds.sweeps import LADDER_KS
 from explorer.plots.bounds import bound_ladder, gap_histogram, posterior_contours, renyi_curve
 from explorer.plots.latent import latent_scatter
 from ui import bounds_data as bd

@@ -3,8 +3,9 @@ discrete code, how much of the code it uses, and what changing one code does."""
 import numpy as np
 import streamlit as st
 
-from explorer import code_views, data
-from explorer.latent import dimension_label
+from explorer.views import code_views
+from explorer import data
+from explorer.views.latent import dimension_label
 from explorer.plots import codes as figs
 from explorer.plots.bounds import bound_ladder
 from ui.code_data import describe, ladder_for, test_codes, unused_caption

@@ -3,10 +3,10 @@ the identity log p(x) = ELBO + KL(q ‖ p(z|x)) drawn as a budget."""
 import numpy as np
 import streamlit as st
 
-from explorer import toy_posterior as tp
-from explorer import toy_posterior2d as t2
-from explorer.plots.bounds_toy import (BLUE, GREEN, ORANGE, PURPLE, budget_figure,
-                                       posterior2d_figure, posterior_q_figure, svi_figure)
+from explorer.toys import posterior as tp
+from explorer.toys import posterior2d as t2
+from explorer.plots.toys import (BLUE, GREEN, ORANGE, PURPLE, budget_figure, posterior2d_figure,
+                                 posterior_q_figure, svi_figure)
 from ui.figures import show
 
 st.title("The ELBO and the posterior")

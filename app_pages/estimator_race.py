@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.plots.estimators import cloud_figure, histogram_figure, variance_scaling_figure
-from explorer.toy_costs import TOY_COSTS
+from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui.figures import show
 

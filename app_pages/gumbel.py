@@ -3,7 +3,7 @@ temperature τ, its mean and variance against τ, and an annealing schedule (tex
 import numpy as np
 import streamlit as st
 
-from explorer import discrete_stats as ds
+from explorer.discrete import sampling_stats as ds
 from explorer.discrete import temperature
 from explorer.plots.gumbel import (gumbel_max_figure, moments_figure, sample_bars_figure,
                                    schedule_figure, simplex_figure)

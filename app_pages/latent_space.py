@@ -1,7 +1,8 @@
 """Latent space page: where the data lands in z, and what the decoder makes of z."""
 import streamlit as st
 
-from explorer import data, latent
+from explorer import data
+from explorer.views import latent
 from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show

@@ -2,9 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import toy_mc as mc
-from explorer import toy_posterior as tp
-from explorer.plots.bounds_toy import BLUE, GREEN, ORANGE, RED, mc_figure
+from explorer.toys import marginals as mc
+from explorer.toys import posterior as tp
+from explorer.plots.toys import BLUE, GREEN, ORANGE, RED, mc_figure
 from ui.figures import show
 
 st.title("Monte Carlo marginals")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.plots.estimators import histogram_figure, relaxed_samples_figure, tau_curves_figure
-from explorer.toy_costs import TOY_COSTS
+from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui.figures import show
 

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import streamlit as st
 
-from explorer import discrete_stats as ds
+from explorer.discrete import sampling_stats as ds
 from explorer.plots.smoothing import (SHORT, density_figure, derivative_figure, figure1, l1_figure,
                                       zeta_figure)
-from explorer.smoothing import NAMES
+from explorer.discrete.transformations import NAMES
 from ui.figures import show
 
 SEED = 0

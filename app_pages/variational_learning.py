@@ -1,9 +1,9 @@
 """Variational learning: ELBO curves over θ lie below log p(x; θ); EM-style coordinate ascent."""
 import streamlit as st
 
-from explorer import toy_learning as tl
-from explorer import toy_posterior as tp
-from explorer.plots.bounds_toy import GREEN, ORANGE, em_figure, learning_figure
+from explorer.toys import learning as tl
+from explorer.toys import posterior as tp
+from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
 from ui.figures import show
 
 st.title("Variational learning")

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import data, vq_views
+from explorer import data
+from explorer.views import vq_views
 from explorer.plots.images import image_grid, image_row
 from explorer.plots.training import compare_curves
-from explorer.plots.vq import codebook_scatter, commitment_effect, usage_bars
+from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
 from ui import vq_data
 from ui.figures import show
 from ui.point_picker import point_input

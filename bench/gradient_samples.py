@@ -16,9 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from explorer import data  # noqa: E402
-from explorer.encoder_gradients import (  # noqa: E402
-    encoder_gradient_samples, encoder_gradient_samples_loop,
-)
+from explorer.estimators.encoder_gradients import (encoder_gradient_samples,
+                                                   encoder_gradient_samples_loop)
 from trainer import RunSpec, build_model  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from explorer.bounds import (
     posterior_grid, renyi_bound, renyi_reduce,
 )
 from explorer.objectives import elbo_terms
-from explorer.linear_gaussian import LinearGaussianModel
+from explorer.models.linear_gaussian import LinearGaussianModel
 from explorer.models import GaussianVAE
 
 F64 = torch.float64

@@ -7,7 +7,7 @@ import torch
 from torch.distributions import Independent, Normal
 
 from explorer.bounds import log_weights
-from explorer.gaps import gap_decomposition, svi_posterior
+from explorer.bounds.gaps import gap_decomposition, svi_posterior
 from explorer.models import GaussianVAE
 from tests.test_bounds import ppca, sample_x, shifted_narrow
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from explorer import code_views as cv
-from explorer.discrete_models import BernoulliDVAE, CategoricalVAE
+from explorer.views import code_views as cv
+from explorer.models import BernoulliDVAE, CategoricalVAE
 from explorer.plots import codes as figs
-from explorer.smoothing import density
+from explorer.discrete.transformations import density
 
 D, N, K, BITS = 16, 3, 4, 6
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import downloads, uploads
+from explorer.data import downloads, uploads
 from explorer.data import (
     DATASETS,
     DatasetError,
@@ -146,7 +146,7 @@ def test_data_dir_follows_the_environment(tmp_path, monkeypatch):
 
 def test_importing_loads_nothing_heavy():
     code = (
-        "import sys, explorer.data, explorer.toy2d, explorer.uploads, explorer.downloads;"
+        "import sys, explorer.data, explorer.data.toy2d, explorer.data.uploads, explorer.data.downloads;"
         "print(sorted(m for m in ('sklearn', 'mlxtend', 'streamlit', 'pandas') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,10 +8,10 @@ import torch
 from torch.distributions import Distribution
 
 from explorer.bounds import iwae, log_weights
-from explorer.discrete_models import VQVAE, BernoulliDVAE, CategoricalVAE
-from explorer.discrete_objectives import evaluation_terms, training_terms
+from explorer.models import VQVAE, BernoulliDVAE, CategoricalVAE
+from explorer.models import evaluation_terms, training_terms
 from explorer.models import LatentVariableModel
-from explorer.vq import ema_update
+from explorer.discrete.vq import ema_update
 
 D = 6
 
@@ -257,7 +257,7 @@ def test_vq_ema_step_is_the_ema_formula():
 
 
 def test_enumerated_log_marginal_matches_the_itertools_oracle_and_refuses_big_models():
-    from explorer.enumeration import exact_log_marginal_categorical
+    from explorer.bounds.enumeration import exact_log_marginal_categorical
 
     m, x = make("categorical", n=3, k=4), data(5)
     with torch.no_grad():
@@ -274,7 +274,7 @@ def test_enumerated_log_marginal_matches_the_itertools_oracle_and_refuses_big_mo
 def test_dvae_importance_weights_give_the_quadrature_elbo_and_log_px(smoothing):
     """Weights over the joint (z, ζ): their mean is the ELBO and L_k → log p(x) (both from
     the quadrature oracle), within the standard errors of the weights."""
-    from explorer.discrete_objectives import dvae_iwae, dvae_log_weights
+    from explorer.models import dvae_iwae, dvae_log_weights
 
     m, x = make("dvae", smoothing=smoothing), data()
     torch.manual_seed(8)

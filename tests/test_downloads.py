@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import downloads
+from explorer.data import downloads
 from explorer.data import DatasetError, DatasetUnavailable, load
 
 

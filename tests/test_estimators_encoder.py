@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from explorer.encoder_gradients import _log_likelihood
+from explorer.estimators.encoder_gradients import _log_likelihood
 from explorer.estimators import encoder_gradient_samples, encoder_gradient_samples_loop
 from explorer.models import LIKELIHOODS, GaussianVAE
 

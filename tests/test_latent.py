@@ -6,23 +6,10 @@ import torch
 from scipy.stats import norm
 from torch.distributions import Normal, kl_divergence
 
-from explorer.latent import (
-    active_units,
-    dimension_label,
-    interpolate,
-    kl_per_dimension,
-    knn_accuracy,
-    manifold_grid,
-    nearest_point,
-    posterior_samples,
-    posterior_stats,
-    prior_samples,
-    project,
-    reconstruct,
-    traversal_grid,
-    traverse,
-    unit_activity,
-)
+from explorer.views.latent import (active_units, dimension_label, interpolate, kl_per_dimension,
+                                   knn_accuracy, manifold_grid, nearest_point, posterior_samples,
+                                   posterior_stats, prior_samples, project, reconstruct,
+                                   traversal_grid, traverse, unit_activity)
 from explorer.models import GaussianVAE
 
 

@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 from torch.nn import functional as F
 
-from explorer import code_views, data
+from explorer.views import code_views
+from explorer import data
 from trainer import RunStore, default_store_dir, load_model
 
 from .apptest_helpers import app, array, figures, titles, trained_run
@@ -148,7 +149,7 @@ def test_dvae_with_overlapping_exponentials_names_its_smoothing():
 
 def test_categorical_bound_ladder_reaches_the_enumerated_log_px():
     """4 × 3 = 81 codes: L_k climbs to the exact log p(x) summed over every code."""
-    from explorer.enumeration import exact_log_marginal_categorical
+    from explorer.bounds.enumeration import exact_log_marginal_categorical
 
     # β = 0.1 keeps the codes in use (at β = 1 this tiny model collapses to q = p(z))
     run_id = trained_run(model="categorical", latent_dim=4, n_categories=3, epochs=4, beta=0.1)

@@ -209,7 +209,7 @@ def test_smoothing_page_dvaepp_section_matches_the_library():
     histogram integrates to 1 (no spike), and ∂ζ/∂p agrees with a finite difference."""
     import torch
 
-    from explorer.smoothing import overlapping_exponential, overlapping_exponential_density
+    from explorer.discrete.transformations import (overlapping_exponential, overlapping_exponential_density)
 
     at = app(SMOOTH, sm_pp_beta="5.0", sm_pp_p="0.3")
     z = figure(at, "DVAE++ ζ = F⁻¹(ε)")["data"][0]

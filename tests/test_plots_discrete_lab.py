@@ -8,11 +8,11 @@ import pytest
 import torch
 from scipy import integrate
 
-from explorer import discrete_stats as ds
+from explorer.discrete import sampling_stats as ds
 from explorer.discrete import temperature
 from explorer.plots import gumbel as pg
 from explorer.plots import smoothing as psm
-from explorer.smoothing import NAMES
+from explorer.discrete.transformations import NAMES
 
 N = 20000
 Z = 4.5  # tolerance in standard errors; seeds are fixed, so a pass is reproducible

@@ -7,7 +7,7 @@ import torch
 from scipy import stats
 
 from explorer import estimators as est
-from explorer.rebar import bernoulli_relaxations, categorical_relaxations
+from explorer.estimators.rebar import bernoulli_relaxations, categorical_relaxations
 
 Z = 4.5  # standard errors
 

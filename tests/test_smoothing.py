@@ -7,8 +7,9 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from explorer.smoothing import (NAMES, density, overlapping_exponential,
-                                overlapping_exponential_density, smoothing, step_limit)
+from explorer.discrete.transformations import (NAMES, density, overlapping_exponential,
+                                               overlapping_exponential_density, smoothing,
+                                               step_limit)
 
 SPIKES = ("spike_exponential", "spike_power")
 PS = (0.0, 1e-6, 0.2, 0.5, 0.8, 1 - 1e-6, 1.0)

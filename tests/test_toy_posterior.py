@@ -3,10 +3,10 @@ SVI, EM, Monte Carlo marginals and extreme settings."""
 import numpy as np
 import pytest
 
-from explorer import toy_learning as tl
-from explorer import toy_mc as mc
-from explorer import toy_posterior as tp
-from explorer import toy_posterior2d as t2
+from explorer.toys import learning as tl
+from explorer.toys import marginals as mc
+from explorer.toys import posterior as tp
+from explorer.toys import posterior2d as t2
 
 TH = tp.THETA0
 LIN = tp.Theta(a=0.0, w=1.5, prior_std=2.0, noise_std=0.7)  # f(z) = 1.5 z: linear-Gaussian

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from explorer import data
 from explorer.discrete import temperature
-from explorer.discrete_models import VQVAE, BernoulliDVAE, CategoricalVAE
+from explorer.models import VQVAE, BernoulliDVAE, CategoricalVAE
 from trainer import RunSpec, RunStore, load_model
 from trainer.loop import evaluate, train_run
 

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from explorer.vq import dead_codes, ema_update, perplexity, quantize
+from explorer.discrete.vq import dead_codes, ema_update, perplexity, quantize
 
 
 def test_indices_are_the_brute_force_nearest_codes():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import code_views, vq_views
-from explorer.discrete_models import VQVAE
-from explorer.discrete_objectives import vq_terms
-from explorer.plots.vq import codebook_scatter, commitment_effect, usage_bars
-from explorer.vq import dead_codes
+from explorer.views import code_views, vq_views
+from explorer.models import VQVAE
+from explorer.models import vq_terms
+from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
+from explorer.discrete.vq import dead_codes
 from trainer import RunSpec
 
 

@@ -2,10 +2,10 @@
 
     python -m trainer train --dataset mnist5k --latent-dim 2 --epochs 30
 """
-from .checkpoints import NoCheckpoint, build_model, load_model
-from .executor import Executor, LocalExecutor
-from .spec import RunSpec, describe_errors
-from .store import RunBusy, RunNotFound, RunRecord, RunStore, default_store_dir
+from trainer.checkpoints import NoCheckpoint, build_model, load_model
+from trainer.executor import Executor, LocalExecutor
+from trainer.spec import RunSpec, describe_errors
+from trainer.store import RunBusy, RunNotFound, RunRecord, RunStore, default_store_dir
 
 __all__ = [
     "Executor", "LocalExecutor", "NoCheckpoint", "RunBusy", "RunNotFound", "RunRecord",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 
 from explorer.bounds import elbo, exact_log_marginal, iwae
-from explorer.discrete_objectives import dvae_iwae, dvae_log_weights
-from explorer.enumeration import can_enumerate, exact_log_marginal_categorical
+from explorer.models import dvae_iwae, dvae_log_weights
+from explorer.bounds.enumeration import can_enumerate, exact_log_marginal_categorical
 
 ELBO_SAMPLES = 100  # enough that the recorded ELBO's Monte Carlo error is ≪ the gaps
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import torch
 
 from explorer import data
-from explorer.discrete_models import BernoulliDVAE, CategoricalVAE, VQVAE
+from explorer.models import BernoulliDVAE, CategoricalVAE, VQVAE
 from explorer.models import GaussianVAE
 
-from .spec import RunSpec
-from .store import RunStore
+from trainer.spec import RunSpec
+from trainer.store import RunStore
 
 
 class NoCheckpoint(FileNotFoundError):

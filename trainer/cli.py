@@ -18,8 +18,8 @@ import time
 
 from pydantic import ValidationError
 
-from .spec import RunSpec, describe_errors
-from .store import RunBusy, RunNotFound, RunRecord, RunStore
+from trainer.spec import RunSpec, describe_errors
+from trainer.store import RunBusy, RunNotFound, RunRecord, RunStore
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -81,7 +81,7 @@ class ProgressBar:
 
 
 def cmd_train(args, store: RunStore) -> int:
-    from .loop import train_run
+    from trainer.loop import train_run
 
     given = {k: v for k, v in vars(args).items() if k in RunSpec.model_fields and v is not None}
     try:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return cmd_train(args, store)
         if args.command == "worker":
-            from .executor import work
+            from trainer.executor import work
 
             work(store, threads=args.threads)
             return EXIT_OK
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(summary(store.request_cancel(args.run_id), store)))
             return EXIT_OK
         if args.command == "resume":
-            from .executor import LocalExecutor
+            from trainer.executor import LocalExecutor
 
             print(json.dumps(summary(LocalExecutor(store).resume(args.run_id), store)))
             return EXIT_OK

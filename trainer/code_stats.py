@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from explorer import code_views
-from explorer.vq import dead_codes, perplexity
+from explorer.views import code_views
+from explorer.discrete.vq import dead_codes, perplexity
 
 
 def code_indices(model, x: torch.Tensor) -> torch.Tensor | None:

@@ -8,8 +8,8 @@ for it the reconstruction term is the meaningful column.
 """
 from __future__ import annotations
 
-from .spec import RunSpec
-from .store import RunRecord
+from trainer.spec import RunSpec
+from trainer.store import RunRecord
 
 COLUMNS = ("run", "model", "estimator", "latent", "epochs", "seed", "test ELBO",
            "E log p(x|z)", "KL", "L_k", "seconds")

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from .spec import RunSpec
-from .store import RunRecord, RunStore
+from trainer.spec import RunSpec
+from trainer.store import RunRecord, RunStore
 
 IDLE_GRACE_SECONDS = 1.0
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def work(store: RunStore, threads: int = 1) -> int:
     """Worker body: claim queued runs one after another until none is left."""
     import torch
 
-    from .loop import train_run
+    from trainer.loop import train_run
 
     torch.set_num_threads(threads)
     done = 0

@@ -13,13 +13,13 @@ import torch
 
 from explorer import data
 from explorer.discrete import temperature
-from explorer.discrete_objectives import evaluation_terms, training_terms
+from explorer.models import evaluation_terms, training_terms
 
-from .bound_tracking import record_bounds, should_record
-from .checkpoints import build_model, load_checkpoint, save_checkpoint
-from .code_stats import EpochStats, test_code_stats
-from .spec import BOUND_TRACKING, RunSpec
-from .store import RunStore
+from trainer.bound_tracking import record_bounds, should_record
+from trainer.checkpoints import build_model, load_checkpoint, save_checkpoint
+from trainer.code_stats import EpochStats, test_code_stats
+from trainer.spec import BOUND_TRACKING, RunSpec
+from trainer.store import RunStore
 
 FLUSH_SECONDS = 0.5  # how often metrics and progress reach the store
 EPOCH_EVAL_SAMPLES = 1  # z samples per test point for the per-epoch curve

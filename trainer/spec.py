@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from explorer import data
-from explorer.discrete_objectives import ESTIMATORS_BY_KIND
+from explorer.models import ESTIMATORS_BY_KIND
 
 Likelihood = Literal["bernoulli", "gaussian_fixed", "gaussian_learned"]
 ModelKind = Literal["gaussian", "categorical", "dvae", "vqvae"]

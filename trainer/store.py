@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import RunSpec
+from trainer.spec import RunSpec
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "diverged")
 FINISHED = ("done", "failed", "cancelled", "diverged")

@@ -5,11 +5,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import data, ladder
+from explorer import data
+from explorer.bounds import sweeps
 from explorer.bounds import effective_sample_size, exact_log_marginal, log_weights, posterior_grid
-from explorer.gaps import gap_decomposition
+from explorer.bounds.gaps import gap_decomposition
 
-from .latent_data import model_for
+from ui.latent_data import model_for
 
 GAP_POINTS = 300  # test points in the gap histogram (seconds, not minutes)
 
@@ -21,7 +22,7 @@ def _point(dataset: str, index: int) -> torch.Tensor:
 
 @st.cache_data(max_entries=64, show_spinner="Estimating L_k for k = 1 … 5000…")
 def ladder_for(run_id: str, epoch: int, dataset: str, index: int) -> dict:
-    return ladder.bound_ladder(model_for(run_id, epoch), _point(dataset, index))
+    return sweeps.bound_ladder(model_for(run_id, epoch), _point(dataset, index))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -44,13 +45,13 @@ def ess_for(run_id: str, epoch: int, dataset: str, index: int, k: int) -> float:
 @st.cache_data(max_entries=64, show_spinner=False)
 def renyi_for(run_id: str, epoch: int, dataset: str, index: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     alphas = np.linspace(0.0, 1.0, 21)
-    return alphas, ladder.renyi_family(model_for(run_id, epoch), _point(dataset, index), alphas, k=k)
+    return alphas, sweeps.renyi_family(model_for(run_id, epoch), _point(dataset, index), alphas, k=k)
 
 
 @st.cache_data(max_entries=16, show_spinner="Bounds for the test set (ELBO, L_k, exact log p(x))…")
 def test_set_for(run_id: str, epoch: int, dataset: str, k: int) -> dict:
     x, _ = data.load(dataset, "test")
-    return ladder.test_set_bounds(model_for(run_id, epoch), x[:GAP_POINTS], k=k)
+    return sweeps.test_set_bounds(model_for(run_id, epoch), x[:GAP_POINTS], k=k)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -5,11 +5,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import code_views, data, ladder
-from explorer.enumeration import can_enumerate, exact_log_marginal_categorical
-from explorer.latent import dimension_label
+from explorer.views import code_views
+from explorer import data
+from explorer.bounds import sweeps
+from explorer.bounds.enumeration import can_enumerate, exact_log_marginal_categorical
+from explorer.views.latent import dimension_label
 
-from .latent_data import model_for
+from ui.latent_data import model_for
 
 SMOOTHING_NAMES = {"spike_exponential": "spike-and-exponential (Rolfe 2016)",
                    "overlapping_exponential": "overlapping exponentials (DVAE++)"}
@@ -69,7 +71,7 @@ def ladder_for(run_id: str, epoch: int, dataset: str, index: int) -> tuple[dict,
     enumerating every code when there are at most explorer.enumeration.MAX_CODES."""
     model = model_for(run_id, epoch)
     x = torch.as_tensor(data.load(dataset, "test")[0][index])
-    lad = ladder.bound_ladder(model, x)
+    lad = sweeps.bound_ladder(model, x)
     exact = (float(exact_log_marginal_categorical(model, x[None])[0]) if can_enumerate(model)
              else None)
     return lad, exact

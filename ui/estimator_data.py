@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 
 from explorer import estimators as est
-from explorer.toy_costs import TOY_COSTS
+from explorer.toys.costs import TOY_COSTS
 
 FAMILIES = ("normal", "bernoulli", "categorical")
 SPE_CHOICES = (1, 2, 4, 8, 16, 32)

@@ -11,7 +11,7 @@ from explorer import data
 from explorer.estimators import encoder_gradient_samples
 from trainer import RunSpec
 
-from .latent_data import model_for
+from ui.latent_data import model_for
 
 METHODS = {
     "reparam": dict(method="reparam"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import data, latent
+from explorer import data
+from explorer.views import latent
 
-from .state import cached_model, get_store
+from ui.state import cached_model, get_store
 
 MAX_POINTS = 2000  # points drawn in the latent scatter; larger test sets are subsampled
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import latent
+from explorer.views import latent
 from explorer.plots.images import image_grid, image_row, traversal_figure
 from explorer.plots.latent import data_space_figure, manifold_figure
 from explorer.plots.training import kl_bars
 
-from .figures import show
+from ui.figures import show
 
 
 @st.fragment

@@ -5,7 +5,7 @@ import streamlit as st
 
 from trainer import RunRecord
 
-from .state import get_store, run_label
+from ui.state import get_store, run_label
 
 
 def _remember(run_id_key: str):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.discrete_objectives import ESTIMATORS_BY_KIND
+from explorer.models import ESTIMATORS_BY_KIND
 
 MODEL_TITLES = {
     "gaussian": "Gaussian z ~ N(μ, σ²) — the reparameterisation trick",

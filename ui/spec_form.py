@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from explorer import data
 from trainer import RunSpec, describe_errors
 
-from .spec_discrete import discrete_settings, estimator_choice, latent_size, model_choice
+from ui.spec_discrete import discrete_settings, estimator_choice, latent_size, model_choice
 
 LIKELIHOOD_TITLES = {
     "bernoulli": "Bernoulli (images; grey levels scored as continuous BCE)",

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.latent import active_units
+from explorer.views.latent import active_units
 from explorer.plots.training import compare_curves, kl_bars, training_curves
 
-from .figures import show
-from .state import get_executor, get_store
+from ui.figures import show
+from ui.state import get_executor, get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import code_views, data, vq_views
+from explorer.views import code_views, vq_views
+from explorer import data
 from trainer import RunRecord, RunSpec
 
-from .latent_data import model_for
-from .state import get_store
+from ui.latent_data import model_for
+from ui.state import get_store
 
 MAX_IMAGES = 2000  # test images encoded; larger test sets are subsampled
 MAX_SCATTER = 6000  # z_e points drawn in the projection

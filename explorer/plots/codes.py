@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.latent import dimension_label
+from explorer.views.latent import dimension_label
 from explorer.plots.images import image_grid, image_row, traversal_figure
 
 Q_COLOR, ON_COLOR, PRIOR_COLOR, UNUSED_COLOR = "#1f77b4", "#ff7f0e", "crimson", "#7f7f7f"

@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from explorer.latent import dimension_label
+from explorer.views.latent import dimension_label
 
 BLACK_TO_WHITE = [[0.0, "black"], [1.0, "white"]]
 TARGET_WIDTH_PX = 720  # a typical Streamlit main column

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from explorer.latent import dimension_label
+from explorer.views.latent import dimension_label
 from explorer.plots.images import image_heatmap, tile_images
 
 PALETTE = plotly.colors.qualitative.Plotly + plotly.colors.qualitative.Dark24

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from explorer.latent import dimension_label
+from explorer.views.latent import dimension_label
 
 SERIES_COLORS = plotly.colors.qualitative.Plotly
 ACTIVE_COLOR, INACTIVE_COLOR = "#1f77b4", "#c7c7c7"

@@ -18,11 +18,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .discrete import gumbel_max, gumbel_softmax
-from .encoder_gradients import encoder_gradient_samples, encoder_gradient_samples_loop
-from .estimator_stats import analytic_variance, summary
-from .rebar import rebar_surrogate
-from .toy_costs import TOY_COSTS, ToyCost
+from explorer.discrete import gumbel_max, gumbel_softmax
+from explorer.estimators.encoder_gradients import (encoder_gradient_samples,
+                                                   encoder_gradient_samples_loop)
+from explorer.estimators.stats import analytic_variance, summary
+from explorer.estimators.rebar import rebar_surrogate
+from explorer.toys.costs import TOY_COSTS, ToyCost
 
 Tensor = torch.Tensor
 

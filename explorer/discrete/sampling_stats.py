@@ -14,8 +14,8 @@ import torch
 from scipy.integrate import simpson  # scipy: a dependency of scikit-learn
 
 from explorer.discrete import gumbel_max, gumbel_softmax
-from explorer.smoothing import (NAMES, density, overlapping_exponential,
-                                overlapping_exponential_density, smoothing)
+from explorer.discrete.transformations import (NAMES, density, overlapping_exponential,
+                                               overlapping_exponential_density, smoothing)
 
 # log-spaced and readable in a URL
 TAU_GRID = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0,

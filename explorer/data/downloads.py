@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.data_errors import DatasetError, DatasetUnavailable
+from explorer.data.errors import DatasetError, DatasetUnavailable
 
 TIMEOUT_SECONDS = 15
 _CHUNK_BYTES = 1 << 20

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer import downloads, toy2d, uploads
-from explorer.data_errors import DatasetError, DatasetUnavailable
+from explorer.data import downloads, toy2d, uploads
+from explorer.data.errors import DatasetError, DatasetUnavailable
 
 __all__ = [
     "DATASETS", "DatasetError", "DatasetInfo", "DatasetUnavailable", "data_dir", "info", "load", "save_upload",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.toy_posterior import THETA0, Theta, log_gauss, log_joint, log_likelihood
+from explorer.toys.posterior import THETA0, Theta, log_gauss, log_joint, log_likelihood
 
 X_TAIL = 8.0  # default observation of the MC page: far in the tail of the prior predictive
 THETA_TAIL = Theta(a=1.0, w=1.0, prior_std=2.0, noise_std=0.5)  # f(z) = tanh z + z

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .vq import dead_codes, perplexity
+from explorer.discrete.vq import dead_codes, perplexity
 
 BETA_C_GRID = (0.0, 0.05, 0.25, 1.0, 2.0)  # commitment weights of the β_c comparison
 TABLE_EVALS = ("test_reconstruction", "test_perplexity", "test_dead_codes", "commitment_loss",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.data_errors import DatasetError
-from explorer.upload_formats import read_csv, read_npy, read_npy_header, read_npz
+from explorer.data.errors import DatasetError
+from explorer.data.upload_formats import read_csv, read_npy, read_npy_header, read_npz
 
 SUFFIXES = (".npz", ".npy", ".csv")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

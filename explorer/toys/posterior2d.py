@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.toy_posterior import LOG_2PI, logsumexp
+from explorer.toys.posterior import LOG_2PI, logsumexp
 
 DECODERS = ("sum", "product")
 _U, _W = np.polynomial.hermite_e.hermegauss(40)

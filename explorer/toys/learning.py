@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.toy_posterior import (
-    THETA0, Theta, best_gaussian, gaussian_entropy, log_evidence, log_gauss, posterior_on_grid,
-    q_nodes,
-)
+from explorer.toys.posterior import (THETA0, Theta, best_gaussian, gaussian_entropy, log_evidence,
+                                     log_gauss, posterior_on_grid, q_nodes)
 
 A_GRID = np.round(np.linspace(0.2, 6.0, 117), 6)  # default grid of the learned parameter a
 

@@ -2,11 +2,9 @@
 
 With estimator "reparam" the encoder's gradient flows through z = μ + σ ε (the
 reparameterisation trick, Kingma & Welling 2013). With "reinforce" the reconstruction
-term's encoder gradient is the score-function estimate (Williams 1992)
-  ∇_φ E_q[log p(x|z)] ≈ (log p(x|z) − b) ∇_φ log q(z|x),
-with b = 0, or ("reinforce_loo") the mean of the other samples' log p(x|z), which keeps it
-unbiased (Kool et al. 2019). The KL term is analytic (eq. 22) for every estimator, so the
-comparison isolates the estimator of the one expectation that needs sampling.
+term's encoder gradient is the score-function estimate (Williams 1992), see
+explorer.objectives.score_function. The KL term is analytic (eq. 22) for every estimator, so
+the comparison isolates the estimator of the one expectation that needs sampling.
 """
 from __future__ import annotations
 
@@ -14,7 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from explorer.bounds import gaussian_kl_per_dimension
+from explorer.bounds.kl import gaussian_kl_per_dimension
+from explorer.objectives.score_function import score_function_surrogate
+
 
 ESTIMATORS = ("reparam", "reinforce", "reinforce_loo")
 
@@ -67,23 +67,3 @@ def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
     log_px_z = model.decode(z).log_prob(x)  # (S, B); its θ-gradient is the usual one
     surrogate = score_function_surrogate(log_px_z, q.log_prob(z), estimator)
     return ElboTerms(log_px_z.mean(0), kl_dim.sum(-1), kl_dim, float(beta), surrogate)
-
-
-def score_function_surrogate(log_px_z: torch.Tensor, log_q: torch.Tensor,
-                             estimator: str) -> torch.Tensor:
-    """Per-example surrogate (B,) whose value is mean_s log p(x|z_s) and whose encoder
-    gradient is the REINFORCE estimate, with no baseline or ("reinforce_loo") the
-    leave-one-out one (Kool et al. 2019). log_px_z and log_q are (S, B) for z_s ~ q."""
-    if estimator not in ("reinforce", "reinforce_loo"):
-        raise ValueError(f"not a score-function estimator: {estimator!r}")
-    n_samples = log_px_z.shape[0]
-    signal = log_px_z.detach()
-    if estimator == "reinforce_loo":
-        if n_samples < 2:
-            raise ValueError("the leave-one-out baseline needs n_samples ≥ 2")
-        baseline = (signal.sum(0, keepdim=True) - signal) / (n_samples - 1)
-    else:
-        baseline = torch.zeros_like(signal)
-    score_term = (signal - baseline) * log_q
-    # Adding score_term − score_term.detach() changes the gradient, not the value.
-    return (log_px_z + score_term - score_term.detach()).mean(0)

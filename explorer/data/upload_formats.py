@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from explorer.data_errors import DatasetError
+from explorer.data.errors import DatasetError
 
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a compressed .npz may expand far beyond its upload size
 NPZ_LABEL_KEYS = ("y", "labels")

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .latent import seeded
-from .vq import perplexity
+from explorer.views.latent import seeded
+from explorer.discrete.vq import perplexity
 
 UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
 

@@ -17,7 +17,7 @@ import torch
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
-from .models import LOGVAR_MAX, LOGVAR_MIN
+from explorer.models import LOGVAR_MAX, LOGVAR_MIN
 
 Tensor = torch.Tensor
 ENCODER_METHODS = ("reparam", "reinforce")

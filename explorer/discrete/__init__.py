@@ -1,0 +1,17 @@
+"""Discrete latents (third lecture text, §2): the Gumbel-max trick and its Gumbel-softmax
+relaxation (§2.2), smoothing transformations of binary z (§2.3), vector quantisation (§2.4).
+
+`smoothing(name, beta, p, eps)` is the smoothing transformation ζ = f(β, p, ε) itself.
+"""
+from explorer.discrete.gumbel import gumbel_max, gumbel_softmax, temperature
+from explorer.discrete.transformations import (NAMES as SMOOTHINGS, density,
+                                               overlapping_exponential,
+                                               overlapping_exponential_density, smoothing,
+                                               step_limit)
+from explorer.discrete.vq import dead_codes, ema_update, nearest_code, perplexity, quantize
+
+__all__ = [
+    "SMOOTHINGS", "dead_codes", "density", "ema_update", "gumbel_max", "gumbel_softmax",
+    "nearest_code", "overlapping_exponential", "overlapping_exponential_density", "perplexity",
+    "quantize", "smoothing", "step_limit", "temperature",
+]

@@ -1,0 +1,28 @@
+"""The score-function (REINFORCE) surrogate of E_q[log p(x|z)] (Williams 1992):
+  ∇_φ E_q[log p(x|z)] ≈ (log p(x|z) − b) ∇_φ log q(z|x),
+with b = 0 or ("reinforce_loo") the mean of the other samples' log p(x|z), which keeps it
+unbiased (Kool et al. 2019).
+"""
+from __future__ import annotations
+
+import torch
+
+
+def score_function_surrogate(log_px_z: torch.Tensor, log_q: torch.Tensor,
+                             estimator: str) -> torch.Tensor:
+    """Per-example surrogate (B,) whose value is mean_s log p(x|z_s) and whose encoder
+    gradient is the REINFORCE estimate, with no baseline or ("reinforce_loo") the
+    leave-one-out one (Kool et al. 2019). log_px_z and log_q are (S, B) for z_s ~ q."""
+    if estimator not in ("reinforce", "reinforce_loo"):
+        raise ValueError(f"not a score-function estimator: {estimator!r}")
+    n_samples = log_px_z.shape[0]
+    signal = log_px_z.detach()
+    if estimator == "reinforce_loo":
+        if n_samples < 2:
+            raise ValueError("the leave-one-out baseline needs n_samples ≥ 2")
+        baseline = (signal.sum(0, keepdim=True) - signal) / (n_samples - 1)
+    else:
+        baseline = torch.zeros_like(signal)
+    score_term = (signal - baseline) * log_q
+    # Adding score_term − score_term.detach() changes the gradient, not the value.
+    return (log_px_z + score_term - score_term.detach()).mean(0)
