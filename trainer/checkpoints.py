@@ -8,8 +8,6 @@ from pathlib import Path
 import torch
 
 from explorer import data
-from explorer.models import BernoulliDVAE, CategoricalVAE, VQVAE
-from explorer.models import GaussianVAE
 
 from trainer.spec import RunSpec
 from trainer.store import RunStore
@@ -20,16 +18,8 @@ class NoCheckpoint(FileNotFoundError):
 
 
 def build_model(spec: RunSpec):
-    """The untrained model a spec describes (any kind; all follow the model protocol)."""
-    common = dict(data_dim=data.info(spec.dataset).dim, latent_dim=spec.latent_dim,
-                  hidden=spec.hidden, likelihood=spec.likelihood, obs_std=spec.obs_std)
-    if spec.model == "categorical":
-        return CategoricalVAE(n_categories=spec.n_categories, **common)
-    if spec.model == "dvae":
-        return BernoulliDVAE(smoothing_beta=spec.smoothing_beta, smoothing=spec.smoothing, **common)
-    if spec.model == "vqvae":
-        return VQVAE(n_categories=spec.n_categories, code_dim=spec.code_dim, **common)
-    return GaussianVAE(**common)
+    """The untrained model a spec describes, built by its latent family."""
+    return spec.family.build(spec, data.info(spec.dataset).dim)
 
 
 def save_checkpoint(path: Path, state: dict):

@@ -18,6 +18,8 @@ import time
 
 from pydantic import ValidationError
 
+from explorer.models import registry as families
+
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import RunBusy, RunNotFound, RunRecord, RunStore
 
@@ -28,17 +30,31 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def spec_flags() -> dict:
+    """Every RunSpec field and every registered family's own fields → (field, help text); a
+    name two families share (n_categories) gets one flag whose help names both."""
+    def default_text(field):
+        d = field.default
+        return ",".join(map(str, d)) if isinstance(d, tuple) else d
+
+    flags = {name: (field, f"{field.description} (default {default_text(field)})")
+             for name, field in RunSpec.model_fields.items()}
+    for family in families.families():
+        for name, field in family.option_fields().items():
+            text = f"{family.name}: {field.description} (default {default_text(field)})"
+            flags[name] = (field, f"{flags[name][1]}; {text}" if name in flags else text)
+    return flags
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train one run in the foreground")
-    for name, field in RunSpec.model_fields.items():
-        default = field.default if not isinstance(field.default, tuple) else ",".join(map(str, field.default))
+    for name, (field, help_text) in spec_flags().items():
         if field.annotation is bool:
-            train.add_argument(_flag(name), action="store_true", default=None, help=field.description)
+            train.add_argument(_flag(name), action="store_true", default=None, help=help_text)
         else:
-            train.add_argument(_flag(name), default=None,
-                               help=f"{field.description} (default {default})")
+            train.add_argument(_flag(name), default=None, help=help_text)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     for name in ("list", "show", "cancel", "resume", "delete", "worker"):
         p = sub.add_parser(name, help=f"{name} runs" if name != "worker" else argparse.SUPPRESS)
@@ -83,7 +99,8 @@ class ProgressBar:
 def cmd_train(args, store: RunStore) -> int:
     from trainer.loop import train_run
 
-    given = {k: v for k, v in vars(args).items() if k in RunSpec.model_fields and v is not None}
+    names = set(spec_flags())
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
     try:
         spec = RunSpec(**given)
     except ValidationError as exc:

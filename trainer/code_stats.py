@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import torch
 
+from explorer.models import family_of
+
 from explorer.views import code_views
 from explorer.discrete.vq import dead_codes, perplexity
-
-
-def code_indices(model, x: torch.Tensor) -> torch.Tensor | None:
-    """The code each variable takes for x, (B, N): the nearest codebook entry (VQ) or the
-    most probable category (categorical); None for models without categorical codes."""
-    if model.kind == "vqvae":
-        return model.codes(x)
-    if model.kind == "categorical":
-        return model.encode(x).base_dist.logits.argmax(-1)
-    return None
 
 
 def usage_summary(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
@@ -38,12 +30,14 @@ def per_variable_usage(indices: torch.Tensor, k: int, prefix: str) -> dict[str, 
 
 
 def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:
-    """Code usage on the test set (empty for Gaussian and DVAE models)."""
-    with torch.no_grad():
-        idx = code_indices(model, x)
-    if idx is None:
+    """Code usage on the test set, pooled over a shared codebook or per variable (empty for
+    families without code indices: Gaussian, DVAE)."""
+    family = family_of(model)
+    if family.code_indices is None:
         return {}
-    if model.kind == "vqvae":
+    with torch.no_grad():
+        idx = family.code_indices(model, x)
+    if family.shared_codebook:
         return usage_summary(idx, model.n_categories, "test_")
     return per_variable_usage(idx, model.n_categories, "test_")
 
@@ -64,10 +58,8 @@ class EpochStats:
         if "indices" in extras:
             self.indices.append(extras["indices"])
 
-    def summary(self, tau_now: float | None = None) -> dict[str, float]:
+    def summary(self) -> dict[str, float]:
         out = {k: v / max(1, self.count) for k, v in self.sums.items()}
-        if tau_now is not None:
-            out["tau"] = float(tau_now)  # the value the next step uses
         if self.indices:
             out.update(usage_summary(torch.cat(self.indices), self.model.n_categories, "train_"))
         return out

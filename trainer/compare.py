@@ -1,12 +1,14 @@
 """Comparing finished runs of different latent kinds on one data set.
 
-Every model here reports the ELBO of its own generative model (explorer.discrete_objectives
-.evaluation_terms), so Gaussian, categorical and DVAE numbers are all lower bounds on their
+Every model here reports the ELBO of its own generative model (its family's
+evaluation_terms), so Gaussian, categorical and DVAE numbers are all lower bounds on their
 model's log p(x) and compare directly. A VQ-VAE's "ELBO" is log p(x|z_q) − N log K with a
 uniform prior it never learns (van den Oord et al. 2017 fit a PixelCNN prior afterwards), so
 for it the reconstruction term is the meaningful column.
 """
 from __future__ import annotations
+
+from explorer.models import registry as families
 
 from trainer.spec import RunSpec
 from trainer.store import RunRecord
@@ -17,15 +19,7 @@ COLUMNS = ("run", "model", "estimator", "latent", "epochs", "seed", "test ELBO",
 
 def latent_description(spec: RunSpec) -> str:
     """The latent space in words: '20 × Cat(10)', '32 bits', '8 codes of 64 (D=16)', 'R^2'."""
-    if spec.model == "categorical":
-        return f"{spec.latent_dim} × Cat({spec.n_categories})"
-    if spec.model == "dvae":
-        kind = "DVAE++" if spec.smoothing == "overlapping_exponential" else "spike-exp"
-        return f"{spec.latent_dim} bits ({kind}, β={spec.smoothing_beta:g})"
-    if spec.model == "vqvae":
-        update = "EMA" if spec.codebook_update == "ema" else "loss"
-        return f"{spec.latent_dim} codes of {spec.n_categories} (D={spec.code_dim}, {update})"
-    return f"R^{spec.latent_dim}"
+    return spec.family.describe(spec)
 
 
 def _last(evals: dict, name: str) -> float | None:
@@ -35,7 +29,7 @@ def _last(evals: dict, name: str) -> float | None:
 
 def comparison_rows(records: list[RunRecord], evals: dict[str, dict], dataset: str) -> list[dict]:
     """One row per finished run on `dataset`, best test ELBO first (VQ-VAEs last: their
-    ELBO counts the constant N log K and is not comparable)."""
+    ELBO counts the constant N log K and is not comparable: `comparable_elbo`)."""
     rows = []
     for rec in records:
         if rec.status != "done" or rec.spec.dataset != dataset:
@@ -48,25 +42,19 @@ def comparison_rows(records: list[RunRecord], evals: dict[str, dict], dataset: s
             "E log p(x|z)": _last(ev, "test_reconstruction"), "KL": _last(ev, "test_kl"),
             "L_k": _last(ev, "bound_iwae"), "seconds": round(rec.seconds, 1),
         })
-    rows.sort(key=lambda r: (r["model"] == "vqvae", -(r["test ELBO"] or float("-inf"))))
+    rows.sort(key=lambda r: (not families.get(r["model"]).comparable_elbo,
+                             -(r["test ELBO"] or float("-inf"))))
     return rows
 
 
 def comparison_specs(base: RunSpec) -> list[RunSpec]:
-    """The standard line-up for one data set, everything but the latent from `base`:
+    """The standard line-up for one data set (each family's `lineup`), everything but the
+    latent from `base`:
     Gaussian d = 20, categorical 20 × 10 (Gumbel-softmax and straight-through), DVAE with
     32 bits (spike-and-exponential and DVAE++ overlapping exponentials), VQ-VAE with 8 codes of 64 (codebook loss and EMA). Sizes follow Jang et al.
     2017 (20 × 10) scaled down for the 5,000-digit set."""
     keep = dict(dataset=base.dataset, hidden=base.hidden, likelihood=base.likelihood,
                 obs_std=base.obs_std, binarize=base.binarize, epochs=base.epochs,
                 batch_size=base.batch_size, lr=base.lr, seed=base.seed)
-    variants = [
-        dict(model="gaussian", latent_dim=20),
-        dict(model="categorical", latent_dim=20, n_categories=10, estimator="gumbel_softmax"),
-        dict(model="categorical", latent_dim=20, n_categories=10, estimator="st_gumbel_softmax"),
-        dict(model="dvae", latent_dim=32),
-        dict(model="dvae", latent_dim=32, smoothing="overlapping_exponential"),
-        dict(model="vqvae", latent_dim=8, n_categories=64, codebook_update="loss"),
-        dict(model="vqvae", latent_dim=8, n_categories=64, codebook_update="ema"),
-    ]
-    return [RunSpec(**keep, **v) for v in variants]
+    return [RunSpec(**keep, model=family.name, **variant)
+            for family in families.families() for variant in family.lineup]

@@ -12,13 +12,12 @@ from typing import Callable
 import torch
 
 from explorer import data
-from explorer.discrete import temperature
 from explorer.models import evaluation_terms, training_terms
 
 from trainer.bound_tracking import record_bounds, should_record
 from trainer.checkpoints import build_model, load_checkpoint, save_checkpoint
 from trainer.code_stats import EpochStats, test_code_stats
-from trainer.spec import BOUND_TRACKING, RunSpec
+from trainer.spec import RunSpec
 from trainer.store import RunStore
 
 FLUSH_SECONDS = 0.5  # how often metrics and progress reach the store
@@ -34,7 +33,7 @@ def epoch_seed(seed: int, epoch: int) -> int:
 def evaluate(model, x: torch.Tensor, seed: int, n_samples: int = EPOCH_EVAL_SAMPLES,
              batch_size: int = 1000) -> dict[str, float]:
     """Mean test ELBO, reconstruction term and KL per example (nats), and for models with
-    discrete codes their usage (explorer.discrete_objectives.evaluation_terms)."""
+    discrete codes their usage (the family's evaluation_terms)."""
     totals = {"test_elbo": 0.0, "test_reconstruction": 0.0, "test_kl": 0.0}
     with torch.random.fork_rng(devices=[]):  # leaves the training stream untouched
         torch.manual_seed(seed)
@@ -48,17 +47,10 @@ def evaluate(model, x: torch.Tensor, seed: int, n_samples: int = EPOCH_EVAL_SAMP
     return out
 
 
-def step_temperature(spec: RunSpec, step: int) -> float:
-    """τ for Adam step `step` (categorical models; the schedule of explorer.discrete)."""
-    return float(temperature(step, spec.tau0, spec.tau_min, spec.anneal_rate))
-
-
 def train_step_terms(model, spec: RunSpec, xb: torch.Tensor, step: int):
-    """The loss terms of one step for any model kind."""
+    """The loss terms of one step for any latent family (its step options: τ, β_c, …)."""
     return training_terms(model, xb, n_samples=spec.n_samples, beta=spec.beta,
-                          estimator=spec.estimator, tau=step_temperature(spec, step),
-                          commitment=spec.commitment,
-                          codebook_loss=spec.codebook_update == "loss")
+                          estimator=spec.estimator, **spec.family.step_options(spec, step))
 
 
 def train_run(
@@ -100,7 +92,7 @@ def train_run(
 
     x_bounds = x_test[: spec.bounds_points]
 
-    bounds_every = spec.bounds_every if spec.model in BOUND_TRACKING else 0
+    bounds_every = spec.bounds_every if spec.tracks_bounds else 0
 
     def track_bounds(epoch: int):
         if should_record(epoch, spec.epochs, bounds_every):
@@ -149,8 +141,8 @@ def train_run(
                                    "try a smaller learning rate or a larger obs_std")
                 return "diverged"
             optimizer.step()
-            if spec.model == "vqvae" and spec.codebook_update == "ema":
-                model.ema_step(terms.extras["z_e"], terms.extras["indices"], spec.ema_decay)
+            if spec.family.after_step is not None:  # e.g. the VQ-VAE's EMA codebook update
+                spec.family.after_step(model, terms, spec)
             stats.add(terms.extras)
             step += 1
             buffer.append({
@@ -171,8 +163,8 @@ def train_run(
         results = evaluate(model, x_test, seed=spec.seed,
                            n_samples=FINAL_EVAL_SAMPLES if last else EPOCH_EVAL_SAMPLES)
         model.train()
-        tau_now = step_temperature(spec, step) if spec.model == "categorical" else None
-        store.add_evals(run_id, epoch + 1, step, {**results, **stats.summary(tau_now)})
+        scheduled = spec.family.epoch_record(spec, step)  # e.g. the τ the next step uses
+        store.add_evals(run_id, epoch + 1, step, {**results, **stats.summary(), **scheduled})
         track_bounds(epoch + 1)
         cancel = flush(epoch + 1)
         if (epoch + 1) % spec.checkpoint_every == 0 or last:

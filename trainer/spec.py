@@ -9,34 +9,27 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from explorer import data
-from explorer.models import ESTIMATORS_BY_KIND
+from explorer.models import registry as families
 
 Likelihood = Literal["bernoulli", "gaussian_fixed", "gaussian_learned"]
-ModelKind = Literal["gaussian", "categorical", "dvae", "vqvae"]
-Estimator = Literal["reparam", "reinforce", "reinforce_loo", "gumbel_softmax",
-                    "st_gumbel_softmax", "smoothing", "straight_through"]
-CodebookUpdate = Literal["loss", "ema"]
 
-# Fields that only some model kinds read. A Gaussian spec drops all of them from its
-# canonical form, so run ids from before discrete models existed stay valid.
-DISCRETE_FIELDS = {
-    "categorical": ("n_categories", "tau0", "tau_min", "anneal_rate"),
-    "dvae": ("smoothing_beta", "smoothing"),
-    "vqvae": ("n_categories", "code_dim", "commitment", "codebook_update", "ema_decay"),
-}
-BOUND_TRACKING = ("gaussian", "categorical", "dvae")  # kinds whose ELBO and L_k are recorded
+# Spec fields beyond the common ones belong to latent families (explorer.models.registry):
+# a spec holds only its own family's, so its canonical form (and run id) is unchanged by
+# families added later.
 
 
 class RunSpec(BaseModel):
     """One training run of a VAE (every field has a CLI flag and a widget)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # extra="allow": the fields of the spec's own latent family (checked in _family_fields).
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-    model: ModelKind = Field("gaussian", description="latent type: gaussian, categorical "
-                             "(Gumbel-softmax), dvae (smoothed bits), vqvae (codebook)")
+    model: str = Field(families.DEFAULT, description="latent family: gaussian, categorical "
+                       "(Gumbel-softmax), dvae (smoothed bits), vqvae (codebook), or any "
+                       "registered in explorer.models")
     dataset: str = Field("mnist5k", description="a name from explorer.data (or an \"upload-…\" name)")
     latent_dim: int = Field(2, ge=1, le=64, description="d, the dimension of z (categorical: "
                             "number of variables N; dvae: bits; vqvae: code positions N)")
@@ -46,7 +39,7 @@ class RunSpec(BaseModel):
     binarize: bool = Field(False, description="dynamic binarisation x ~ Bernoulli(x) each step (Burda et al.)")
     beta: float = Field(1.0, ge=0.0, le=100.0, description="weight of KL(q‖p) in the loss (β-VAE)")
     n_samples: int = Field(1, ge=1, le=64, description="Monte Carlo samples of z per data point")
-    estimator: Estimator = Field("reparam", description="gradient estimator of E_q[log p(x|z)] for "
+    estimator: str | None = Field(None, description="gradient estimator of E_q[log p(x|z)] for "
                                  "the encoder: reparam, reinforce, reinforce_loo (needs n_samples ≥ 2); "
                                  "categorical: gumbel_softmax, st_gumbel_softmax, reinforce, "
                                  "reinforce_loo; dvae: smoothing; vqvae: straight_through "
@@ -60,32 +53,26 @@ class RunSpec(BaseModel):
                               "(ELBO, L_k, exact log p(x) when d ≤ 2) on a fixed test subset; 0 = never")
     bounds_k: int = Field(100, ge=1, le=5000, description="importance samples k of the recorded IWAE bound L_k")
     bounds_points: int = Field(32, ge=1, le=2000, description="test points the recorded bounds average over")
-    n_categories: int = Field(10, ge=2, le=512, description="K: categories per variable "
-                              "(categorical) or codebook size (vqvae)")
-    tau0: float = Field(1.0, gt=0.0, le=10.0, description="categorical: initial temperature τ_0")
-    tau_min: float = Field(0.5, gt=0.0, le=10.0, description="categorical: temperature floor τ_min")
-    anneal_rate: float = Field(1e-3, ge=0.0, le=1.0, description="categorical: r in "
-                               "τ_t = max(τ_min, τ_0 exp(−r t)), t counting Adam steps")
-    smoothing_beta: float = Field(5.0, gt=0.0, le=100.0, description="dvae: sharpness β of the "
-                                  "spike-and-exponential smoothing f1")
-    smoothing: Literal["spike_exponential", "overlapping_exponential"] = Field(
-        "spike_exponential", description="dvae: r(ζ|z) — Rolfe's spike-and-exponential (f1) or "
-        "DVAE++'s overlapping exponentials")
-    code_dim: int = Field(16, ge=1, le=256, description="vqvae: dimension D of each code vector")
-    commitment: float = Field(0.25, ge=0.0, le=10.0, description="vqvae: commitment weight β_c")
-    codebook_update: CodebookUpdate = Field("loss", description="vqvae: train the codebook by "
-                                            "its loss term, or by EMA updates")
-    ema_decay: float = Field(0.99, ge=0.0, lt=1.0, description="vqvae: EMA decay γ")
-
     @model_validator(mode="before")
     @classmethod
-    def _default_estimator(cls, values):
-        """Omitting the estimator means the model kind's usual one."""
-        if isinstance(values, dict) and values.get("estimator") is None:
-            kind = values.get("model") or "gaussian"
-            if kind in ESTIMATORS_BY_KIND:
-                values = {**values, "estimator": ESTIMATORS_BY_KIND[kind][0]}
-        return values
+    def _family_fields(cls, values):
+        """Keep the spec's family's own fields (validated, defaults filled) and drop other
+        families' (a stored spec from before families lists them all); refuse unknown ones."""
+        if not isinstance(values, dict):
+            return values
+        family = families.get(values.get("model") or families.DEFAULT)
+        common = {k: v for k, v in values.items() if k in cls.model_fields}
+        unknown = set(values) - set(common) - families.all_option_names()
+        if unknown:
+            raise ValueError(f"unknown spec field(s): {', '.join(sorted(unknown))}")
+        own = {k: v for k, v in values.items() if k in family.option_names()}
+        try:
+            options = family.options(**own)
+        except ValidationError as exc:
+            raise ValueError(describe_errors(exc).replace("\n", "; ")) from None
+        common["model"] = family.name
+        common["estimator"] = common.get("estimator") or family.estimators[0]
+        return {**common, **options.model_dump()}
 
     @field_validator("hidden", mode="before")
     @classmethod
@@ -122,35 +109,38 @@ class RunSpec(BaseModel):
                 f"a Bernoulli likelihood needs data in [0, 1]; {self.dataset!r} holds real-valued "
                 "points — choose gaussian_fixed or gaussian_learned"
             )
-        allowed = ESTIMATORS_BY_KIND[self.model]
-        if self.estimator not in allowed:
-            raise ValueError(f"a {self.model} model trains with estimator "
-                             f"{' or '.join(allowed)}, not {self.estimator}")
-        if self.model == "categorical" and self.tau_min > self.tau0:
-            raise ValueError(f"tau_min ({self.tau_min}) cannot exceed tau0 ({self.tau0})")
+        families.check_estimator(self.family, self.estimator)
         if self.estimator == "reinforce_loo" and self.n_samples < 2:
             raise ValueError("the leave-one-out baseline (reinforce_loo) needs n_samples ≥ 2")
         if self.binarize and self.likelihood != "bernoulli":
             raise ValueError("dynamic binarisation only makes sense with the Bernoulli likelihood")
         return self
 
+    @property
+    def family(self) -> families.LatentFamily:
+        """The latent family this spec trains (explorer.models.registry)."""
+        return families.get(self.model)
+
+    @property
+    def options(self):
+        """This family's own fields, as its pydantic options model."""
+        return self.family.options(**{k: getattr(self, k) for k in self.family.option_names()})
+
+    @property
+    def tracks_bounds(self) -> bool:
+        """Whether ELBO and L_k can be recorded while training (the family has log weights)."""
+        return self.family.log_weights is not None and self.bounds_every > 0
+
     def canonical(self) -> dict:
-        """The fields that decide the result; unused ones are normalised away."""
+        """The fields that decide the result; settings without effect are normalised away."""
         d = self.model_dump(mode="json")
         if self.likelihood != "gaussian_fixed":
             d["obs_std"] = 1.0
-        used = DISCRETE_FIELDS.get(self.model, ())
-        for name in {f for fields in DISCRETE_FIELDS.values() for f in fields} - set(used):
-            del d[name]
-        if self.model == "gaussian":
+        if self.model == families.DEFAULT:  # run ids from before latent families stay valid
             del d["model"]
-        if self.model == "vqvae":  # deterministic q: one "sample", no KL weight
-            d["n_samples"], d["beta"] = 1, 1.0
-        if self.model == "vqvae" and self.codebook_update == "loss":
-            d["ema_decay"] = 0.99
-        if self.model not in BOUND_TRACKING:
+        if self.family.log_weights is None:
             d["bounds_every"], d["bounds_k"], d["bounds_points"] = 0, 100, 32
-        return d
+        return self.family.normalize(d)
 
     def content_hash(self) -> str:
         """sha256 of the canonical JSON: identical specs (seed included) share a hash."""

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from explorer import data
 from trainer import RunSpec, describe_errors
 
-from ui.spec_discrete import discrete_settings, estimator_choice, latent_size, model_choice
+from ui.family_settings import estimator_choice, family_choice, family_settings, latent_size
 
 LIKELIHOOD_TITLES = {
     "bernoulli": "Bernoulli (images; grey levels scored as continuous BCE)",
@@ -45,9 +45,9 @@ def spec_form() -> tuple[RunSpec | None, bool]:
     info = data.info(dataset)
     st.caption(f"**{info.title}.** {info.description}")
     points = info.kind == "points"
-    model = model_choice()
+    family = family_choice()
     c1, c2 = st.columns(2)
-    latent_dim = latent_size(model, c1)
+    latent_dim = latent_size(family, c1)
     likelihood = c2.selectbox(
         "Decoder likelihood p(x|z)", list(LIKELIHOOD_TITLES), index=1 if points else 0,
         key="likelihood", bind="query-params")
@@ -56,11 +56,12 @@ def spec_form() -> tuple[RunSpec | None, bool]:
     if likelihood == "gaussian_fixed":
         obs_std = st.select_slider("Observation std s", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
                                    value=0.1 if points else 0.3, key="obs_std")
-    extra = discrete_settings(model)
+    extra = family_settings(family)
     c1, c2, c3 = st.columns(3)
     beta = c1.number_input("β (KL weight)", 0.0, 100.0, 1.0, 0.1, key="beta", bind="query-params",
-                           disabled=model == "vqvae",
-                           help="VQ-VAE: KL(q‖p) = N log K is a constant, so β has no effect.")
+                           disabled=family.deterministic,
+                           help="With a deterministic q (VQ-VAE) KL(q‖p) = N log K is a "
+                                "constant, so β has no effect.")
     epochs = c2.number_input("Epochs", 1, 2000, 30, key="epochs", bind="query-params")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params")
     with st.expander("More settings"):
@@ -70,15 +71,15 @@ def spec_form() -> tuple[RunSpec | None, bool]:
         lr = c2.select_slider("Learning rate", LEARNING_RATES, value=3e-3, key="lr")
         batch_size = c3.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 128, key="batch_size")
         c1, c2 = st.columns(2)
-        estimator = estimator_choice(model, c1)
+        estimator = estimator_choice(family, c1)
         n_samples = c2.slider("z samples per point", 1, 16, 2 if estimator == "reinforce_loo" else 1,
-                              key="n_samples", disabled=model == "vqvae")
+                              key="n_samples", disabled=family.deterministic)
         c1, c2 = st.columns(2)
         binarize = c1.checkbox("Dynamic binarisation", False, key="binarize",
                                disabled=likelihood != "bernoulli",
                                help="Resample x ~ Bernoulli(pixel) each step (Burda et al. 2015).")
     try:
-        spec = RunSpec(model=model, **extra, dataset=dataset, latent_dim=latent_dim, likelihood=likelihood,
+        spec = RunSpec(model=family.name, **extra, dataset=dataset, latent_dim=latent_dim, likelihood=likelihood,
                        obs_std=obs_std, beta=beta, epochs=int(epochs), seed=int(seed),
                        hidden=hidden, lr=lr, batch_size=batch_size, n_samples=n_samples,
                        estimator=estimator,

@@ -12,7 +12,7 @@ def n_codes(model) -> int:
 
 
 def can_enumerate(model, max_codes: int = MAX_CODES) -> bool:
-    return getattr(model, "kind", None) == "categorical" and n_codes(model) <= max_codes
+    return getattr(model, "enumerable_codes", False) and n_codes(model) <= max_codes
 
 
 def all_codes(n: int, k: int, dtype=torch.float32) -> torch.Tensor:

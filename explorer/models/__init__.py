@@ -1,21 +1,30 @@
 """Latent variable models on one protocol: prior(), encode(x) → q(z|x), decode(z) → p(x|z),
-each a `torch.distributions.Distribution`. One module per latent family (gaussian,
-categorical, dvae, vqvae), plus probabilistic PCA, the model with everything exact.
+each a `torch.distributions.Distribution`, and the registry of latent families.
+
+Each family module defines its model and its training terms and registers a
+`LatentFamily` (explorer.models.registry); the imports below, in menu order, are the
+registry's lines. Probabilistic PCA (linear_gaussian) is the model with everything exact.
 """
-from explorer.models.categorical import CategoricalVAE, categorical_terms
-from explorer.models.dvae import BernoulliDVAE, dvae_iwae, dvae_log_weights, dvae_terms
-from explorer.models.gaussian import GaussianVAE
-from explorer.models.linear_gaussian import LinearGaussianModel
+from explorer.models.registry import (DEFAULT, LatentFamily, LatentSize, NoOptions,
+                                      evaluation_terms, families, family_of, get, option,
+                                      register, training_terms, unregister, with_view)
 from explorer.models.protocol import (LIKELIHOODS, LOGVAR_MAX, LOGVAR_MIN, LatentVariableModel,
                                       ObservedDecoder, check_likelihood, mlp, observation_model,
                                       output_size, set_output_bias)
-from explorer.models.registry import ESTIMATORS_BY_KIND, evaluation_terms, training_terms
-from explorer.models.vqvae import VQVAE, vq_terms
+
+# The registry: one line per latent family (registration order is the Train form's order).
+from explorer.models.gaussian import GaussianVAE  # noqa: E402
+from explorer.models.categorical import CategoricalVAE, categorical_terms  # noqa: E402
+from explorer.models.dvae import BernoulliDVAE, dvae_iwae, dvae_log_weights, dvae_terms  # noqa: E402
+from explorer.models.vqvae import VQVAE, vq_terms  # noqa: E402
+
+from explorer.models.linear_gaussian import LinearGaussianModel  # noqa: E402
 
 __all__ = [
-    "BernoulliDVAE", "CategoricalVAE", "ESTIMATORS_BY_KIND", "GaussianVAE", "LIKELIHOODS",
-    "LOGVAR_MAX", "LOGVAR_MIN", "LatentVariableModel", "LinearGaussianModel", "ObservedDecoder",
-    "VQVAE", "categorical_terms", "check_likelihood", "dvae_iwae", "dvae_log_weights",
-    "dvae_terms", "evaluation_terms", "mlp", "observation_model", "output_size",
-    "set_output_bias", "training_terms", "vq_terms",
+    "BernoulliDVAE", "CategoricalVAE", "DEFAULT", "GaussianVAE", "LIKELIHOODS", "LOGVAR_MAX",
+    "LOGVAR_MIN", "LatentFamily", "LatentSize", "LatentVariableModel", "LinearGaussianModel",
+    "NoOptions", "ObservedDecoder", "VQVAE", "categorical_terms", "check_likelihood",
+    "dvae_iwae", "dvae_log_weights", "dvae_terms", "evaluation_terms", "families", "family_of",
+    "get", "mlp", "observation_model", "option", "output_size", "register", "set_output_bias",
+    "training_terms", "unregister", "vq_terms", "with_view",
 ]

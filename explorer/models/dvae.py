@@ -3,9 +3,10 @@ with the spike-and-exponential f1 or DVAE++'s overlapping exponentials (Vahdat e
 """
 from __future__ import annotations
 
-from typing import Sequence
-
 import math
+from typing import Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict
 
 import torch
 from torch import nn
@@ -16,6 +17,7 @@ from explorer.bounds.log_weights import auto_chunk_size
 from explorer.discrete import transformations
 from explorer.models.protocol import ObservedDecoder, mlp
 from explorer.objectives import ElboTerms
+from explorer.models.registry import LatentFamily, LatentSize, option, register
 
 
 class BernoulliDVAE(ObservedDecoder):
@@ -97,3 +99,49 @@ def dvae_log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
 def dvae_iwae(model, x: torch.Tensor, k: int) -> torch.Tensor:
     """L_k = log mean_i w_i over the joint (z, ζ) weights of `dvae_log_weights`, shape (B,)."""
     return torch.logsumexp(dvae_log_weights(model, x, k), 0) - math.log(k)
+
+
+class DVAEOptions(BaseModel):
+    """Spec fields of a smoothed binary latent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    smoothing_beta: float = option(
+        5.0, "sharpness β of the smoothing r(ζ|z)", label="Smoothing sharpness β",
+        choices=(1.0, 2.0, 5.0, 10.0, 20.0, 50.0), gt=0.0, le=100.0,
+        help="Large β: ζ is nearly the bit itself, but ∂ζ/∂q is concentrated near the ends "
+             "(see Smoothing transformations).")
+    smoothing: Literal["spike_exponential", "overlapping_exponential"] = option(
+        "spike_exponential", "r(ζ|z) — Rolfe's spike-and-exponential (f1) or DVAE++'s "
+        "overlapping exponentials", label="Smoothing r(ζ|z)",
+        choices=("spike_exponential", "overlapping_exponential"), url=True,
+        help="spike_exponential (Rolfe 2016, f1): ζ = 0 exactly when z = 0. "
+             "overlapping_exponential (DVAE++, Vahdat et al. 2018): both bit values are "
+             "smoothed, e^{−βζ} and e^{β(ζ−1)}.")
+
+
+def _describe(spec) -> str:
+    kind = "DVAE++" if spec.smoothing == "overlapping_exponential" else "spike-exp"
+    return f"{spec.latent_dim} bits ({kind}, β={spec.smoothing_beta:g})"
+
+
+FAMILY = register(LatentFamily(
+    name="dvae",
+    label="DVAE",
+    description="Binary z smoothed by the spike-and-exponential f1 — Rolfe's DVAE (§2.3)",
+    model_class=BernoulliDVAE,
+    options=DVAEOptions,
+    estimators=("smoothing",),
+    estimator_help="ζ = f1(β, q, ε) is a reparameterised draw, so the gradient passes through q.",
+    size=LatentSize("dvae_bits", "Binary latents d", 32),
+    build=lambda spec, data_dim: BernoulliDVAE(data_dim, spec.latent_dim, spec.hidden,
+                                               spec.likelihood, spec.obs_std,
+                                               spec.smoothing_beta, spec.smoothing),
+    training_terms=lambda model, x, n_samples, beta, estimator: dvae_terms(model, x, n_samples,
+                                                                            beta),
+    evaluation_terms=lambda model, x, n_samples=1: dvae_terms(model, x, n_samples, 1.0),
+    log_weights=dvae_log_weights,  # over the joint (z, ζ): r(ζ|z) cancels
+    describe=_describe,
+    views=frozenset({"codes"}),
+    lineup=(dict(latent_dim=32), dict(latent_dim=32, smoothing="overlapping_exponential")),
+))

@@ -9,6 +9,10 @@ from torch.distributions import Distribution, Independent, Normal
 
 from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, mlp,
                                       observation_model, output_size, set_output_bias)
+from explorer.bounds.log_weights import _chunked_log_weights
+from explorer.bounds.quadrature import exact_log_marginal
+from explorer.models.registry import LatentFamily, LatentSize, NoOptions, register
+from explorer.objectives import elbo_terms
 
 
 class GaussianVAE(nn.Module):
@@ -71,3 +75,30 @@ class GaussianVAE(nn.Module):
             obs_std=self.obs_std,
             min_std=self.min_std,
         )
+
+
+def _exact(model, x: torch.Tensor) -> torch.Tensor | None:
+    """Quadrature reaches log p(x) for d ≤ 2 (explorer.bounds.quadrature)."""
+    return exact_log_marginal(model, x) if model.latent_dim <= 2 else None
+
+
+FAMILY = register(LatentFamily(
+    name="gaussian",
+    label="Gaussian",
+    description="Gaussian z ~ N(μ, σ²) — the reparameterisation trick",
+    model_class=GaussianVAE,
+    options=NoOptions,
+    estimators=("reparam", "reinforce", "reinforce_loo"),
+    estimator_help="How ∇_φ E_q[log p(x|z)] is estimated: the reparameterisation trick, the "
+                   "score function (REINFORCE), or REINFORCE with a leave-one-out baseline "
+                   "(≥ 2 samples).",
+    size=LatentSize("latent_dim", "Latent dimension d", 2),
+    build=lambda spec, data_dim: GaussianVAE(data_dim, spec.latent_dim, spec.hidden,
+                                             spec.likelihood, spec.obs_std),
+    training_terms=elbo_terms,
+    evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
+    log_weights=lambda model, x, k: _chunked_log_weights(model, x, k, None, None),
+    exact_log_marginal=_exact,
+    views=frozenset({"latent_space", "bound_ladder", "encoder_gradients"}),
+    lineup=(dict(latent_dim=20),),
+))

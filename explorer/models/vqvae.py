@@ -4,7 +4,9 @@ straight-through (third lecture text §2.4, loss (∗∗); van den Oord, Vinyals
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict
 
 import torch
 from torch import nn
@@ -13,6 +15,7 @@ from torch.distributions import Distribution, Independent, OneHotCategorical
 from explorer.discrete.vq import ema_update, nearest_code, quantize
 from explorer.models.protocol import ObservedDecoder, mlp
 from explorer.objectives import ElboTerms
+from explorer.models.registry import LatentFamily, LatentSize, option, register
 
 
 class VQVAE(ObservedDecoder):
@@ -96,3 +99,76 @@ def vq_terms(model, x, commitment: float = 0.25, codebook_loss: bool = True) -> 
               "indices": indices.reshape(z_e.shape[:-1]), "z_e": z_e.detach()}
     # β = 0: the constant KL carries no gradient and the penalty replaces it in the loss.
     return ElboTerms(reconstruction, kl_var.sum(-1), kl_var, 0.0, penalty=penalty, extras=extras)
+
+
+class VQOptions(BaseModel):
+    """Spec fields of a vector-quantised latent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_categories: int = option(10, "K: codebook size", label="Codebook size K", key="vq_k",
+                               choices=(4, 8, 16, 32, 64, 128, 256, 512), url=True,
+                               ui_default=64, ge=2, le=512)
+    code_dim: int = option(16, "dimension D of each code vector", label="Code dimension D",
+                           choices=(2, 4, 8, 16, 32, 64), ge=1, le=256)
+    commitment: float = option(0.25, "commitment weight β_c", label="Commitment β_c",
+                               choices=(0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0), url=True,
+                               ge=0.0, le=10.0)
+    codebook_update: Literal["loss", "ema"] = option(
+        "loss", "train the codebook by its loss term, or by EMA updates",
+        label="Codebook update", choices=("loss", "ema"), url=True,
+        help="loss: ‖sg[z_e] − e‖² trains the codes; ema: running means of the encoder outputs "
+             "assigned to each code (van den Oord et al., App. A.1).")
+    ema_decay: float = option(0.99, "EMA decay γ", label="EMA decay γ",
+                              choices=(0.9, 0.95, 0.99, 0.999), enabled_if=("codebook_update", "ema"),
+                              ge=0.0, lt=1.0)
+
+
+def _ema_step(model, terms: ElboTerms, spec) -> None:
+    """With EMA updates the codebook moves after each Adam step, not by its gradient."""
+    if spec.codebook_update == "ema":
+        model.ema_step(terms.extras["z_e"], terms.extras["indices"], spec.ema_decay)
+
+
+def _normalize(d: dict) -> dict:
+    """q is deterministic: one "sample" and no KL weight; EMA decay matters only with EMA."""
+    d["n_samples"], d["beta"] = 1, 1.0
+    if d["codebook_update"] == "loss":
+        d["ema_decay"] = 0.99
+    return d
+
+
+def _describe(spec) -> str:
+    update = "EMA" if spec.codebook_update == "ema" else "loss"
+    return f"{spec.latent_dim} codes of {spec.n_categories} (D={spec.code_dim}, {update})"
+
+
+FAMILY = register(LatentFamily(
+    name="vqvae",
+    label="VQ-VAE",
+    description="VQ-VAE: N positions snap to the nearest of K codebook vectors (§2.4)",
+    model_class=VQVAE,
+    options=VQOptions,
+    estimators=("straight_through",),
+    estimator_help="The decoder's gradient is copied from z_q to z_e (straight-through).",
+    size=LatentSize("vq_positions", "Code positions N", 8),
+    build=lambda spec, data_dim: VQVAE(data_dim, spec.latent_dim, spec.n_categories,
+                                       spec.code_dim, spec.hidden, spec.likelihood, spec.obs_std),
+    training_terms=lambda model, x, n_samples, beta, estimator, **step: vq_terms(model, x, **step),
+    evaluation_terms=lambda model, x, n_samples=1: vq_terms(model, x),
+    code_indices=lambda model, x: model.codes(x),
+    shared_codebook=True,
+    step_options=lambda spec, step: {"commitment": spec.commitment,
+                                     "codebook_loss": spec.codebook_update == "loss"},
+    after_step=_ema_step,
+    normalize=_normalize,
+    describe=_describe,
+    unit="variable",
+    deterministic=True,
+    # log p(x|z_q) − N log K with a uniform prior it never learns (van den Oord et al. fit a
+    # PixelCNN prior afterwards): rank VQ runs on reconstruction.
+    comparable_elbo=False,
+    views=frozenset({"codebook"}),
+    lineup=(dict(latent_dim=8, n_categories=64, codebook_update="loss"),
+            dict(latent_dim=8, n_categories=64, codebook_update="ema")),
+))

@@ -16,15 +16,21 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from explorer.models import BernoulliDVAE
 from explorer.views.latent import seeded
 from explorer.discrete.vq import perplexity
 
 UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
 
 
+def binary_codes(model) -> bool:
+    """Whether the codes are bits smoothed to ζ (a DVAE) rather than one-hot categories."""
+    return isinstance(model, BernoulliDVAE)
+
+
 def n_values(model) -> int:
     """K, the values each variable takes: n_categories, or 2 for a bit."""
-    return 2 if model.kind == "dvae" else model.n_categories
+    return 2 if binary_codes(model) else model.n_categories
 
 
 def _dtype(model) -> torch.dtype:
@@ -52,7 +58,7 @@ def decoder_input(model, codes) -> torch.Tensor:
     """The decoder's input for hard codes (M, N): one-hot z (categorical, VQ-VAE) or
     ζ = E[ζ|z] (DVAE)."""
     idx = torch.as_tensor(np.asarray(codes, dtype=np.int64))
-    if model.kind == "dvae":
+    if binary_codes(model):
         off, on = bit_means(model)
         return off + (on - off) * idx.to(_dtype(model))
     return F.one_hot(idx, model.n_categories).to(_dtype(model))
@@ -82,7 +88,7 @@ def encode_test(model, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
     probs, codes, recon = [], [], []
     for start in range(0, len(x), batch_size):
         p = posterior_probs(model.encode(x[start:start + batch_size]))
-        c = (p > 0.5).long() if model.kind == "dvae" else p.argmax(-1)
+        c = (p > 0.5).long() if binary_codes(model) else p.argmax(-1)
         probs.append(p.numpy())
         codes.append(c.numpy())
         recon.append(decode_codes(model, c))
@@ -111,7 +117,7 @@ def usage_summary(model, encoded: dict) -> dict[str, np.ndarray]:
     perp = perplexities(encoded["codes"], k)
     out = {"counts": counts, "fraction": counts / max(1, counts[0].sum()), "perplexity": perp,
            "unused": perp < UNUSED_PERPLEXITY}
-    if model.kind == "dvae":
+    if binary_codes(model):
         out["mean_q"] = encoded["probs"].mean(0)
         out["prior"] = prior_probs(model)
     return out
@@ -152,7 +158,7 @@ def prior_samples(model, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     Returns codes (n, N), zeta (DVAE only) and decoded (n, data_dim)."""
     with seeded(seed):
         z = model.prior().sample((n,))
-        if model.kind != "dvae":
+        if not binary_codes(model):
             return {"codes": z.argmax(-1).numpy(), "decoded": decode_input(model, z)}
         zeta = model.smooth(z, torch.rand_like(z))
     return {"codes": z.long().numpy(), "zeta": zeta.numpy(), "decoded": decode_input(model, zeta)}
