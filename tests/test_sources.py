@@ -1,5 +1,6 @@
 """Source hygiene: no stray control characters (a "\\f" in a non-raw LaTeX string becomes a
 form feed and silently breaks the equation on the page)."""
+import ast
 import re
 
 from .conftest import ROOT
@@ -16,3 +17,53 @@ def test_no_control_characters_in_python_sources():
             if CONTROL.search(line):
                 bad.append(f"{path.relative_to(ROOT)}:{number}")
     assert not bad, bad
+
+
+KINDS = {"gaussian", "categorical", "dvae", "vqvae"}
+REGISTRY_MODULES = ROOT / "explorer" / "models"  # each family module declares its own kind
+
+
+def _strings(node):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return {e.value for e in node.elts if isinstance(e, ast.Constant)}
+    return set()
+
+
+def kind_comparisons(path):
+    """Lines of `path` comparing something with a latent-kind name (==, !=, in), except a
+    distribution family of the estimators (`family == "categorical"`: normal, bernoulli or
+    categorical q in explorer.estimators, not a latent family)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    hits = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        if not any(_strings(o) & KINDS for o in operands):
+            continue
+        others = [ast.unparse(o) for o in operands if not _strings(o)]
+        if others and all(o.split(".")[-1] in ("family", "dist_family") for o in others):
+            continue
+        hits.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    return hits
+
+
+def test_only_the_registry_compares_latent_kind_strings():
+    hits = []
+    for folder in ("explorer", "trainer", "ui", "app_pages"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if REGISTRY_MODULES not in path.parents:
+                hits += kind_comparisons(path)
+    hits += kind_comparisons(ROOT / "app.py")
+    assert not hits, "\n".join(hits)
+
+
+def test_the_kind_check_finds_a_comparison(tmp_path):
+    probe = ROOT / "tests" / "_kind_probe.py"
+    probe.write_text('def f(spec):\n    return spec.model == "vqvae" or "dvae" in (spec.model,)\n')
+    try:
+        assert len(kind_comparisons(probe)) == 2
+    finally:
+        probe.unlink()

@@ -5,6 +5,9 @@ Each family module defines its model and its training terms and registers a
 `LatentFamily` (explorer.models.registry); the imports below, in menu order, are the
 registry's lines. Probabilistic PCA (linear_gaussian) is the model with everything exact.
 """
+import importlib as _importlib
+import os as _os
+
 from explorer.models.registry import (DEFAULT, LatentFamily, LatentSize, NoOptions,
                                       evaluation_terms, families, family_of, get, option,
                                       register, training_terms, unregister, with_view)
@@ -28,3 +31,12 @@ __all__ = [
     "get", "mlp", "observation_model", "option", "output_size", "register", "set_output_bias",
     "training_terms", "unregister", "vq_terms", "with_view",
 ]
+
+# Families defined outside this repository: VAE_EXPLORER_FAMILIES=pkg.module,other.module
+# is imported here, so the CLI, the app and their worker processes all know them.
+for _name in filter(None, (n.strip() for n in _os.environ.get("VAE_EXPLORER_FAMILIES", "").split(","))):
+    try:
+        _importlib.import_module(_name)
+    except ImportError as _exc:
+        raise ImportError(f"VAE_EXPLORER_FAMILIES names {_name!r}, which cannot be imported: "
+                          f"{_exc}") from _exc

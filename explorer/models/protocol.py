@@ -23,7 +23,7 @@ LOGVAR_MIN, LOGVAR_MAX = -20.0, 10.0
 
 @runtime_checkable
 class LatentVariableModel(Protocol):
-    """The protocol every model implements (DEVELOPERS.md)."""
+    """The protocol every model implements: p(z), q(z|x) and p(x|z) as Distributions."""
 
     latent_dim: int
 

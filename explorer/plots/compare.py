@@ -4,10 +4,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
-MODEL_COLORS = {"gaussian": "#1f77b4", "categorical": "#ff7f0e", "dvae": "#2ca02c",
-                "vqvae": "#9467bd"}
+from explorer.models import registry
+
+PALETTE = plotly.colors.qualitative.Plotly
+
+
+def family_color(name: str) -> str:
+    """One colour per latent family, in registry order (grey for an unknown one)."""
+    names = registry.names()
+    return PALETTE[names.index(name) % len(PALETTE)] if name in names else "#7f7f7f"
 
 
 def comparison_bars(labels: Sequence[str], models: Sequence[str], elbo: Sequence[float | None],
@@ -19,7 +27,7 @@ def comparison_bars(labels: Sequence[str], models: Sequence[str], elbo: Sequence
     def arr(v):
         return np.array([np.nan if x is None else x for x in v], dtype=float)
 
-    colors = [MODEL_COLORS.get(m, "#7f7f7f") for m in models]
+    colors = [family_color(m) for m in models]
     fig = go.Figure()
     fig.add_trace(go.Bar(y=list(labels), x=arr(elbo), orientation="h", name="test ELBO",
                          marker=dict(color=colors),
