@@ -67,3 +67,64 @@ def test_the_kind_check_finds_a_comparison(tmp_path):
         assert len(kind_comparisons(probe)) == 2
     finally:
         probe.unlink()
+
+
+def _module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module → the project modules it imports (anywhere in the file, deferred ones too)."""
+    files = {_module_name(p): p for folder in ("explorer", "trainer", "ui")
+             for p in (ROOT / folder).rglob("*.py")}
+    graph = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                targets |= {f"{base}.{a.name}" if f"{base}.{a.name}" in files else base
+                            for a in node.names}
+        graph[name] = {t for t in targets if t in files and t != name}
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[str]:
+    state, cycles = {}, []
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(" → ".join(path[path.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def test_the_import_graph_has_no_cycles():
+    cycles = find_cycles(import_graph())
+    assert not cycles, "\n".join(cycles)
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a → b → c → a"]
+
+
+def test_no_library_module_is_over_300_lines():
+    long = [f"{p.relative_to(ROOT)}: {n}" for folder in ("explorer", "trainer")
+            for p in (ROOT / folder).rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 320]
+    assert not long, long

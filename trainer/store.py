@@ -15,14 +15,12 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+# Re-exported: `from trainer.store import RunRecord` is how callers have always named them.
+from trainer.records import (FINISHED, HEARTBEAT_TIMEOUT, STATUSES, RunBusy,  # noqa: F401
+                             RunNotFound, RunRecord, default_store_dir)
 from trainer.spec import RunSpec
-
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "diverged")
-FINISHED = ("done", "failed", "cancelled", "diverged")
-HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat before a running run counts as orphaned
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,53 +52,6 @@ CREATE TABLE IF NOT EXISTS evals (
     PRIMARY KEY (run_id, epoch, name)
 );
 """
-
-
-def default_store_dir() -> Path:
-    """$VAE_EXPLORER_STORE, else ~/.cache/vae-explorer/runs (shared by the app and the CLI)."""
-    env = os.environ.get("VAE_EXPLORER_STORE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "vae-explorer" / "runs"
-
-
-class RunNotFound(KeyError):
-    def __str__(self):
-        return f"no run {self.args[0]!r} in this store"
-
-
-class RunBusy(RuntimeError):
-    """The operation needs the run to be stopped first."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One row of the runs table."""
-
-    run_id: str
-    spec: RunSpec
-    status: str
-    created: float
-    updated: float
-    epoch: int
-    step: int
-    total_steps: int | None
-    checkpoint_epoch: int | None
-    worker_pid: int | None
-    heartbeat: float | None
-    cancel_requested: bool
-    error: str | None
-    diverged_step: int | None
-    test_elbo: float | None
-    seconds: float
-
-    @property
-    def progress(self) -> float:
-        if self.status == "done":
-            return 1.0
-        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
-
-    @property
-    def resumable(self) -> bool:
-        return self.status in ("cancelled", "failed")
 
 
 def _pid_alive(pid: int | None) -> bool:

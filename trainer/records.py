@@ -1,0 +1,59 @@
+"""What the run store hands out: a run's record, its statuses, and the errors of the store."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.spec import RunSpec
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "diverged")
+FINISHED = ("done", "failed", "cancelled", "diverged")
+HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat before a running run counts as orphaned
+
+
+def default_store_dir() -> Path:
+    """$VAE_EXPLORER_STORE, else ~/.cache/vae-explorer/runs (shared by the app and the CLI)."""
+    env = os.environ.get("VAE_EXPLORER_STORE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "vae-explorer" / "runs"
+
+
+class RunNotFound(KeyError):
+    def __str__(self):
+        return f"no run {self.args[0]!r} in this store"
+
+
+class RunBusy(RuntimeError):
+    """The operation needs the run to be stopped first."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of the runs table."""
+
+    run_id: str
+    spec: RunSpec
+    status: str
+    created: float
+    updated: float
+    epoch: int
+    step: int
+    total_steps: int | None
+    checkpoint_epoch: int | None
+    worker_pid: int | None
+    heartbeat: float | None
+    cancel_requested: bool
+    error: str | None
+    diverged_step: int | None
+    test_elbo: float | None
+    seconds: float
+
+    @property
+    def progress(self) -> float:
+        if self.status == "done":
+            return 1.0
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("cancelled", "failed")
