@@ -58,7 +58,7 @@ def family_settings(family: registry.LatentFamily) -> dict:
     if not fields:
         return {}
     values: dict = {}
-    columns = st.columns(min(4, len(fields)))
+    columns = st.columns(min(2, len(fields)))  # the form is a narrow column: two per row
     for i, (name, field) in enumerate(fields.items()):
         ui = (field.json_schema_extra or {}).get("ui") or dict(label=name, ui_default=field.default)
         values[name] = _widget(name, field, ui, columns[i % len(columns)], values)
