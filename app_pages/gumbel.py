@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.discrete import sampling_stats as ds
-from explorer.discrete import temperature
+from explorer.discrete import SAMPLING_TAU_GRID, TAU_DEFAULT, temperature
 from explorer.plots.gumbel import (gumbel_max_figure, moments_figure, sample_bars_figure,
                                    schedule_figure, simplex_figure)
 from ui.figures import show
@@ -34,7 +34,7 @@ def gumbel_max(logits: tuple, n: int):
 
 @st.cache_data(max_entries=64, show_spinner="Sampling at every τ…")
 def moments(logits: tuple, n: int):
-    return ds.relaxed_moments(logits, ds.TAU_GRID, n, SEED)
+    return ds.relaxed_moments(logits, SAMPLING_TAU_GRID, n, SEED)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -50,13 +50,13 @@ def relaxation_sections():
     l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
     l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
     l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
-    tau = c4.select_slider("temperature τ", ds.TAU_GRID, 0.5, key="gm_tau", bind="query-params")
+    tau = c4.select_slider("temperature τ", SAMPLING_TAU_GRID, TAU_DEFAULT, key="gm_tau", bind="query-params")
     n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
     logits = (l1, l2, l3)
     probs = ds.softmax(logits)
     y, jac = relaxed(logits, tau, n)
     mom = moments(logits, n)
-    i_tau = ds.TAU_GRID.index(tau)
+    i_tau = SAMPLING_TAU_GRID.index(tau)
     if not np.isfinite(y).all():  # the library works in log space; this is a guard, not expected
         st.error("Some relaxed samples are not finite; move τ or the logits back.")
         return
@@ -118,7 +118,7 @@ def relaxation_sections():
                    "(small τ) — always the corner of its Gumbel-max category.")
 
     st.subheader("Mean and variance of y against τ")
-    show(moments_figure(np.array(ds.TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
+    show(moments_figure(np.array(SAMPLING_TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
                         title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax y = softmax((ℓ + g)/τ) vs τ "
                               f"(n = {n}, logits {logits}); dashed: τ = {tau:g}"),
          key="gm_moments", chars=90)

@@ -17,9 +17,6 @@ from explorer.discrete import gumbel_max, gumbel_softmax
 from explorer.discrete.transformations import (NAMES, density, overlapping_exponential,
                                                overlapping_exponential_density, smoothing)
 
-# log-spaced and readable in a URL
-TAU_GRID = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0,
-            5.0, 7.0, 10.0)
 BETA_GRID = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0,
              50.0, 70.0, 100.0)
 FIG1_BETAS = (1.0, 3.0, 10.0)   # the text's Figure 1 gives no β values: dotted < solid < dashed
