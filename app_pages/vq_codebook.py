@@ -9,6 +9,7 @@ from explorer.views import vq_views
 from explorer.plots.images import image_grid, image_row
 from explorer.plots.training import compare_curves
 from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
+from trainer import families
 from ui import vq_data
 from ui.figures import show
 from ui.point_picker import point_input
@@ -145,7 +146,7 @@ else:
     reconstructions()
 
 st.subheader("The commitment weight β_c")
-grid = ", ".join(f"{b:g}" for b in vq_views.BETA_C_GRID)
+grid = ", ".join(f"{b:g}" for b in families.BETA_C_GRID)
 st.markdown(
     "β_c weighs how hard the encoder is pulled toward its code. The usual expectation: with "
     "small β_c nothing holds z_e near the codebook, so encoder outputs can drift away and "
@@ -155,7 +156,7 @@ st.markdown(
     "these runs actually did.")
 if st.button(f"Train β_c ∈ {{{grid}}} in the background", key="train_commitment"):
     executor = get_executor()
-    for s in vq_views.commitment_specs(spec):
+    for s in families.commitment_specs(spec):
         executor.submit(s)  # identical specs (this run among them) are reused
     st.rerun()
 
