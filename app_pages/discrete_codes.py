@@ -8,7 +8,8 @@ from explorer import data
 from explorer.views.latent import dimension_label
 from explorer.plots import codes as figs
 from explorer.plots.bounds import bound_ladder
-from ui.code_data import describe, ladder_for, test_codes, unused_caption
+from explorer.views.code_views import unused_caption
+from ui.code_data import describe, ladder_for, test_codes
 from ui.figures import show
 from ui.latent_data import model_for
 from ui.run_picker import checkpointed_run
