@@ -15,6 +15,7 @@ from ui.figures import show
 from ui.point_picker import point_input
 from ui.run_picker import checkpointed_run
 from ui.state import get_executor, get_store
+from ui.widget_state import clamp_state
 
 st.title("VQ-VAE codebook")
 st.markdown("Each of the N encoder outputs z_e,n(x) ∈ R^D snaps to its nearest of K codebook "
@@ -49,14 +50,13 @@ views = {**by_beta, spec.commitment: rec}  # this run from its checkpoint, even 
 betas = sorted(views)
 c1, c2 = st.columns([1, 2])
 positions = ["all"] + [str(n + 1) for n in range(spec.latent_dim)]
-if st.session_state.get("vq_position", "all") not in positions:
-    st.session_state["vq_position"] = "all"
+clamp_state("vq_position", positions, "all")
 which = c1.selectbox("Position n", positions, key="vq_position", bind="query-params")
 beta_view = spec.commitment
 if len(betas) > 1:
-    if (st.session_state.get("_vq_beta_run") != rec.run_id
-            or st.session_state.get("vq_beta_view") not in betas):
+    if st.session_state.get("_vq_beta_run") != rec.run_id:  # another run starts at its own β_c
         st.session_state["vq_beta_view"] = spec.commitment
+    clamp_state("vq_beta_view", betas, spec.commitment)
     st.session_state["_vq_beta_run"] = rec.run_id
     beta_view = c2.select_slider("Show the run trained with β_c =", betas, key="vq_beta_view",
                                  help="Finished runs that differ from this one only in β_c "
@@ -114,9 +114,8 @@ def reconstructions():
     """Its own fragment: the pickers below redraw these two figures only."""
     cur = vq_data.encodings(rec.run_id, epoch, spec.dataset)
     n_pos, k_max = spec.latent_dim, spec.n_categories - 1
-    for key, low, top in (("vq_n", 1, n_pos), ("vq_k", 0, k_max)):
-        if not (low <= st.session_state.get(key, low) <= top):
-            st.session_state[key] = low
+    clamp_state("vq_n", range(1, n_pos + 1), 1)
+    clamp_state("vq_k", range(k_max + 1), 0)
     c1, c2, c3 = st.columns(3)
     i = point_input(len(cur["x"]), c1)
     n = int(c2.number_input("Position n to edit", 1, n_pos, 1, key="vq_n", bind="query-params"))
