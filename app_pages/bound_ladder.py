@@ -8,7 +8,7 @@ from explorer.plots.bounds import bound_ladder, gap_histogram, posterior_contour
 from explorer.plots.latent import latent_scatter
 from ui import bounds_data as bd
 from ui.figures import show
-from ui.latent_data import model_for, projection, test_codes
+from ui.latent_data import projection, test_codes
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import checkpointed_run
 

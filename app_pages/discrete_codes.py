@@ -8,10 +8,12 @@ from explorer import data
 from explorer.views.latent import dimension_label
 from explorer.plots import codes as figs
 from explorer.plots.bounds import bound_ladder
-from ui.code_data import describe, ladder_for, test_codes, unused_caption
+from explorer.views.code_views import unused_caption
+from ui.code_data import describe, ladder_for, test_codes
 from ui.figures import show
 from ui.latent_data import model_for
 from ui.run_picker import checkpointed_run
+from ui.widget_state import clamp_state
 
 CATEGORICAL_LATEX = (
     r"q_\phi(z|x) = \prod_{n=1}^{N}\mathrm{Cat}\big(z_n;\ \mathrm{softmax}\,\ell_n(x)\big),\quad "
@@ -35,8 +37,7 @@ SMOOTHING_LATEX = {  # r(ζ|z): Rolfe 2016 (text f1), and DVAE++ (Vahdat et al. 
 
 def number(label: str, hi: int, key: str, container) -> int:
     """A 1-based index kept in the URL; reset when a new run has fewer variables."""
-    if st.session_state.get(key, 1) > hi:
-        st.session_state[key] = 1
+    clamp_state(key, range(1, hi + 1), 1)
     return int(container.number_input(label, 1, hi, 1, key=key, bind="query-params")) - 1
 
 
@@ -56,9 +57,9 @@ st.markdown("A discrete VAE describes each image by a code: N categorical variab
             "encoder uses, and what the decoder makes of a code you change by hand.")
 rec = checkpointed_run(models=("categorical", "dvae"))
 spec, epoch = rec.spec, rec.checkpoint_epoch
-dvae = spec.model == "dvae"
 model = model_for(rec.run_id, epoch)
-st.caption(describe(spec, epoch))
+dvae = code_views.binary_codes(model)
+st.caption(describe(spec, epoch, dvae))
 st.latex(BITS_LATEX if dvae else CATEGORICAL_LATEX)
 if dvae:
     st.latex(SMOOTHING_LATEX[code_views.smoothing_of(model)])
@@ -72,8 +73,7 @@ if shape is None:
             "image data set.")
 
 st.subheader("One test image and its code")
-if st.session_state.get("code_point", 0) >= n_test:
-    st.session_state["code_point"] = 0
+clamp_state("code_point", range(n_test), 0)
 i = st.slider("Test image", 0, n_test - 1, 0, key="code_point", bind="query-params")
 code = codes["codes"][i]
 left, right = st.columns([1, 2])

@@ -5,7 +5,7 @@ import streamlit as st
 from explorer import data
 from explorer.plots.compare import comparison_bars
 from trainer import RunSpec
-from trainer.compare import COLUMNS, comparison_rows, comparison_specs, latent_description
+from trainer.families import COLUMNS, comparison_rows, comparison_specs, latent_description
 from ui.figures import show
 from ui.spec_form import dataset_options
 from ui.state import get_executor, get_store

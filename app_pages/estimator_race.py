@@ -2,6 +2,9 @@
 import pandas as pd
 import streamlit as st
 
+from explorer.discrete import ESTIMATOR_TAU_GRID, TAU_DEFAULT
+from explorer.estimators import BASELINES, METHODS
+from explorer.estimators import comparison as cmp
 from explorer.plots.estimators import cloud_figure, histogram_figure, variance_scaling_figure
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
@@ -20,16 +23,16 @@ st.latex(r"\text{pathwise: }\nabla_\phi \mathbb{E}_{q}[f(z)] = "
          r"z = g(\varepsilon;\phi) = \mu + \sigma\varepsilon")
 
 c1, c2, c3 = st.columns([2, 2, 3])
-family = c1.radio("family of q", ed.FAMILIES, key="race_family", horizontal=True,
+family = c1.radio("family of q", cmp.FAMILIES, key="race_family", horizontal=True,
                   bind="query-params")
 normal = family == "normal"
-cost = c2.selectbox("cost f(z)", ed.cost_names(family), key=f"race_cost_{family}",
+cost = c2.selectbox("cost f(z)", cmp.cost_names(family), key=f"race_cost_{family}",
                     bind="query-params")
 c3.latex(TOY_COSTS[cost].latex)
 p1, p2, p3 = st.columns(3)
 if normal:
     mu = p1.slider("q mean μ", -3.0, 3.0, 0.5, 0.1, key="race_mu", bind="query-params")
-    sigma = p2.select_slider("q std σ", ed.SIGMA_CHOICES, 1.0, key="race_sigma",
+    sigma = p2.select_slider("q std σ", cmp.SIGMA_CHOICES, 1.0, key="race_sigma",
                              bind="query-params")
     k = p3.slider("cost parameter k", 0.0, 5.0, 1.0, 0.1, key="race_k", bind="query-params")
     values, names = (mu, sigma), ["∂/∂μ", "∂/∂σ"]
@@ -41,13 +44,14 @@ else:
     st.caption("bernoulli: two independent variables z_j ~ Bernoulli(σ(ℓ_j)); categorical: "
                "one variable with 3 categories, logits (ℓ₁, ℓ₂, 0), values v_c = 0, ½, 1.")
 m1, m2, m3, m4 = st.columns([3, 1, 1, 1])
-methods = m1.multiselect("estimators to race", ed.METHODS[family], list(ed.METHODS[family][:2]),
+methods = m1.multiselect("estimators to race", METHODS[family], list(METHODS[family][:2]),
                          key=f"race_methods_{family}", bind="query-params")
-baseline = m2.radio("REINFORCE baseline b", ed.BASELINES, key="race_baseline",
-                    bind="query-params")
-spe = m3.select_slider("samples per estimate S", ed.SPE_CHOICES, 1, key="race_spe",
+baseline_names = [cmp.baseline_name(b) for b in BASELINES]  # the URL says "none" for None
+baseline = BASELINES[baseline_names.index(m2.radio("REINFORCE baseline b", baseline_names,
+                                                   key="race_baseline", bind="query-params"))]
+spe = m3.select_slider("samples per estimate S", cmp.SPE_CHOICES, 1, key="race_spe",
                        bind="query-params")
-tau = m4.select_slider("τ (relaxed)", ed.TAU_GRID, ed.TAU_DEFAULT, key="race_tau",
+tau = m4.select_slider("τ (relaxed)", ESTIMATOR_TAU_GRID, TAU_DEFAULT, key="race_tau",
                        disabled=normal)
 
 exact, err = ed.exact(family, cost, values, k)
@@ -65,18 +69,18 @@ for m in methods:
     else:
         runs[m] = r
         if r["dropped"]:
-            st.warning(f"**{m}**: {r['dropped']} of {ed.N_EST} estimates were NaN/∞ and were "
+            st.warning(f"**{m}**: {r['dropped']} of {cmp.N_EST} estimates were NaN/∞ and were "
                        "dropped — the parameters are at a numerical extreme.")
-for note in ed.degeneracy_notes(family, values):
+for note in cmp.degeneracy_notes(family, values):
     st.info(note)
 if not runs:
     st.stop()
-label = {m: ed.label(m, baseline) for m in runs}
+label = {m: cmp.label(m, baseline) for m in runs}
 desc = f"{cost}, k = {k:g}" if normal else f"{cost}, t = {k:g}"
 left, right = st.columns(2)
 with left:
     show(histogram_figure({label[m]: r["g"][:, 0] for m, r in runs.items()}, exact[0],
-                          title=f"{ed.N_EST} estimates of {names[0]} E_q[f(z)] ({desc}, S = {spe}) "
+                          title=f"{cmp.N_EST} estimates of {names[0]} E_q[f(z)] ({desc}, S = {spe}) "
                                 "around the exact gradient (black line)", x_title=names[0]),
          key="race_hist", chars=60)
 with right:
@@ -86,7 +90,7 @@ with right:
 
 rows = []
 for m, r in runs.items():
-    s = ed.stats(r["g"], exact)
+    s = cmp.estimate_stats(r["g"], exact)
     rows.append({"estimator": label[m], f"bias {names[0]}": s["bias"][0],
                  f"bias {names[1]}": s["bias"][1], f"variance {names[0]}": s["variance"][0],
                  f"variance {names[1]}": s["variance"][1], f"SNR {names[0]}": s["snr"][0],
@@ -108,7 +112,7 @@ def scaling():
                 "moves the whole line down. The leave-one-out baseline needs S ≥ 2.")
     curves = {label[m]: ed.variance_curve(family, cost, values, k, m, baseline, tau) for m in runs}
     flat0 = [n for n, c in curves.items() if not (c[1] > 0).any()]
-    exact_v = {label[m]: ed.analytic_variance(m, baseline, cost, values, k) for m in runs}
+    exact_v = {label[m]: cmp.analytic_variance(m, baseline, cost, values, k) for m in runs}
     show(variance_scaling_figure({n: c[0] for n, c in curves.items()},
                                  {n: c[1] for n, c in curves.items()},
                                  title=f"Variance of {names[0]} estimates vs samples per estimate "

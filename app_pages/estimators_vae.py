@@ -5,6 +5,7 @@ import streamlit as st
 
 from explorer.plots.encoder_gradients import snr_histogram
 from explorer.plots.training import compare_curves
+from trainer import families
 from ui import estimator_vae_data as ed
 from ui.figures import show
 from ui.latent_data import test_codes
@@ -35,10 +36,8 @@ show(snr_histogram({k: s["snr"] for k, s in stats.items()}), key="snr_hist")
 
 st.subheader("Learning curves: the same VAE trained with each estimator")
 store = get_store()
-family = ed.estimator_family(rec.spec)
-runs = {r.spec.estimator + (f" (S={r.spec.n_samples})" if r.spec.n_samples > 1 else ""): r
-        for r in store.list() if ed.same_except_estimator(r.spec, rec.spec)}
-missing = [s for s in family if s.run_id not in {r.run_id for r in runs.values()}]
+runs = families.estimator_runs(rec.spec, store.list())
+missing = families.missing(families.estimator_specs(rec.spec), runs.values())
 if missing and st.button(f"Train the {len(missing)} missing variant(s) in the background",
                          key="train_variants"):
     for spec in missing:

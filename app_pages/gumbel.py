@@ -4,12 +4,12 @@ import numpy as np
 import streamlit as st
 
 from explorer.discrete import sampling_stats as ds
-from explorer.discrete import temperature
+from explorer.discrete import SAMPLING_TAU_GRID, TAU_DEFAULT, temperature
 from explorer.plots.gumbel import (gumbel_max_figure, moments_figure, sample_bars_figure,
                                    schedule_figure, simplex_figure)
+from ui import discrete_lab_data as lab
 from ui.figures import show
 
-SEED = 0
 SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw
 LABELS = ["c = 1", "c = 2", "c = 3"]
 RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
@@ -27,21 +27,6 @@ st.markdown(
 st.latex(r"z = \arg\max_c\,(\ell_c + g_c),\quad g_c \sim \text{Gumbel}(0,1)"
          r"\quad\Longrightarrow\quad P(z = c) = \frac{e^{\ell_c}}{\sum_j e^{\ell_j}}")
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def gumbel_max(logits: tuple, n: int):
-    return ds.gumbel_max_frequencies(logits, n, SEED)
-
-
-@st.cache_data(max_entries=64, show_spinner="Sampling at every τ…")
-def moments(logits: tuple, n: int):
-    return ds.relaxed_moments(logits, ds.TAU_GRID, n, SEED)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def relaxed(logits: tuple, tau: float, n: int):
-    y = ds.relaxed_samples(logits, tau, n, SEED)
-    return y, ds.jacobian_norms(y, tau)
-
 
 @st.fragment
 def relaxation_sections():
@@ -50,37 +35,21 @@ def relaxation_sections():
     l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
     l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
     l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
-    tau = c4.select_slider("temperature τ", ds.TAU_GRID, 0.5, key="gm_tau", bind="query-params")
+    tau = c4.select_slider("temperature τ", SAMPLING_TAU_GRID, TAU_DEFAULT, key="gm_tau", bind="query-params")
     n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
     logits = (l1, l2, l3)
     probs = ds.softmax(logits)
-    y, jac = relaxed(logits, tau, n)
-    mom = moments(logits, n)
-    i_tau = ds.TAU_GRID.index(tau)
+    y, jac = lab.relaxed(logits, tau, n)
+    mom = lab.moments(logits, n)
+    i_tau = SAMPLING_TAU_GRID.index(tau)
     if not np.isfinite(y).all():  # the library works in log space; this is a guard, not expected
         st.error("Some relaxed samples are not finite; move τ or the logits back.")
         return
-    if probs.max() > 0.999:
-        c = int(probs.argmax())
-        st.info(f"Extreme logits: category {c + 1} has probability {probs[c]:.6f}, so z is almost "
-                f"deterministic — among n = {n} samples the other categories appear about "
-                f"{n * (1 - probs[c]):.1f} times in all, and the relaxed samples pile up at the "
-                f"corner {LABELS[c]} at every small τ.")
-    if tau <= 0.05:
-        st.info(f"τ = {tau:g} is tiny: {mom['one_hot'][i_tau]:.1%} of the relaxed samples are "
-                f"numerically one-hot (max_c y_c > 1 − 10⁻⁶). The Jacobian ∂y/∂ℓ = (diag y − y yᵀ)/τ "
-                f"then **vanishes** for most samples (median ‖∂y/∂ℓ‖ = {np.median(jac):.1e}) and "
-                f"**explodes** near a tie between the top two ℓ_c + g_c, where it is of order "
-                f"1/τ = {1 / tau:g} (largest here: {jac.max():.3g}; rare if one logit dominates): "
-                "the gradient is low-bias but high-variance. Everything is computed in log space, "
-                "so no NaN.")
-    elif tau >= 5:
-        st.info(f"τ = {tau:g} is large: the relaxed samples crowd around the centre (1/3, 1/3, 1/3) "
-                "and their mean drifts from softmax(ℓ) towards uniform — smooth gradients of the "
-                "wrong (biased) objective.")
+    for note in ds.relaxation_notes(probs, tau, n, mom["one_hot"][i_tau], jac, LABELS):
+        st.info(note)
 
     st.subheader("The Gumbel-max trick: an exact sample")
-    freq, se = gumbel_max(logits, n)
+    freq, se = lab.gumbel_max(logits, n)
     left, right = st.columns([3, 2])
     with left:
         show(gumbel_max_figure(freq, probs, se, LABELS,
@@ -118,7 +87,7 @@ def relaxation_sections():
                    "(small τ) — always the corner of its Gumbel-max category.")
 
     st.subheader("Mean and variance of y against τ")
-    show(moments_figure(np.array(ds.TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
+    show(moments_figure(np.array(SAMPLING_TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
                         title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax y = softmax((ℓ + g)/τ) vs τ "
                               f"(n = {n}, logits {logits}); dashed: τ = {tau:g}"),
          key="gm_moments", chars=90)

@@ -3,6 +3,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.discrete import ESTIMATOR_TAU_GRID, TAU_DEFAULT
+from explorer.estimators import comparison as cmp
 from explorer.plots.estimators import histogram_figure, relaxed_samples_figure, tau_curves_figure
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
@@ -27,16 +29,16 @@ st.latex(r"\hat g_{\text{REBAR}} = \big[f(b) - \eta f(\sigma_\tau(\tilde z))\big
          r"\quad b = H(z),\ \tilde z \sim p(z\,|\,b)")
 
 c1, c2, c3 = st.columns([2, 2, 3])
-family = c1.radio("family of q", ed.FAMILIES[1:], key="rb_family", horizontal=True,
+family = c1.radio("family of q", cmp.FAMILIES[1:], key="rb_family", horizontal=True,
                   bind="query-params")
-cost = c2.selectbox("cost f(z)", ed.cost_names(family), key=f"rb_cost_{family}",
+cost = c2.selectbox("cost f(z)", cmp.cost_names(family), key=f"rb_cost_{family}",
                     bind="query-params")
 c3.latex(TOY_COSTS[cost].latex)
 p1, p2, p3, p4 = st.columns(4)
 l1 = p1.slider("logit ℓ₁", -12.0, 12.0, 0.0, 0.5, key="rb_l1", bind="query-params")
 l2 = p2.slider("logit ℓ₂", -12.0, 12.0, 1.0, 0.5, key="rb_l2", bind="query-params")
 t = p3.slider("target t", 0.0, 1.0, 0.45, 0.01, key="rb_t", bind="query-params")
-tau = p4.select_slider("temperature τ", ed.TAU_GRID, ed.TAU_DEFAULT, key="rb_tau",
+tau = p4.select_slider("temperature τ", ESTIMATOR_TAU_GRID, TAU_DEFAULT, key="rb_tau",
                        bind="query-params")
 values = (l1, l2)
 st.caption("bernoulli: two variables z_j ~ Bernoulli(σ(ℓ_j)); categorical: one variable with "
@@ -46,14 +48,14 @@ exact, err = ed.exact(family, cost, values, t)
 if exact is None:
     st.error(f"No exact gradient for these settings ({err}); move the sliders back.")
     st.stop()
-for note in ed.degeneracy_notes(family, values) + ed.tau_notes(tau):
+for note in cmp.degeneracy_notes(family, values) + cmp.tau_notes(tau):
     st.info(note)
-ref = ed.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE
-runs = {m: ed.estimates(family, cost, values, t, m, tau=tau, n=ed.N_TAU, seed=ed.SEED)
+ref = cmp.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE
+runs = {m: ed.estimates(family, cost, values, t, m, tau=tau, n=cmp.N_TAU, seed=cmp.SEED)
         for m in ("gumbel_softmax", "st_gumbel_softmax", "rebar", "straight_through",
                   "naive_reparam")}
-runs[ed.reference_label()] = ed.estimates(family, cost, values, t, ref[0], ref[1], ref[2],
-                                          n=ed.N_TAU, seed=ed.SEED)
+runs[cmp.reference_label()] = ed.estimates(family, cost, values, t, ref[0], ref[1], ref[2],
+                                          n=cmp.N_TAU, seed=cmp.SEED)
 for m, r in list(runs.items()):
     if r["error"]:
         st.warning(f"**{m}** is not shown: {r['error']}")
@@ -61,19 +63,19 @@ for m, r in list(runs.items()):
     elif r["dropped"]:
         st.warning(f"**{m}**: {r['dropped']} estimates were NaN/∞ and were dropped.")
 
-sweeps = {m: ed.tau_sweep(family, cost, values, t, m) for m in ed.TAU_METHODS}
+sweeps = {m: ed.tau_sweep(family, cost, values, t, m) for m in cmp.TAU_METHODS}
 flat = {}
 for m, r in runs.items():
     if m not in sweeps:
-        s = ed.stats(r["g"], exact)
+        s = cmp.estimate_stats(r["g"], exact)
         flat[m] = (float(np.linalg.norm(s["bias"])), float(s["variance"].sum()))
-show(tau_curves_figure(np.array(ed.TAU_GRID), {m: (s["bias"], s["variance"]) for m, s in
+show(tau_curves_figure(np.array(ESTIMATOR_TAU_GRID), {m: (s["bias"], s["variance"]) for m, s in
                                                 sweeps.items()}, flat, tau,
                        noise={m: s["se"] for m, s in sweeps.items()},
                        title=f"Bias and variance of the gradient w.r.t. the logits vs temperature "
                              f"τ ({cost}, t = {t:g}); dotted: τ = {tau:g}, dashed: τ-free estimators"),
      key="rb_curves", chars=90)
-st.caption(f"{ed.N_TAU} estimates per point; the plotted floor is 10⁻⁶. Thin dotted lines: the "
+st.caption(f"{cmp.N_TAU} estimates per point; the plotted floor is 10⁻⁶. Thin dotted lines: the "
            "noise level ‖SE‖ of each measured bias — below it a bias cannot be told from 0 with "
            "this many estimates (at small τ the variance, and so this level, is large). "
            "REINFORCE is unbiased: its ‖bias‖ line is its own noise level.")
@@ -92,7 +94,7 @@ with right:
 
 rows = [{"estimator": m, "‖bias‖": b, "variance (trace)": v} for m, (b, v) in flat.items()]
 for m, s in sweeps.items():
-    i = ed.TAU_GRID.index(tau)
+    i = ESTIMATOR_TAU_GRID.index(tau)
     rows.append({"estimator": f"{m} (τ = {tau:g})", "‖bias‖": s["bias"][i],
                  "variance (trace)": s["variance"][i]})
 st.dataframe(pd.DataFrame(rows).set_index("estimator"), key="rb_table")

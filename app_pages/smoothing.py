@@ -9,10 +9,10 @@ from explorer.discrete import sampling_stats as ds
 from explorer.plots.smoothing import (SHORT, density_figure, derivative_figure, figure1, l1_figure,
                                       zeta_figure)
 from explorer.discrete.transformations import NAMES
+from ui import discrete_lab_data as lab
+from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
 
-SEED = 0
-N_SAMPLES = 20000
 BASES = {"e": math.e, "2": 2.0, "10": 10.0}
 
 st.title("Smoothing transformations")
@@ -34,38 +34,13 @@ st.subheader("Figure 1 of the text")
 a_fig = math.e
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def fig1_curves(a: float):
-    return ds.figure1_curves(a=a)
-
-
-show(figure1(fig1_curves(a_fig), ds.FIG1_BETAS,
+show(figure1(lab.fig1_curves(a_fig), ds.FIG1_BETAS,
              title="Figure 1: ζ = f(β, p, ε) against ε for f1, f2, f3 (rows) and p = 0.2, 0.5, 0.8 "
                    f"(columns), β = {', '.join(f'{b:g}' for b in ds.FIG1_BETAS)} (dotted < solid "
                    "< dashed); grey long dashes: the step 1[ε ≥ 1−p]"), key="sm_fig1", chars=100)
 st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 with base a = e. "
            "At β = 1, f2 is the straight ramp from 1 − p and f3 is the identity ζ = ε for every "
            "p — it says nothing about the bit; as β grows all three close in on the step.")
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def curves(name: str, beta: float, p: float, a: float):
-    eps = ds.curve_grid(p)
-    zeta = ds.smoothing_curves(name, [beta], p, eps, a)[0]
-    edges, hist, spike = ds.histogram_density(ds.smoothing_samples(name, beta, p, N_SAMPLES,
-                                                                   SEED, a))
-    return (eps, zeta, ds.dzeta_dp(name, beta, p, eps, a), edges, hist, spike,
-            *ds.analytic_density(name, beta, p, a))
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def l1_curves(p: float, a: float):
-    return {n: ds.l1_to_step(n, ds.BETA_GRID, p, a) for n in NAMES}
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def overlapping(beta: float, p: float):
-    return ds.overlapping_views(beta, p, N_SAMPLES, SEED)
 
 
 @st.fragment
@@ -84,24 +59,13 @@ def explore():
     st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
                                "rescales β." if name == "spike_exponential" else ""))
 
-    eps, zeta, grad, edges, hist, spike, grid, dens, mass = curves(name, beta, p, a)
-    l1 = l1_curves(p, a)
+    eps, zeta, grad, edges, hist, spike, grid, dens, mass = lab.smoothing_views(name, beta, p, a)
+    l1 = lab.l1_curves(p, a)
     l1_now = float(l1[name][ds.BETA_GRID.index(beta)])
     singular = name != "spike_exponential" and beta > 1
     ymax = 1.3 * max(hist.max(), 0 if singular else dens.max(), 1e-3)
 
-    notes = []
-    if beta >= 50:
-        notes.append(f"β = {beta:g}: ζ is numerically the step — its L1 distance to 1[ε ≥ 1−p] is "
-                     f"{l1_now:.2g} — and ∂ζ/∂p is concentrated in a spike of height "
-                     f"{np.abs(grad).max():.3g} near ε = 1 − p: almost the discrete bit again, with "
-                     "a gradient that is large where it is not ~0 (high variance).")
-    if p <= 0.05 or p >= 0.95:
-        rare = "ζ > 0" if spiky else "ζ > 1 − p"
-        notes.append(f"p = {p:g} is extreme: the bit is almost always {int(p >= 0.5)}, so only about "
-                     f"{N_SAMPLES * p:.0f} of {N_SAMPLES} samples fall in the region {rare}"
-                     + (" and the histogram of the continuous part is noisy." if p <= 0.05 else "."))
-    for note in notes:
+    for note in ds.smoothing_notes(beta, p, l1_now, np.abs(grad).max(), spiky, N_SAMPLES):
         st.info(note)
 
     left, right = st.columns(2)
@@ -165,7 +129,7 @@ def dvae_pp():
                             bind="query-params")
     p = c2.slider("DVAE++ bit probability p", 0.01, 0.99, 0.5, 0.01, key="sm_pp_p",
                   bind="query-params")
-    o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = overlapping(beta, p)
+    o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = lab.overlapping(beta, p)
     left, middle, right = st.columns(3)
     with left:
         show(zeta_figure(o_eps, o_zeta, beta, p,

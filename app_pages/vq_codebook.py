@@ -1,19 +1,17 @@
 """VQ-VAE codebook: encoder outputs against the code vectors, code usage, hand-edited codes and
 the effect of the commitment weight β_c (third lecture text §2.4; van den Oord et al. 2017)."""
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from explorer import data
 from explorer.views import vq_views
-from explorer.plots.images import image_grid, image_row
 from explorer.plots.training import compare_curves
-from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
-from ui import vq_data
+from explorer.plots.codebook import codebook_scatter, usage_bars
+from trainer import families
+from ui import vq_data, vq_sections
 from ui.figures import show
-from ui.point_picker import point_input
 from ui.run_picker import checkpointed_run
 from ui.state import get_executor, get_store
+from ui.widget_state import clamp_state
 
 st.title("VQ-VAE codebook")
 st.markdown("Each of the N encoder outputs z_e,n(x) ∈ R^D snaps to its nearest of K codebook "
@@ -48,14 +46,13 @@ views = {**by_beta, spec.commitment: rec}  # this run from its checkpoint, even 
 betas = sorted(views)
 c1, c2 = st.columns([1, 2])
 positions = ["all"] + [str(n + 1) for n in range(spec.latent_dim)]
-if st.session_state.get("vq_position", "all") not in positions:
-    st.session_state["vq_position"] = "all"
+clamp_state("vq_position", positions, "all")
 which = c1.selectbox("Position n", positions, key="vq_position", bind="query-params")
 beta_view = spec.commitment
 if len(betas) > 1:
-    if (st.session_state.get("_vq_beta_run") != rec.run_id
-            or st.session_state.get("vq_beta_view") not in betas):
+    if st.session_state.get("_vq_beta_run") != rec.run_id:  # another run starts at its own β_c
         st.session_state["vq_beta_view"] = spec.commitment
+    clamp_state("vq_beta_view", betas, spec.commitment)
     st.session_state["_vq_beta_run"] = rec.run_id
     beta_view = c2.select_slider("Show the run trained with β_c =", betas, key="vq_beta_view",
                                  help="Finished runs that differ from this one only in β_c "
@@ -108,44 +105,14 @@ st.caption("The codebook and commitment terms have the same value ‖z_e − e�
 st.subheader("Reconstructions and hand-edited codes")
 
 
-@st.fragment
-def reconstructions():
-    """Its own fragment: the pickers below redraw these two figures only."""
-    cur = vq_data.encodings(rec.run_id, epoch, spec.dataset)
-    n_pos, k_max = spec.latent_dim, spec.n_categories - 1
-    for key, low, top in (("vq_n", 1, n_pos), ("vq_k", 0, k_max)):
-        if not (low <= st.session_state.get(key, low) <= top):
-            st.session_state[key] = low
-    c1, c2, c3 = st.columns(3)
-    i = point_input(len(cur["x"]), c1)
-    n = int(c2.number_input("Position n to edit", 1, n_pos, 1, key="vq_n", bind="query-params"))
-    k = int(c3.number_input("Code k to put there", 0, k_max, 0, key="vq_k", bind="query-params"))
-    codes_one = cur["codes"][i]
-    label = f" (label {cur['y'][i]})" if cur["y"] is not None else ""
-    st.markdown(f"Test point {i}{label}: codes (k₁ … k_N) = **{tuple(int(c) for c in codes_one)}**")
-    edited = vq_data.edited_images(rec.run_id, epoch, codes_one, n - 1, [k])
-    images = np.vstack([cur["x"][i][None], cur["recon"][i][None], edited])
-    show(image_row(images, info.image_shape,
-                   titles=["input x", "decode(z_q(x))", f"k_{n}: {codes_one[n - 1]} → {k}"],
-                   title=f"Hand-edited code: position n = {n} set to code k = {k}, the other "
-                         "codes as encoded; decoder means of p(x|z_q)"), key="vq_edit")
-    top = vq_views.most_used(cur["usage"]["counts"], 16)
-    sweep = vq_data.edited_images(rec.run_id, epoch, codes_one, n - 1, [int(t) for t in top])
-    show(image_grid(sweep, info.image_shape, ncols=len(top),
-                    titles=[f"k={t}{'•' if t == codes_one[n - 1] else ''}" for t in top],
-                    title=f"Position n = {n} set to each of the {len(top)} most used codes (• = "
-                          "the encoded one), other codes kept: decoder means of p(x|z_q)"),
-         key="vq_sweep")
-
-
 if info.image_shape is None:
     st.info(f"{spec.dataset} holds points, not images: the reconstruction views need an image "
             "data set.")
 else:
-    reconstructions()
+    vq_sections.reconstructions(rec, info.image_shape)
 
 st.subheader("The commitment weight β_c")
-grid = ", ".join(f"{b:g}" for b in vq_views.BETA_C_GRID)
+grid = ", ".join(f"{b:g}" for b in families.BETA_C_GRID)
 st.markdown(
     "β_c weighs how hard the encoder is pulled toward its code. The usual expectation: with "
     "small β_c nothing holds z_e near the codebook, so encoder outputs can drift away and "
@@ -155,42 +122,12 @@ st.markdown(
     "these runs actually did.")
 if st.button(f"Train β_c ∈ {{{grid}}} in the background", key="train_commitment"):
     executor = get_executor()
-    for s in vq_views.commitment_specs(spec):
+    for s in families.commitment_specs(spec):
         executor.submit(s)  # identical specs (this run among them) are reused
     st.rerun()
 
 
-def commitment_section():
-    status = vq_data.family_status(spec)
-    for beta, r in status:
-        if r is None:
-            st.caption(f"β_c = {beta:g} · not trained yet")
-        else:
-            st.progress(r.progress, text=f"β_c = {beta:g} · run {r.run_id} · {r.status} · "
-                                         f"epoch {r.epoch} of {r.spec.epochs}")
-    now_rows, now_beta = vq_data.family(spec)
-    if {r.run_id for r in now_beta.values()} != done_ids:
-        st.rerun()  # a run finished: the β_c slider above needs it
-    if not now_rows:
-        return
-    table = pd.DataFrame(now_rows).rename(columns={
-        "commitment": "β_c", "run_id": "run", "test_reconstruction": "test log p(x|z_q)",
-        "test_perplexity": "test perplexity", "test_dead_codes": "test dead codes",
-        "commitment_loss": "‖z_e − sg[e]‖² (train)", "codebook_loss": "‖sg[z_e] − e‖² (train)",
-        "test_elbo": "test ELBO"})
-    st.dataframe(table, hide_index=True)
-    if len(now_rows) < 2:
-        st.caption("One finished run so far; the comparison needs two.")
-        return
-    show(commitment_effect(now_rows, current=beta_view), key="vq_beta_effect")
-    trends = [("commitment_loss", "‖z_e − e‖² (commitment loss)"),
-              ("test_perplexity", "Test perplexity"), ("test_dead_codes", "Dead codes"),
-              ("test_reconstruction", "Test reconstruction log p(x|z_q)")]
-    st.markdown("**What these runs show:** " + " ".join(
-        vq_views.describe_trend(now_rows, key, label) for key, label in trends)
-        + " One seed per β_c: small differences may be noise.")
-
-
 active = any(r is not None and r.status in ("queued", "running")
              for _, r in vq_data.family_status(spec))
-st.fragment(run_every=2.0 if active else None)(commitment_section)()
+st.fragment(run_every=2.0 if active else None)(vq_sections.commitment_section)(
+    spec, done_ids, beta_view)

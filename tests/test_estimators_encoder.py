@@ -66,3 +66,28 @@ def test_rejects_unknown_method_and_bad_baseline():
         encoder_gradient_samples(model, torch.rand(4), "gumbel_softmax", 3)
     with pytest.raises(ValueError, match="baseline"):
         encoder_gradient_samples(model, torch.rand(4), "reparam", 3, baseline="loo")
+
+
+def test_gradient_noise_against_numpy_and_dead_weights_left_out():
+    from explorer.estimators.encoder_snr import ENCODER_VARIANTS, encoder_noise, gradient_noise
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(1.0, 2.0, (50, 3, 2)), rng.normal(0.0, 1.0, (50, 4))
+    b[:, 0] = 0.0  # a weight no estimate moves: no SNR for it
+    out = gradient_noise({"w": torch.tensor(a), "b": torch.tensor(b)})
+    flat = np.concatenate([a.reshape(50, -1), b], axis=1)
+    sd = flat.std(0, ddof=1)
+    np.testing.assert_allclose(out["mean variance"], (sd**2).mean())
+    live = sd > 0
+    np.testing.assert_allclose(out["snr"], np.abs(flat.mean(0)[live]) / sd[live])
+    assert len(out["snr"]) == flat.shape[1] - 1
+    np.testing.assert_allclose(out["median SNR"], np.median(out["snr"]))
+    torch.manual_seed(0)
+    model = GaussianVAE(6, 2, (8,))
+    noise = encoder_noise(model, torch.rand(1, 6), 30)
+    assert list(noise) == list(ENCODER_VARIANTS)
+    assert all(list(s) == ["mean variance", "median SNR", "seconds", "snr"] for s in noise.values())
+    x = torch.rand(1, 6)
+    again = encoder_noise(model, x, 30)["reparam"]["snr"]
+    np.testing.assert_array_equal(encoder_noise(model, x, 30)["reparam"]["snr"], again)  # seeded

@@ -119,3 +119,11 @@ def test_relaxation_extreme_tau_and_categorical():
     at.slider(key="rb_l2").set_value(-12.0).run()
     at.select_slider(key="rb_tau").set_value(0.05).run()
     assert not at.exception and np.isfinite(table(at).to_numpy()).all()
+
+
+def test_race_baseline_none_in_the_url_still_means_no_baseline():
+    at = app(RACE, race_baseline="none")
+    assert at.radio(key="race_baseline").value == "none"
+    assert list(table(at).index) == ["reinforce", "reparam"]
+    at = app(RACE, race_baseline="loo", race_spe="2")
+    assert list(table(at).index) == ["reinforce (b: loo)", "reparam"]

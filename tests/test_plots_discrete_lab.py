@@ -9,7 +9,7 @@ import torch
 from scipy import integrate
 
 from explorer.discrete import sampling_stats as ds
-from explorer.discrete import temperature
+from explorer.discrete import SAMPLING_TAU_GRID, temperature
 from explorer.plots import gumbel as pg
 from explorer.plots import smoothing as psm
 from explorer.discrete.transformations import NAMES
@@ -77,7 +77,7 @@ def test_relaxed_moments_match_logistic_quadrature_for_two_categories(tau):
 
 def test_mean_moves_from_softmax_to_uniform_as_tau_grows():
     logits = (2.0, 0.0, -1.0)
-    m = ds.relaxed_moments(logits, ds.TAU_GRID, 5000, seed=0)
+    m = ds.relaxed_moments(logits, SAMPLING_TAU_GRID, 5000, seed=0)
     to_uniform = np.abs(m["mean"] - 1 / 3).sum(1)
     assert to_uniform[-1] < 0.2 * to_uniform[0]
     assert np.all(np.diff(to_uniform) < 1e-3)  # common random numbers: a smooth decrease
@@ -91,7 +91,7 @@ def test_mean_moves_from_softmax_to_uniform_as_tau_grows():
 def test_no_nan_at_the_smallest_tau_and_extreme_logits(logits):
     y = ds.relaxed_samples(logits, 0.01, N, seed=0)
     assert np.isfinite(y).all() and np.allclose(y.sum(1), 1)
-    m = ds.relaxed_moments(logits, ds.TAU_GRID, 2000, seed=0)
+    m = ds.relaxed_moments(logits, SAMPLING_TAU_GRID, 2000, seed=0)
     assert all(np.isfinite(v).all() for v in m.values())
     assert np.isfinite(ds.jacobian_norms(y, 0.01)).all()
 
@@ -141,8 +141,8 @@ def test_gumbel_figures():
     fig = pg.sample_bars_figure(y[:4], ["a", "b", "c"], title="bars")
     assert len(fig.data) == 4 and np.allclose(fig.data[2].y, y[2])
 
-    m = ds.relaxed_moments(logits, ds.TAU_GRID, 2000, seed=0)
-    fig = pg.moments_figure(np.array(ds.TAU_GRID), m["mean"], m["var"], m["se"], p,
+    m = ds.relaxed_moments(logits, SAMPLING_TAU_GRID, 2000, seed=0)
+    fig = pg.moments_figure(np.array(SAMPLING_TAU_GRID), m["mean"], m["var"], m["se"], p,
                             ["a", "b", "c"], 0.01, title="moments")
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "log"
     assert [s.x0 for s in fig.layout.shapes] == [0.01, 0.01]

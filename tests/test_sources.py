@@ -1,5 +1,7 @@
 """Source hygiene: no stray control characters (a "\\f" in a non-raw LaTeX string becomes a
-form feed and silently breaks the equation on the page)."""
+form feed and silently breaks the equation on the page), and the layering of the packages:
+pages → ui → explorer/trainer → torch, so ui/ never imports torch (its computations live in
+the library) and trainer/ never imports Streamlit (explorer/: tests/test_plots.py)."""
 import ast
 import re
 
@@ -128,3 +130,32 @@ def test_no_library_module_is_over_300_lines():
             for p in (ROOT / folder).rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 320]
     assert not long, long
+
+
+def imported_roots(path) -> set[str]:
+    """The top-level package of every import statement in one source file."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_imported_roots_sees_both_import_forms(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("import torch.nn as nn\nfrom streamlit.testing import v1\nfrom . import x\n")
+    assert imported_roots(src) == {"torch", "streamlit"}
+
+
+def test_ui_never_imports_torch():
+    files = sorted((ROOT / "ui").glob("*.py"))
+    assert files
+    assert [str(p.relative_to(ROOT)) for p in files if "torch" in imported_roots(p)] == []
+
+
+def test_trainer_never_imports_streamlit():
+    files = sorted((ROOT / "trainer").rglob("*.py"))
+    assert files
+    assert [str(p.relative_to(ROOT)) for p in files if "streamlit" in imported_roots(p)] == []

@@ -1,7 +1,6 @@
 """explorer.vq_views and explorer.plots.vq against independent oracles: numpy SVD for the PCA,
 brute-force counting for code usage, hand-built one-hot codes for edited decodes, vq_terms for
-the commitment distance, and hand-made run records for the β_c comparison table."""
-from types import SimpleNamespace
+the commitment distance (the β_c run family is tested in test_families.py)."""
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from explorer.models import VQVAE
 from explorer.models import vq_terms
 from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
 from explorer.discrete.vq import dead_codes
-from trainer import RunSpec
 
 
 def small_model(seed=0, n=3, k=6, d=4):
@@ -102,41 +100,6 @@ def test_edited_decode_equals_decoding_the_hand_built_one_hot():
     assert not np.allclose(out[0], out[1])  # a different code decodes differently
     assert vq_views.edit_codes(codes_one, 1, [0]).tolist() == [[4, 0, 5]]
     assert codes_one.tolist() == [4, 1, 5]  # the input is not modified
-
-
-def _record(spec, status="done", run_id=None):
-    return SimpleNamespace(spec=spec, status=status, run_id=run_id or spec.run_id)
-
-
-def test_comparison_table_picks_only_runs_differing_in_commitment():
-    base = RunSpec(model="vqvae", dataset="digits", latent_dim=3, n_categories=16, code_dim=4)
-    family = vq_views.commitment_specs(base)
-    assert [s.commitment for s in family] == list(vq_views.BETA_C_GRID)
-    assert len({s.run_id for s in family}) == 5 and base.run_id in {s.run_id for s in family}
-    others = [base.model_copy(update={"seed": 1}),
-              base.model_copy(update={"commitment": 1.0, "code_dim": 8}),
-              RunSpec(dataset="digits", latent_dim=3)]
-    records = ([_record(s) for s in family[1:]] + [_record(family[0], status="running")]
-               + [_record(s) for s in others])
-    evals = {r.run_id: {"test_perplexity": {"value": [1.0, 10 * r.spec.commitment + i]},
-                        "test_dead_codes": {"value": [float(i)]}}
-             for i, r in enumerate(records)}
-    rows = vq_views.commitment_table(base, records, evals.__getitem__)
-    assert [r["commitment"] for r in rows] == [0.05, 0.25, 1.0, 2.0]
-    assert [r["run_id"] for r in rows] == [s.run_id for s in family[1:]]
-    assert [r["test_perplexity"] for r in rows] == [0.5, 3.5, 12.0, 23.0]  # the last value
-    assert np.isnan(rows[0]["test_reconstruction"])  # never recorded
-    text = vq_views.describe_trend(rows, "test_perplexity", "Perplexity")
-    assert "rises at every step" in text and "0.5 at β_c = 0.05" in text and "23 at β_c = 2" in text
-    assert "never rises" in vq_views.describe_trend(
-        [{"commitment": b, "d": d} for b, d in [(0, 4.0), (1, 0.0), (2, 0.0)]], "d", "Dead")
-    rows[2]["test_dead_codes"] = 9.0
-    assert "goes up and down" in vq_views.describe_trend(rows, "test_dead_codes", "Dead")
-    assert "fewer than two" in vq_views.describe_trend(rows[:1], "test_dead_codes", "Dead")
-    # EMA specs only compare with EMA specs of the same decay
-    ema = base.model_copy(update={"codebook_update": "ema"})
-    assert not vq_views.same_except_commitment(ema, base)
-    assert vq_views.same_except_commitment(ema, ema.model_copy(update={"commitment": 2.0}))
 
 
 def test_figures_show_codes_dead_markers_and_the_beta_panels():

@@ -1,23 +1,21 @@
-"""Cached bound computations for the bound-ladder page (keys are plain values)."""
+"""Cached bound computations for the bound-ladder page (keys are plain values; the work is
+explorer.views.bound_views and explorer.bounds.sweeps)."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
 
 from explorer import data
 from explorer.bounds import sweeps
-from explorer.bounds import effective_sample_size, exact_log_marginal, log_weights, posterior_grid
-from explorer.bounds.gaps import gap_decomposition
+from explorer.views import bound_views
 
 from ui.latent_data import model_for
 
 GAP_POINTS = 300  # test points in the gap histogram (seconds, not minutes)
 
 
-def _point(dataset: str, index: int) -> torch.Tensor:
-    x, _ = data.load(dataset, "test")
-    return x[index]
+def _point(dataset: str, index: int):
+    return data.load(dataset, "test")[0][index]
 
 
 @st.cache_data(max_entries=64, show_spinner="Estimating L_k for k = 1 … 5000…")
@@ -27,25 +25,17 @@ def ladder_for(run_id: str, epoch: int, dataset: str, index: int) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def exact_for(run_id: str, epoch: int, dataset: str, index: int) -> float | None:
-    model = model_for(run_id, epoch)
-    if model.latent_dim > 2:
-        return None
-    return float(exact_log_marginal(model, _point(dataset, index)[None])[0])
+    return bound_views.exact_log_px(model_for(run_id, epoch), _point(dataset, index))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def ess_for(run_id: str, epoch: int, dataset: str, index: int, k: int) -> float:
-    """Effective sample size of k importance weights (one draw, fixed seed)."""
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        log_w = log_weights(model_for(run_id, epoch), _point(dataset, index)[None], k)
-    return float(effective_sample_size(log_w)[0])
+    return bound_views.ess(model_for(run_id, epoch), _point(dataset, index), k)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def renyi_for(run_id: str, epoch: int, dataset: str, index: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    alphas = np.linspace(0.0, 1.0, 21)
-    return alphas, sweeps.renyi_family(model_for(run_id, epoch), _point(dataset, index), alphas, k=k)
+    return bound_views.renyi(model_for(run_id, epoch), _point(dataset, index), k)
 
 
 @st.cache_data(max_entries=16, show_spinner="Bounds for the test set (ELBO, L_k, exact log p(x))…")
@@ -56,14 +46,10 @@ def test_set_for(run_id: str, epoch: int, dataset: str, k: int) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def posterior_for(run_id: str, epoch: int, dataset: str, index: int):
-    axes, log_post = posterior_grid(model_for(run_id, epoch), _point(dataset, index))
-    return [a.numpy() for a in axes], log_post.numpy()
+    return bound_views.posterior(model_for(run_id, epoch), _point(dataset, index))
 
 
 @st.cache_data(max_entries=64, show_spinner="Optimising q per data point (SVI) and splitting the gap…")
 def gaps_for(run_id: str, epoch: int, dataset: str, indices: tuple[int, ...]) -> dict:
     x, _ = data.load(dataset, "test")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        out = gap_decomposition(model_for(run_id, epoch), x[list(indices)])
-    return {k: (v.detach().numpy() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
+    return bound_views.gaps(model_for(run_id, epoch), x[list(indices)])

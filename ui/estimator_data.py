@@ -1,222 +1,47 @@
-"""Cached gradient-estimator computations for the Estimator race and Relaxation bias pages.
-
-Keys are plain values (strings, floats, tuples).  Results are numpy arrays with the non-finite
-estimates removed and counted, and errors (invalid combinations, numerical failures) returned
-as messages — never raised into a page.
-"""
+"""Cached gradient-estimator races for the Estimator race and Relaxation bias pages: thin
+st.cache_data wrappers of explorer.estimators.comparison, keyed by plain values."""
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import streamlit as st
-import torch
 
-from explorer import estimators as est
-from explorer.toys.costs import TOY_COSTS
-
-FAMILIES = ("normal", "bernoulli", "categorical")
-SPE_CHOICES = (1, 2, 4, 8, 16, 32)
-# roughly log-spaced, readable in the URL
-TAU_GRID = (0.05, 0.07, 0.1, 0.14, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 5.0)
-N_EST = 3000          # gradient estimates per estimator for histograms, clouds and the table
-N_SCALING = 1000      # estimates per point of the variance-vs-S curves
-N_TAU = 4000          # estimates per (estimator, τ) of the relaxation-bias curves
-
-METHODS = est.METHODS
-RELAXED = ("gumbel_softmax", "st_gumbel_softmax")
-USES_TAU = RELAXED + ("rebar",)       # REBAR's control variate is relaxed at τ; it stays unbiased
-TAU_METHODS = USES_TAU                # the estimators swept over τ on the Relaxation bias page
-REFERENCE = ("reinforce", "optimal", 1)   # the unbiased reference: REINFORCE, baseline, S
-SEED = 7
-BASELINES = ("none", "loo", "mean_cv", "optimal")
-SIGMA_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-TAU_DEFAULT = 0.5
-
-
-def label(method: str, baseline: str) -> str:
-    """The estimator's display name, with REINFORCE's baseline."""
-    return f"reinforce (b: {baseline})" if method == "reinforce" and baseline != "none" else method
-
-
-def reference_label() -> str:
-    m, b, s = REFERENCE
-    return label(m, b) + (f", S = {s}" if s > 1 else "")
-
-
-def tau_notes(tau: float) -> list[str]:
-    if tau <= 0.1:
-        return [f"τ = {tau:g} is small: relaxed samples are almost one-hot, so the bias is small, "
-                "but softmax(·/τ) is nearly a step function of the noise and its gradient, of "
-                "order 1/τ near the step, makes the variance large."]
-    if tau >= 3:
-        return [f"τ = {tau:g} is large: relaxed samples sit near the centre of the simplex, far "
-                "from any possible z, so f is evaluated where q puts no mass — low variance, "
-                "large bias."]
-    return []
-
-
-def degeneracy_notes(family: str, values: tuple) -> list[str]:
-    """Messages for the extreme corners of the parameter sliders."""
-    notes = []
-    if family == "normal" and values[1] <= 0.01:
-        notes.append(f"σ = {values[1]:g} is tiny: the REINFORCE score (z − μ)/σ² is of order 1/σ, "
-                     "so its variance grows like 1/σ², while the pathwise estimate f′(μ + σε) "
-                     "barely notices.")
-    if family != "normal" and max(abs(v) for v in values) >= 8:
-        big = max(values, key=abs)
-        notes.append(f"A logit of {big:g} makes q almost deterministic (probability "
-                     f"{1 / (1 + np.exp(-abs(big))):.5f}): REINFORCE almost never sees the "
-                     "rare outcome, so most estimates sit near 0 and a few are huge.")
-    return notes
-
-
-def cost_names(family: str) -> list[str]:
-    """The TOY_COSTS usable with `family`."""
-    return [name for name, c in TOY_COSTS.items() if family in c.families]
-
-
-def cost_fn(cost: str, k: float, family: str):
-    """f(z) = cost(z, k) as the one-argument callable sample_gradients expects."""
-    return TOY_COSTS[cost].bind(family, k)
-
-
-def make_params(family: str, values: tuple[float, ...]) -> dict[str, torch.Tensor]:
-    """normal: (μ, σ);  bernoulli: logits of 2 variables;  categorical: logits (ℓ₁, ℓ₂, 0) of
-    one variable with 3 categories."""
-    v = [float(x) for x in values]
-    if family == "normal":
-        return {"loc": torch.tensor(v[0]), "scale": torch.tensor(v[1])}
-    if family == "bernoulli":
-        return {"logits": torch.tensor(v[:2])}
-    return {"logits": torch.tensor(v[:2] + [0.0])}
-
-
-def flat(family: str, grads: dict) -> np.ndarray:
-    """All gradient coordinates as (n, d) float64: normal → (∂μ, ∂σ); discrete → the logits."""
-    if family == "normal":
-        parts = [np.asarray(grads[k].detach().double()).reshape(len(grads[k]), -1)
-                 for k in ("loc", "scale")]
-        return np.concatenate(parts, axis=1)
-    g = grads["logits"]
-    return np.asarray(g.detach().double()).reshape(len(g), -1)
-
-
-def _options(method: str, baseline: str, spe: int, tau: float | None, seed: int) -> dict:
-    opts = dict(samples_per_estimate=spe, seed=seed)
-    if method == "reinforce" and baseline != "none":
-        opts["baseline"] = baseline
-    if method in USES_TAU and tau is not None:
-        opts["tau"] = tau
-    return opts
+from explorer.estimators import comparison as cmp
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def exact(family: str, cost: str, values: tuple, k: float) -> tuple[np.ndarray | None, str | None]:
-    """The exact gradient (enumeration / quadrature), flattened like `flat`."""
-    try:
-        params = make_params(family, values)
-        c = TOY_COSTS[cost]
-        if family == "normal" and c.grad_mu is not None:  # closed form
-            g = c.exact(params["loc"].double(), params["scale"].double(), float(k))
-        else:  # enumeration / quadrature
-            g = est.exact_gradient(cost_fn(cost, k, family), family, params)
-        out = flat(family, {key: v[None] for key, v in g.items()})[0]
-    except (ValueError, RuntimeError) as e:
-        return None, str(e)
-    if not np.isfinite(out).all():
-        return None, "the exact gradient is not finite for these parameters"
-    return out, None
+    return cmp.exact(family, cost, values, k)
 
 
-def estimates(family: str, cost: str, values: tuple, k: float, method: str, baseline: str = "none",
-              spe: int = 1, tau: float | None = None, n: int = N_EST, seed: int = 0) -> dict:
-    """n gradient estimates of one estimator (τ and baseline ignored where they do not apply)."""
-    tau = float(tau) if method in USES_TAU and tau is not None else None
-    baseline = baseline if method == "reinforce" else "none"
+def estimates(family: str, cost: str, values: tuple, k: float, method: str,
+              baseline: str | None = None, spe: int = 1, tau: float | None = None,
+              n: int = cmp.N_EST, seed: int = 0) -> dict:
+    """cmp.estimates, with τ and the baseline dropped where they do not apply so that those
+    calls share one cache entry."""
+    tau = float(tau) if method in cmp.USES_TAU and tau is not None else None
+    baseline = baseline if method == "reinforce" else None
     return _estimates(family, cost, tuple(float(v) for v in values), float(k), method, baseline,
                       int(spe), tau, int(n), int(seed))
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
-def _estimates(family: str, cost: str, values: tuple, k: float, method: str, baseline: str,
-               spe: int, tau: float | None, n: int, seed: int) -> dict:
-    """n gradient estimates of one estimator: {"g": (n, d) finite rows, "dropped": count,
-    "seconds": wall time per estimate, "error": message or None}."""
-    t0 = time.perf_counter()
-    try:
-        g = est.sample_gradients(method, cost_fn(cost, k, family), family, make_params(family, values),
-                                 n, **_options(method, baseline, spe, tau, seed))
-        g = flat(family, g)
-    except (ValueError, RuntimeError) as e:
-        return {"g": np.zeros((0, 2)), "dropped": 0, "seconds": 0.0, "error": str(e)}
-    seconds = (time.perf_counter() - t0) / n
-    ok = np.isfinite(g).all(axis=1)
-    return {"g": g[ok], "dropped": int((~ok).sum()), "seconds": seconds,
-            "error": None if ok.sum() >= 2 else "every estimate was NaN or infinite"}
-
-
-def stats(g: np.ndarray, exact_g: np.ndarray) -> dict:
-    """Per-coordinate bias, variance, SE of the mean and SNR = |E ĝ| / sd(ĝ)."""
-    mean, var = g.mean(0), g.var(0, ddof=1)
-    sd = np.sqrt(var)
-    # a deterministic estimate (sd = 0) has SNR ∞, or 0 when it is identically 0
-    snr = np.where(sd > 0, np.abs(mean) / np.where(sd > 0, sd, 1.0),
-                   np.where(mean == 0, 0.0, np.inf))
-    return {"bias": mean - exact_g, "variance": var, "se": sd / np.sqrt(len(g)), "snr": snr}
+def _estimates(family: str, cost: str, values: tuple, k: float, method: str,
+               baseline: str | None, spe: int, tau: float | None, n: int, seed: int) -> dict:
+    return cmp.estimates(family, cost, values, k, method, baseline, spe, tau, n, seed)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def variance_curve(family: str, cost: str, values: tuple, k: float, method: str, baseline: str,
-                   tau: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Variance of the first coordinate of one estimate against samples per estimate S."""
-    ns, vs = [], []
-    for s in SPE_CHOICES:
-        r = estimates(family, cost, values, k, method, baseline, s, tau, N_SCALING, seed=100 + s)
-        if r["error"] is None:
-            ns.append(s)
-            vs.append(float(r["g"][:, 0].var(ddof=1)))
-    return np.array(ns, dtype=float), np.array(vs)
-
-
-def analytic_variance(method: str, baseline: str, cost: str, values: tuple, k: float) -> float | None:
-    """Closed-form single-sample variance of ∂/∂μ for (z − k)² (no baseline), else None."""
-    if cost != "square" or method not in ("reinforce", "reparam") or (
-            method == "reinforce" and baseline != "none"):
-        return None
-    v = float(est.analytic_variance(method, cost, values[0], values[1], k)["loc"])
-    return v if np.isfinite(v) else None
+def variance_curve(family: str, cost: str, values: tuple, k: float, method: str,
+                   baseline: str | None, tau: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    return cmp.variance_curve(family, cost, values, k, method, baseline, tau, estimate=estimates)
 
 
 @st.cache_data(max_entries=64, show_spinner="Sweeping τ…")
 def tau_sweep(family: str, cost: str, values: tuple, k: float, method: str) -> dict:
-    """‖bias‖, trace-variance and ‖SE‖ of the bias estimate of a relaxed estimator at every τ of
-    TAU_GRID (NaN on failure)."""
-    ex, _ = exact(family, cost, values, k)
-    bias, var, se = [], [], []
-    for tau in TAU_GRID:
-        r = estimates(family, cost, values, k, method, "none", 1, tau, N_TAU, seed=SEED)
-        if r["error"] is None and ex is not None:
-            s = stats(r["g"], ex)
-            bias.append(float(np.linalg.norm(s["bias"])))
-            var.append(float(s["variance"].sum()))
-            se.append(float(np.linalg.norm(s["se"])))
-        else:
-            bias.append(np.nan)
-            var.append(np.nan)
-            se.append(np.nan)
-    return {"bias": np.array(bias), "variance": np.array(var), "se": np.array(se)}
+    return cmp.tau_sweep(family, cost, values, k, method, exact(family, cost, values, k)[0],
+                         estimate=estimates)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def relaxed_samples(family: str, values: tuple, tau: float, m: int = 400) -> np.ndarray:
-    """m relaxed samples y of the first variable at temperature τ: (m, 2) or (m, 3)."""
-    from explorer.discrete import gumbel_softmax
-
-    logits = make_params(family, values)["logits"]
-    if family == "bernoulli":
-        logits = torch.stack([torch.zeros(()), logits[0]])  # relaxed Bernoulli(σ(ℓ₁)) as K = 2
-    gen = torch.Generator().manual_seed(3)
-    y = gumbel_softmax(logits.expand(m, -1), tau, hard=False, generator=gen)
-    y = np.asarray(y.detach().double())
-    return y[np.isfinite(y).all(axis=1)]
+    return cmp.relaxed_samples(family, values, tau, m)

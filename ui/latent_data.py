@@ -1,4 +1,5 @@
-"""Cached per-checkpoint computations for the Latent space page (keys are plain strings)."""
+"""Cached per-checkpoint computations for the Latent space page (keys are plain strings;
+explorer.views.latent does the work)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,17 +20,8 @@ def model_for(run_id: str, epoch: int):
 @st.cache_data(max_entries=32, show_spinner="Encoding the test set…")
 def test_codes(run_id: str, epoch: int, dataset: str) -> dict:
     """Test points, labels, μ(x), σ(x), reconstructions and per-dimension KL."""
-    model = model_for(run_id, epoch)
-    x, y = data.load(dataset, "test")
-    if len(x) > MAX_POINTS:
-        keep = np.sort(np.random.default_rng(0).choice(len(x), MAX_POINTS, replace=False))
-        x, y = x[keep], (y[keep] if y is not None else None)
-    mu, sigma = latent.posterior_stats(model, x)
-    return {
-        "x": x.numpy(), "y": None if y is None else y.numpy(), "mu": mu, "sigma": sigma,
-        "recon": latent.reconstruct(model, x),
-        "kl_dim": latent.kl_per_dimension(model, x),
-    }
+    return latent.test_summary(model_for(run_id, epoch), *data.load(dataset, "test"),
+                               max_points=MAX_POINTS)
 
 
 @st.cache_data(max_entries=32, show_spinner="Projecting the codes to 2-D…")
@@ -37,3 +29,4 @@ def projection(run_id: str, epoch: int, dataset: str, method: str) -> tuple[np.n
     # t-SNE is quadratic in N: 1,000 points keep the first view to seconds, not minutes.
     return latent.project(test_codes(run_id, epoch, dataset)["mu"], method=method,
                           max_points=1000)
+

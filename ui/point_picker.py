@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.widget_state import clamp_state
+
 SCATTER_KEY = "latent_scatter"
 
 
@@ -20,7 +22,6 @@ def sync_click_to_point():
 
 def point_input(n: int, container=st) -> int:
     """The selected test point index, kept in the URL."""
-    if st.session_state.get("point", 0) >= n:
-        st.session_state["point"] = 0
+    clamp_state("point", range(n), 0)
     return int(container.number_input("Selected test point", 0, n - 1, 0, key="point",
                                       bind="query-params"))

@@ -3,7 +3,8 @@ relaxation (§2.2), smoothing transformations of binary z (§2.3), vector quanti
 
 `smoothing(name, beta, p, eps)` is the smoothing transformation ζ = f(β, p, ε) itself.
 """
-from explorer.discrete.gumbel import gumbel_max, gumbel_softmax, temperature
+from explorer.discrete.gumbel import (ESTIMATOR_TAU_GRID, SAMPLING_TAU_GRID, TAU_DEFAULT,
+                                      gumbel_max, gumbel_softmax, temperature)
 from explorer.discrete.transformations import (NAMES as SMOOTHINGS, density,
                                                overlapping_exponential,
                                                overlapping_exponential_density, smoothing,
@@ -11,7 +12,7 @@ from explorer.discrete.transformations import (NAMES as SMOOTHINGS, density,
 from explorer.discrete.vq import dead_codes, ema_update, nearest_code, perplexity, quantize
 
 __all__ = [
-    "SMOOTHINGS", "dead_codes", "density", "ema_update", "gumbel_max", "gumbel_softmax",
+    "ESTIMATOR_TAU_GRID", "SAMPLING_TAU_GRID", "SMOOTHINGS", "TAU_DEFAULT", "dead_codes", "density", "ema_update", "gumbel_max", "gumbel_softmax",
     "nearest_code", "overlapping_exponential", "overlapping_exponential_density", "perplexity",
     "quantize", "smoothing", "step_limit", "temperature",
 ]

@@ -10,6 +10,17 @@ import torch
 from torch.nn import functional as F
 
 
+# Two temperature grids, both log-spaced and readable in a shared URL (they are the options of
+# query-param-bound sliders, so changing either breaks saved links). They differ on purpose:
+# samples of y are cheap, so the Gumbel-max & softmax page spans 0.01 … 10 to show both limits
+# (one-hot and uniform); each τ of the estimator pages costs thousands of gradient estimates per
+# estimator, and below 0.05 the relaxed gradient's variance (∝ 1/τ) swamps the bias curve.
+SAMPLING_TAU_GRID = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0,
+                     3.0, 5.0, 7.0, 10.0)
+ESTIMATOR_TAU_GRID = (0.05, 0.07, 0.1, 0.14, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0, 5.0)
+TAU_DEFAULT = 0.5  # on both grids; Jang et al. (2017) anneal down to τ = 0.5
+
+
 def _gumbel(shape, like: torch.Tensor, generator=None) -> torch.Tensor:
     """g ~ Gumbel(0, 1) as −log(−log U); U is kept inside (0, 1) so g stays finite."""
     u = torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)

@@ -83,7 +83,7 @@ BETA_PANELS = (
 
 
 def commitment_effect(rows: list[dict], current: float | None = None) -> go.Figure:
-    """The final numbers of runs that differ only in β_c (explorer.vq_views.commitment_table
+    """The final numbers of runs that differ only in β_c (trainer.families.commitment_table
     rows), one panel per quantity; β_c on a category axis so 0 sits next to 0.05."""
     fig = make_subplots(rows=2, cols=2, subplot_titles=[label for _, label in BETA_PANELS],
                         horizontal_spacing=0.12, vertical_spacing=0.2)

@@ -1,4 +1,4 @@
-"""Figures comparing finished runs of different latent kinds (trainer.compare)."""
+"""Figures comparing finished runs of different latent kinds (trainer.families)."""
 from __future__ import annotations
 
 from collections.abc import Sequence

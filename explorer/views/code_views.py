@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from explorer.models import BernoulliDVAE
-from explorer.views.latent import seeded
+from explorer.views.latent import dimension_label, seeded
 from explorer.discrete.vq import perplexity
 
 UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
@@ -162,3 +162,32 @@ def prior_samples(model, n: int, seed: int = 0) -> dict[str, np.ndarray]:
             return {"codes": z.argmax(-1).numpy(), "decoded": decode_input(model, z)}
         zeta = model.smooth(z, torch.rand_like(z))
     return {"codes": z.long().numpy(), "zeta": zeta.numpy(), "decoded": decode_input(model, zeta)}
+
+
+def test_summary(model, x, y=None) -> dict:
+    """Test images and labels, posterior probabilities, most probable codes, their
+    reconstructions and the per-variable usage summary."""
+    encoded = encode_test(model, x)
+    return {"x": np.asarray(x), "y": None if y is None else np.asarray(y), **encoded,
+            "usage": usage_summary(model, encoded)}
+
+
+def unused_caption(usage: dict, dvae: bool) -> str:
+    """Which variables the encoder does not use (perplexity ≈ 1): posterior collapse."""
+    unused = np.flatnonzero(usage["unused"])
+    n = len(usage["unused"])
+    kind = "bits" if dvae else "variables"
+    if not len(unused):
+        return f"All {n} {kind} are used: each takes more than one value on the test set."
+    if dvae:
+        on = usage["fraction"][unused, 1] > 0.5
+        groups = [("always off", unused[~on]), ("always on", unused[on])]
+        names = "; ".join(f"{how}: {', '.join(dimension_label(j) for j in js)}"
+                          for how, js in groups if len(js))
+        why = "the bit is the same for (nearly) every image, so it tells the decoder nothing about x"
+    else:
+        names = ", ".join(dimension_label(j) for j in unused)
+        why = "one category (almost) always wins, so these variables carry no information about x"
+    return (f"**{len(unused)} of {n} {kind} unused** ({names}): exp(H) < "
+            f"{UNUSED_PERPLEXITY:g} — {why}. That is posterior collapse of those "
+            f"{kind}; the rest of the code has to describe the image.")

@@ -73,6 +73,17 @@ def reconstruct(model, x, batch_size: int = 1000) -> np.ndarray:
     return _decoded_means(model, _as_tensor(model, mu), batch_size)
 
 
+def test_summary(model, x, y=None, max_points: int | None = None, seed: int = 0) -> dict:
+    """Test points (a fixed subsample of at most `max_points`), labels, μ(x), σ(x),
+    reconstructions and per-dimension KL."""
+    if max_points is not None and len(x) > max_points:
+        keep = np.sort(np.random.default_rng(seed).choice(len(x), max_points, replace=False))
+        x, y = x[keep], (y[keep] if y is not None else None)
+    mu, sigma = posterior_stats(model, x)
+    return {"x": np.asarray(x), "y": None if y is None else np.asarray(y), "mu": mu,
+            "sigma": sigma, "recon": reconstruct(model, x), "kl_dim": kl_per_dimension(model, x)}
+
+
 @torch.no_grad()
 def posterior_samples(model, x_one, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """n codes z ~ q(z|x) for one data point x (shape (D,)) and their decoded means."""

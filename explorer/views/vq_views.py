@@ -1,23 +1,22 @@
 """What a trained VQ-VAE does with its codebook: encoder outputs against code vectors, code
-usage, hand-edited codes and the family of runs that differ only in the commitment weight.
+usage, hand-edited codes, and words for what a family of runs differing only in the
+commitment weight did (the family itself is trainer.families).
 
 Third lecture text §2.4, loss (∗∗); van den Oord, Vinyals & Kavukcuoglu 2017. z_e is (B, N, D)
 (N code positions, D = code_dim), codes are (B, N) indices into the (K, D) codebook. Arrays in,
-numpy out, no Streamlit; run records and specs are duck-typed (`.spec.canonical()`).
+numpy out, no Streamlit.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
 from explorer.discrete.vq import dead_codes, perplexity
+from explorer.views.code_views import decode_codes
 
-BETA_C_GRID = (0.0, 0.05, 0.25, 1.0, 2.0)  # commitment weights of the β_c comparison
-TABLE_EVALS = ("test_reconstruction", "test_perplexity", "test_dead_codes", "commitment_loss",
-               "codebook_loss", "test_elbo")
 
 
 def _batches(n: int, size: int):
@@ -99,44 +98,35 @@ def edit_codes(codes_one: Sequence[int], position: int, codes: Sequence[int]) ->
     return out
 
 
+def test_encodings(model, x, y=None, max_images: int = 2000) -> dict:
+    """x, y, z_e, codes, reconstructions, codebook, code usage and ‖z_e,n − e_k‖² of at most
+    `max_images` test images (a fixed subsample of larger test sets)."""
+    keep = subsample(len(x), max_images)
+    x = x[keep]
+    out = encode_test(model, x)
+    out.update(x=np.asarray(x), y=None if y is None else np.asarray(y[keep]),
+               usage=usage_summary(out["codes"], model.n_categories),
+               sq_dist=squared_distances(out["z_e"], out["codebook"], out["codes"]))
+    return out
+
+
+def projection(encodings: dict) -> dict:
+    """pca_projection of test_encodings' z_e and codebook, with the code of each point."""
+    proj = pca_projection(encodings["z_e"], encodings["codebook"])
+    proj["point_codes"] = encodings["codes"].reshape(-1)
+    return proj
+
+
+def edited_images(model, codes_one: Sequence[int], position: int, codes: Sequence[int]) -> np.ndarray:
+    """Decoder means with one position of one example's codes replaced by each of `codes`."""
+    return decode_codes(model, edit_codes(codes_one, position, codes))
+
+
 def eval_series(evals: dict, names: dict[str, str]) -> dict[str, tuple[list, list]]:
     """{label: (epochs, values)} for the recorded evals `names` maps to labels (missing ones
     are left out)."""
     return {label: (evals[name]["epoch"], evals[name]["value"])
             for name, label in names.items() if name in evals}
-
-
-# ---- the commitment family -------------------------------------------------------------
-def _without_commitment(spec) -> dict:
-    d = dict(spec.canonical())
-    d.pop("commitment", None)
-    return d
-
-
-def same_except_commitment(a, b) -> bool:
-    """Both VQ-VAE specs agree in every field that decides the result but β_c."""
-    return a.model == b.model == "vqvae" and _without_commitment(a) == _without_commitment(b)
-
-
-def commitment_specs(spec, values: Sequence[float] = BETA_C_GRID) -> list:
-    """The spec with each commitment weight β_c (same seed, so only β_c differs)."""
-    return [spec.model_copy(update={"commitment": float(v)}) for v in values]
-
-
-def commitment_table(spec, records, evals_of: Callable[[str], dict]) -> list[dict]:
-    """One row per finished run that differs from `spec` only in β_c, sorted by β_c: the last
-    recorded value of each of TABLE_EVALS (NaN when missing)."""
-    rows = []
-    for rec in records:
-        if rec.status != "done" or not same_except_commitment(rec.spec, spec):
-            continue
-        evals = evals_of(rec.run_id)
-        row = {"commitment": float(rec.spec.commitment), "run_id": rec.run_id}
-        for name in TABLE_EVALS:
-            values = evals.get(name, {}).get("value", [])
-            row[name] = float(values[-1]) if values else float("nan")
-        rows.append(row)
-    return sorted(rows, key=lambda r: r["commitment"])
 
 
 def describe_trend(rows: list[dict], key: str, label: str, fmt: str = ".3g") -> str:

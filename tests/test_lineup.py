@@ -1,6 +1,6 @@
 """The Discrete vs Gaussian comparison: rows from stored runs, the line-up, the page."""
 from trainer import LocalExecutor, RunSpec, RunStore, default_store_dir
-from trainer.compare import comparison_rows, comparison_specs, latent_description
+from trainer.families import comparison_rows, comparison_specs, latent_description
 
 from .apptest_helpers import app, array, figures, trained_run
 

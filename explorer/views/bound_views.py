@@ -1,0 +1,65 @@
+"""What a trained model's bounds look like at one test point (or a few): the IWAE ladder
+ELBO ≤ L_k ≤ log p(x), its exact log p(x) where it can be computed, the effective sample size
+of the weights, the Rényi family, the exact posterior on a grid and the amortization vs
+approximation gaps (Burda et al. 2016; Li & Turner 2016; Cremer, Li & Duvenaud 2018).
+
+Tensors in, floats and numpy out, seeded so the same point gives the same numbers; no
+Streamlit. The computations themselves are explorer.bounds.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from explorer.bounds import (effective_sample_size, exact_log_marginal, log_weights,
+                             posterior_grid, sweeps)
+from explorer.bounds.enumeration import can_enumerate, exact_log_marginal_categorical
+from explorer.bounds.gaps import gap_decomposition
+
+RENYI_ALPHAS = np.linspace(0.0, 1.0, 21)
+MAX_QUADRATURE_DIM = 2  # exact log p(x) by quadrature for d ≤ 2 (explorer.bounds.quadrature)
+
+
+def exact_log_px(model, x_one: torch.Tensor) -> float | None:
+    """log p(x) by quadrature when the latent space has at most two dimensions, else None."""
+    if model.latent_dim > MAX_QUADRATURE_DIM:
+        return None
+    return float(exact_log_marginal(model, x_one[None])[0])
+
+
+def ess(model, x_one: torch.Tensor, k: int, seed: int = 0) -> float:
+    """Effective sample size of k importance weights (one draw, fixed seed)."""
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        log_w = log_weights(model, x_one[None], k)
+    return float(effective_sample_size(log_w)[0])
+
+
+def renyi(model, x_one: torch.Tensor, k: int,
+          alphas: np.ndarray = RENYI_ALPHAS) -> tuple[np.ndarray, np.ndarray]:
+    """The Rényi bounds L_α for α from 0 (log p(x) as k → ∞) to 1 (the ELBO)."""
+    return alphas, sweeps.renyi_family(model, x_one, alphas, k=k)
+
+
+def posterior(model, x_one: torch.Tensor) -> tuple[list[np.ndarray], np.ndarray]:
+    """Grid axes and the exact normalised log p(z|x) on them (d ≤ 2)."""
+    axes, log_post = posterior_grid(model, x_one)
+    return [a.numpy() for a in axes], log_post.numpy()
+
+
+def gaps(model, x: torch.Tensor, seed: int = 0) -> dict:
+    """gap_decomposition of a few points (SVI per point), seeded, as numpy."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        out = gap_decomposition(model, x)
+    return {k: (v.detach().numpy() if isinstance(v, torch.Tensor) else v) for k, v in out.items()}
+
+
+def categorical_ladder(model, x_one) -> tuple[dict, float | None]:
+    """IWAE ladder of one point for a categorical model, and its exact log p(x) by enumerating
+    every code when there are at most explorer.bounds.enumeration.MAX_CODES."""
+    x = torch.as_tensor(x_one)
+    lad = sweeps.bound_ladder(model, x)
+    exact = (float(exact_log_marginal_categorical(model, x[None])[0]) if can_enumerate(model)
+             else None)
+    return lad, exact
