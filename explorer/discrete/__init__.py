@@ -14,7 +14,7 @@ from explorer.discrete.code_usage import perplexity, unused as dead_codes
 from explorer.discrete.vq import ema_update, nearest_code, quantize
 
 __all__ = [
-    "SMOOTHINGS", "code_usage", "dead_codes", "density", "ema_update", "gumbel_max", "gumbel_softmax",
-    "nearest_code", "overlapping_exponential", "overlapping_exponential_density", "perplexity",
-    "quantize", "smoothing", "step_limit", "temperature",
+    "SMOOTHINGS", "code_usage", "dead_codes", "density", "ema_update", "gumbel_max",
+    "gumbel_softmax", "nearest_code", "overlapping_exponential", "overlapping_exponential_density",
+    "perplexity", "quantize", "smoothing", "step_limit", "temperature",
 ]

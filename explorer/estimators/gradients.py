@@ -73,8 +73,9 @@ def _log_prob(family: str, theta: dict, z: Tensor) -> Tensor:
         loc, scale = theta["loc"], theta["scale"]
         lp = -0.5 * ((z - loc) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
     elif family == "bernoulli":  # independent bits: one Bernoulli over the flattened shape
-        flat = z.reshape(*z.shape[:2], -1)
-        return bernoulli_log_likelihood(flat, theta["logits"].reshape(*theta["logits"].shape[:2], -1))
+        logits = theta["logits"]
+        return bernoulli_log_likelihood(z.reshape(*z.shape[:2], -1),
+                                        logits.reshape(*logits.shape[:2], -1))
     else:
         lp = z * F.log_softmax(theta["logits"], -1)
     return lp.reshape(*z.shape[:2], -1).sum(-1)
