@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from explorer.discrete import code_usage
 from explorer.views import code_views as cv
 from explorer.models import BernoulliDVAE, CategoricalVAE
 from explorer.plots import codes as figs
@@ -31,25 +32,6 @@ def dvae():
 
 def x_batch(n=25, seed=0):
     return torch.rand(n, D, generator=torch.Generator().manual_seed(seed))
-
-
-def test_usage_counts_match_a_brute_force_loop():
-    rng = np.random.default_rng(0)
-    codes = rng.integers(0, 5, size=(200, 7))
-    codes[:, 3] = 2  # one constant variable
-    brute = np.zeros((7, 5), dtype=int)
-    for row in codes:
-        for n, j in enumerate(row):
-            brute[n, j] += 1
-    np.testing.assert_array_equal(cv.usage_counts(codes, 5), brute)
-
-
-def test_perplexity_is_k_for_uniform_usage_and_one_for_a_constant_variable():
-    codes = np.stack([np.arange(60) % 6, np.full(60, 4), np.arange(60) % 2], axis=1)
-    np.testing.assert_allclose(cv.perplexities(codes, 6), [6.0, 1.0, 2.0], rtol=1e-12)
-    probs = np.array([0.5, 0.25, 0.25])  # 2:1:1 usage → exp(H) by hand
-    codes = np.repeat([0, 0, 1, 2], 10)[:, None]
-    assert cv.perplexities(codes, 3)[0] == pytest.approx(math.exp(-(probs * np.log(probs)).sum()))
 
 
 def test_edited_decode_equals_decode_of_the_hand_built_one_hot(cat):
@@ -101,7 +83,7 @@ def test_categorical_prior_samples_are_valid_one_hot_codes_and_reproducible(cat)
     assert s["codes"].min() >= 0 and s["codes"].max() < K
     # decoded equals the decode of the exact one-hot of the codes: the samples were one-hot
     np.testing.assert_allclose(s["decoded"], cv.decode_codes(cat, s["codes"]), rtol=1e-6)
-    freq = cv.usage_counts(s["codes"], K) / 4000  # uniform prior: 1/K each, 4.5 SE
+    freq = code_usage.counts(s["codes"], K, pooled=False) / 4000  # uniform prior: 1/K each, 4.5 SE
     assert np.abs(freq - 1 / K).max() < 4.5 * math.sqrt((1 / K) * (1 - 1 / K) / 4000)
     np.testing.assert_array_equal(cv.prior_samples(cat, 4000, seed=3)["codes"], s["codes"])
     assert not np.array_equal(cv.prior_samples(cat, 4000, seed=4)["codes"], s["codes"])

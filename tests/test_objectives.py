@@ -52,3 +52,20 @@ def test_loo_needs_two_samples():
     model = GaussianVAE(4, 2, (5,))
     with pytest.raises(ValueError, match="n_samples"):
         elbo_terms(model, torch.rand(2, 4), n_samples=1, estimator="reinforce_loo")
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_leave_one_out_matches_a_brute_force_loop(dim):
+    from explorer.objectives import leave_one_out
+
+    f = torch.randn(4, 3, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    moved = f.movedim(dim, 0)
+    brute = torch.stack([torch.cat([moved[:s], moved[s + 1:]]).mean(0) for s in range(len(moved))])
+    torch.testing.assert_close(leave_one_out(f, dim), brute.movedim(0, dim))
+
+
+def test_leave_one_out_needs_two_samples():
+    from explorer.objectives import leave_one_out
+
+    with pytest.raises(ValueError, match="at least 2"):
+        leave_one_out(torch.zeros(1, 3))

@@ -1,10 +1,9 @@
 """Vector quantisation: nearest codes, straight-through and stop-gradients, the EMA update on a
-hand-computed example, perplexity and dead codes."""
-import math
+hand-computed example (perplexity and dead codes: test_code_usage.py)."""
 
 import torch
 
-from explorer.discrete.vq import dead_codes, ema_update, perplexity, quantize
+from explorer.discrete.vq import ema_update, quantize
 
 
 def test_indices_are_the_brute_force_nearest_codes():
@@ -88,16 +87,3 @@ def test_ema_keeps_never_used_codes_finite_and_moves_codes_to_their_means():
     assert torch.isfinite(codebook).all()
     torch.testing.assert_close(codebook[1], z_e.mean(0), rtol=1e-3, atol=1e-3)
     assert (codebook[[0, 2, 3]] == 0).all()
-
-
-def test_perplexity_and_dead_codes():
-    k = 8
-    uniform = torch.arange(k).repeat(5)
-    assert math.isclose(perplexity(uniform, k), k, rel_tol=1e-12)
-    assert dead_codes(uniform, k) == 0
-    single = torch.full((40,), 3)
-    assert perplexity(single, k) == 1.0
-    assert dead_codes(single, k) == k - 1
-    half = torch.tensor([0, 1, 0, 1])
-    assert math.isclose(perplexity(half, k), 2.0, rel_tol=1e-12)
-    assert dead_codes(half, k) == 6

@@ -10,7 +10,7 @@ from explorer.views import code_views, vq_views
 from explorer.models import VQVAE
 from explorer.models import vq_terms
 from explorer.plots.codebook import codebook_scatter, commitment_effect, usage_bars
-from explorer.discrete.vq import dead_codes
+from explorer.discrete.code_usage import unused
 
 
 def small_model(seed=0, n=3, k=6, d=4):
@@ -62,7 +62,7 @@ def test_usage_counts_and_dead_codes_match_brute_force():
     brute = [sum(int(c == k) for c in codes.ravel()) for k in range(9)]
     assert u["counts"].tolist() == brute
     assert np.flatnonzero(u["dead"]).tolist() == [k for k in range(9) if brute[k] == 0]
-    assert u["n_dead"] == int(u["dead"].sum()) == dead_codes(torch.as_tensor(codes), 9) == 5
+    assert u["n_dead"] == int(u["dead"].sum()) == unused(torch.as_tensor(codes), 9) == 5
     assert u["counts"][u["order"]].tolist() == sorted(brute, reverse=True)
     p = np.array(brute) / sum(brute)
     assert u["perplexity"] == pytest.approx(np.exp(-(p[p > 0] * np.log(p[p > 0])).sum()))

@@ -7,10 +7,9 @@ ELBO ≤ L_k ≤ log p(x) and its gaps are the second lecture's story told over 
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
+from explorer.bounds import log_mean_exp
 from explorer.models import family_of
 
 ELBO_SAMPLES = 100  # enough that the recorded ELBO's Monte Carlo error is ≪ the gaps
@@ -32,7 +31,7 @@ def record_bounds(model, x: torch.Tensor, k: int, seed: int) -> dict[str, float]
         torch.manual_seed(seed)
         log_w = family.log_weights(model, x, k)
         out = {"bound_elbo": family.log_weights(model, x, ELBO_SAMPLES).mean(0).mean().item(),
-               "bound_iwae": (torch.logsumexp(log_w, 0) - math.log(k)).mean().item()}
+               "bound_iwae": log_mean_exp(log_w).mean().item()}
         exact = family.exact_log_marginal(model, x) if family.exact_log_marginal else None
         if exact is not None:
             out["bound_exact"] = exact.mean().item()

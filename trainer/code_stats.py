@@ -7,26 +7,19 @@ against the learning curves.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from explorer.discrete import code_usage
 from explorer.models import family_of
 
-from explorer.views import code_views
-from explorer.discrete.vq import dead_codes, perplexity
 
-
-def usage_summary(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
-    """Perplexity and dead codes of (B, N) indices. VQ positions share one codebook, so all
-    positions count together; categorical variables are separate and are averaged."""
-    return {f"{prefix}perplexity": perplexity(indices, k), f"{prefix}dead_codes": dead_codes(indices, k)}
-
-
-def per_variable_usage(indices: torch.Tensor, k: int, prefix: str) -> dict[str, float]:
-    """Mean over variables of each variable's perplexity and number of unused categories
-    (the Categorical & binary codes page shows them per variable)."""
-    codes = indices.numpy()
-    return {f"{prefix}perplexity": float(code_views.perplexities(codes, k).mean()),
-            f"{prefix}dead_codes": float((code_views.usage_counts(codes, k) == 0).sum(1).mean())}
+def usage_stats(indices: torch.Tensor, k: int, pooled: bool, prefix: str) -> dict[str, float]:
+    """Perplexity exp(H) and unused codes of (B, N) indices (explorer.discrete.code_usage):
+    pooled over positions that share one codebook (VQ), else per variable and averaged."""
+    usage = code_usage.summary(indices, k, pooled=pooled)
+    return {f"{prefix}perplexity": float(np.mean(usage["perplexity"])),
+            f"{prefix}dead_codes": float(np.mean(usage["unused"]))}
 
 
 def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:
@@ -37,9 +30,7 @@ def test_code_stats(model, x: torch.Tensor) -> dict[str, float]:
         return {}
     with torch.no_grad():
         idx = family.code_indices(model, x)
-    if family.shared_codebook:
-        return usage_summary(idx, model.n_categories, "test_")
-    return per_variable_usage(idx, model.n_categories, "test_")
+    return usage_stats(idx, model.n_categories, family.shared_codebook, "test_")
 
 
 class EpochStats:
@@ -61,5 +52,6 @@ class EpochStats:
     def summary(self) -> dict[str, float]:
         out = {k: v / max(1, self.count) for k, v in self.sums.items()}
         if self.indices:
-            out.update(usage_summary(torch.cat(self.indices), self.model.n_categories, "train_"))
+            out.update(usage_stats(torch.cat(self.indices), self.model.n_categories,
+                                   family_of(self.model).shared_codebook, "train_"))
         return out

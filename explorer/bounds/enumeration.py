@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from explorer.bounds.log_weights import chunked, log_joint
+
 MAX_CODES = 4096  # K^N codes decoded per data point: 3 variables × 16 categories, or 4 × 8
 
 
@@ -33,8 +35,6 @@ def exact_log_marginal_categorical(model, x: torch.Tensor, chunk: int = 512,
                          f"codes; this one has kind {getattr(model, 'kind', '?')!r}"
                          + (f" and {n_codes(model)} codes" if hasattr(model, "n_categories") else ""))
     codes = all_codes(model.latent_dim, model.n_categories, x.dtype)
-    parts = []
-    for i in range(0, len(codes), chunk):
-        z = codes[i : i + chunk].unsqueeze(1)  # (c, 1, N, K): every x against every code
-        parts.append(model.decode(z).log_prob(x) + model.prior().log_prob(z))
-    return torch.logsumexp(torch.cat(parts), 0)
+    # codes (c, 1, N, K) in a chunk: every x against every code.
+    log_f = chunked(lambda i, n: log_joint(model, x, codes[i:i + n].unsqueeze(1)), len(codes), chunk)
+    return torch.logsumexp(log_f, 0)

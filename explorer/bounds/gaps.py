@@ -12,7 +12,8 @@ import math
 import torch
 from torch.distributions import Distribution, Independent, Normal
 
-from explorer.bounds import auto_chunk_size, exact_log_marginal, log_joint, log_weights
+from explorer.bounds import (chunked_log_weights, effective_sample_size, exact_log_marginal,
+                             log_joint, log_mean_exp)
 
 LOG_PX_SAMPLES = 5000  # k of the IWAE estimate of log p(x) when d > 2
 
@@ -66,15 +67,9 @@ def svi_posterior(model, x: torch.Tensor, steps: int = 500, lr: float = 0.05, n_
     return q
 
 
-def _log_weights(model, x, k, q=None):
-    """k log weights (k, B) in chunks that keep the decoder output small."""
-    chunk = auto_chunk_size(x)
-    return torch.cat([log_weights(model, x, min(chunk, k - i), q) for i in range(0, k, chunk)])
-
-
 def _elbo_and_se(model, x, q, k):
     """Monte Carlo ELBO (mean log w) with its standard error, each (B,)."""
-    log_w = _log_weights(model, x, k, q)
+    log_w = chunked_log_weights(model, x, k, q=q)
     return log_w.mean(0), log_w.std(0) / math.sqrt(k)
 
 
@@ -95,10 +90,10 @@ def gap_decomposition(model, x: torch.Tensor, k: int = LOG_PX_SAMPLES, svi_steps
             log_px, method = exact_log_marginal(model, x), "exact"
             log_px_se = torch.zeros_like(log_px)
         else:
-            log_w = _log_weights(model, x, k)
-            log_px, method = torch.logsumexp(log_w, 0) - math.log(k), f"iwae_k{k}"
+            log_w = chunked_log_weights(model, x, k)
+            log_px, method = log_mean_exp(log_w), f"iwae_k{k}"
             # Delta method: relative variance of the mean weight is (k/ESS − 1)/k.
-            ess = torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
+            ess = effective_sample_size(log_w)
             log_px_se = torch.sqrt((k / ess - 1).clamp(min=0) / k)
         elbo_amortized, se_amortized = _elbo_and_se(model, x, model.encode(x), elbo_samples)
         elbo_optimal, se_optimal = _elbo_and_se(model, x, q_opt, elbo_samples)

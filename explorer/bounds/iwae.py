@@ -1,12 +1,10 @@
 """The importance-weighted bound L_k (Burda et al. 2015) and the effective sample size of its weights."""
 from __future__ import annotations
 
-import math
-
 import torch
 from torch.distributions import Distribution
 
-from explorer.bounds.log_weights import _chunked_log_weights
+from explorer.bounds.log_weights import chunked_log_weights, log_mean_exp
 
 
 def iwae(model, x: torch.Tensor, k: int, chunk_size: int | None = None,
@@ -17,8 +15,7 @@ def iwae(model, x: torch.Tensor, k: int, chunk_size: int | None = None,
     never exceeds ~CHUNK_FLOATS floats; only the (k, B) log weights are kept. Gradients flow
     when the caller has grad enabled; wrap in torch.no_grad() for evaluation.
     """
-    log_w = _chunked_log_weights(model, x, k, chunk_size, q)
-    return torch.logsumexp(log_w, 0) - math.log(k)
+    return log_mean_exp(chunked_log_weights(model, x, k, chunk_size, q))
 
 
 def effective_sample_size(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from explorer.bounds.log_weights import CHUNK_FLOATS, auto_chunk_size, log_joint, log_likelihood
+from explorer.bounds.log_weights import auto_chunk_size, chunked, log_joint
 
 
 COARSE_POINTS = {1: 801, 2: 81}  # shared grid over a wide box, decoded once for all points
@@ -33,14 +33,12 @@ EDGE_NATS = 25.0  # widen a grid whose edge comes within this of the peak
 
 def _shared_log_joint(model, x, z):
     """log p(x_b, z_j) for grid points z (G, d) shared by every x_b; shape (G, B)."""
-    step = max(1, int(CHUNK_FLOATS // max(1, x.shape[0] * x.shape[-1])))
-    return torch.cat([log_joint(model, x, z[i:i + step, None, :]) for i in range(0, len(z), step)])
+    return chunked(lambda i, n: log_joint(model, x, z[i:i + n, None, :]), len(z), auto_chunk_size(x))
 
 
 def _per_point_log_joint(model, x, z):
     """log p(x_b, z_jb) for per-point grids z (G, B, d); shape (G, B)."""
-    step = auto_chunk_size(x)
-    return torch.cat([log_joint(model, x, z[i:i + step]) for i in range(0, len(z), step)])
+    return chunked(lambda i, n: log_joint(model, x, z[i:i + n]), len(z), auto_chunk_size(x))
 
 
 def _moments(log_f, z):

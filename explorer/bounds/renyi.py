@@ -6,7 +6,7 @@ import math
 import torch
 from torch.distributions import Distribution
 
-from explorer.bounds.log_weights import _chunked_log_weights
+from explorer.bounds.log_weights import chunked_log_weights, log_mean_exp
 
 
 def renyi_reduce(log_w: torch.Tensor, alpha: float, dim: int = 0) -> torch.Tensor:
@@ -19,7 +19,6 @@ def renyi_reduce(log_w: torch.Tensor, alpha: float, dim: int = 0) -> torch.Tenso
     alpha = float(alpha)
     if not 0.0 <= alpha <= 1.0 or math.isnan(alpha):
         raise ValueError(f"the Rényi bound needs α in [0, 1], got {alpha}")
-    k = log_w.shape[dim]
     ref = log_w.mean(dim, keepdim=True)
     if alpha == 1.0:
         return ref.squeeze(dim)
@@ -27,7 +26,7 @@ def renyi_reduce(log_w: torch.Tensor, alpha: float, dim: int = 0) -> torch.Tenso
     a = s * (log_w - ref)
     small = a.abs().amax(dim) < 0.5
     series = torch.log1p(torch.expm1(a.clamp(max=0.5)).mean(dim))
-    direct = torch.logsumexp(a, dim) - math.log(k)
+    direct = log_mean_exp(a, dim)
     return ref.squeeze(dim) + torch.where(small, series, direct) / s
 
 
@@ -40,4 +39,4 @@ def renyi_bound(model, x: torch.Tensor, alpha: float, k: int, chunk_size: int | 
     alpha = float(alpha)
     if not 0.0 <= alpha <= 1.0 or math.isnan(alpha):
         raise ValueError(f"the Rényi bound needs α in [0, 1], got {alpha}")
-    return renyi_reduce(_chunked_log_weights(model, x, k, chunk_size, q), alpha)
+    return renyi_reduce(chunked_log_weights(model, x, k, chunk_size, q), alpha)

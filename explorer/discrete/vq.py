@@ -7,8 +7,6 @@ z_e is (B, D) encoder outputs, the codebook is (K, D).
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch.nn import functional as F
 
@@ -62,20 +60,3 @@ def ema_update(codebook: torch.Tensor, cluster_size: torch.Tensor, embed_sum: to
         smoothed = (new_size + eps) / (total + k * eps) * total
         new_codebook = new_sum / smoothed.unsqueeze(1)
     return new_codebook, new_size, new_sum
-
-
-def _usage(indices: torch.Tensor, k: int) -> torch.Tensor:
-    return torch.bincount(indices.reshape(-1), minlength=k)[:k]
-
-
-def perplexity(indices: torch.Tensor, k: int) -> float:
-    """exp(entropy of the empirical code-usage distribution): K for uniform use, 1 for one code."""
-    counts = _usage(indices, k).double()
-    probs = counts / counts.sum()
-    nz = probs[probs > 0]
-    return math.exp(float(-(nz * nz.log()).sum()))
-
-
-def dead_codes(indices: torch.Tensor, k: int) -> int:
-    """Number of the K codes that no index selects."""
-    return int((_usage(indices, k) == 0).sum())

@@ -17,7 +17,9 @@ import torch
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
+from explorer.bounds.log_weights import bernoulli_log_likelihood
 from explorer.models import LOGVAR_MAX, LOGVAR_MIN
+from explorer.objectives.score_function import leave_one_out
 
 Tensor = torch.Tensor
 ENCODER_METHODS = ("reparam", "reinforce")
@@ -33,7 +35,7 @@ def _log_likelihood(model, out: Tensor, x: Tensor) -> Tensor:
     (distribution objects validate their arguments with data-dependent branches that vmap
     cannot trace)."""
     if model.likelihood == "bernoulli":
-        return (x * out - F.softplus(out)).sum(-1)
+        return bernoulli_log_likelihood(x, out)
     if model.likelihood == "gaussian_fixed":
         return _normal_log_pdf(x, out, torch.full_like(out, model.obs_std))
     mean, raw = out.chunk(2, dim=-1)
@@ -65,7 +67,7 @@ def _surrogate(r: Tensor, log_q: Tensor, method: str, baseline) -> Tensor:
         return r.sum(1).mean(0)
     w = r.detach()
     if baseline == "loo":
-        w = w - (w.sum(0) - w) / (w.shape[0] - 1)
+        w = w - leave_one_out(w)
     return (w * log_q).sum(1).mean(0)
 
 

@@ -18,11 +18,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from explorer.bounds.log_weights import bernoulli_log_likelihood
 from explorer.discrete import gumbel_max, gumbel_softmax
 from explorer.estimators.encoder_gradients import (encoder_gradient_samples,
                                                    encoder_gradient_samples_loop)
 from explorer.estimators.stats import analytic_variance, summary
 from explorer.estimators.rebar import rebar_surrogate
+from explorer.objectives.score_function import leave_one_out
 from explorer.toys.costs import TOY_COSTS, ToyCost
 
 Tensor = torch.Tensor
@@ -70,8 +72,10 @@ def _log_prob(family: str, theta: dict, z: Tensor) -> Tensor:
     if family == "normal":
         loc, scale = theta["loc"], theta["scale"]
         lp = -0.5 * ((z - loc) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
-    elif family == "bernoulli":
-        lp = z * theta["logits"] - F.softplus(theta["logits"])
+    elif family == "bernoulli":  # independent bits: one Bernoulli over the flattened shape
+        logits = theta["logits"]
+        return bernoulli_log_likelihood(z.reshape(*z.shape[:2], -1),
+                                        logits.reshape(*logits.shape[:2], -1))
     else:
         lp = z * F.log_softmax(theta["logits"], -1)
     return lp.reshape(*z.shape[:2], -1).sum(-1)
@@ -228,7 +232,7 @@ def sample_gradients(method: str, f, family: str, params: dict[str, Tensor], n: 
         return _grad(_evaluate(f, z).sum() / s, leaves)
     fz = _evaluate(f, z).detach()
     if baseline == "loo":
-        fz = fz - (fz.sum(1, keepdim=True) - fz) / (s - 1)
+        fz = fz - leave_one_out(fz, dim=1)
     elif baseline == "mean_cv":
         fz = fz - next(iter(const.values()))
     log_q = _log_prob(family, theta, z)

@@ -15,7 +15,7 @@ from explorer.discrete.gumbel import gumbel_softmax
 from explorer.models.protocol import ObservedDecoder, mlp
 from explorer.objectives import ElboTerms, score_function_surrogate
 from explorer.bounds.enumeration import can_enumerate, exact_log_marginal_categorical
-from explorer.bounds.log_weights import _chunked_log_weights
+from explorer.bounds.log_weights import chunked_log_weights
 from explorer.discrete.gumbel import temperature
 from explorer.models.registry import LatentFamily, LatentSize, option, register
 
@@ -127,7 +127,7 @@ FAMILY = register(LatentFamily(
     # Scored with hard one-hot z whatever relaxation trained it (Jang et al. 2017 do the same).
     evaluation_terms=lambda model, x, n_samples=1: categorical_terms(model, x, n_samples, 1.0,
                                                                      "reinforce"),
-    log_weights=lambda model, x, k: _chunked_log_weights(model, x, k, None, None),
+    log_weights=chunked_log_weights,
     exact_log_marginal=_exact,
     code_indices=lambda model, x: model.encode(x).base_dist.logits.argmax(-1),
     step_options=lambda spec, step: {"tau": _tau(spec, step)},

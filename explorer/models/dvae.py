@@ -3,7 +3,6 @@ with the spike-and-exponential f1 or DVAE++'s overlapping exponentials (Vahdat e
 """
 from __future__ import annotations
 
-import math
 from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -13,7 +12,7 @@ from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent
 
 from explorer.bounds.kl import kl_per_variable
-from explorer.bounds.log_weights import auto_chunk_size
+from explorer.bounds.log_weights import auto_chunk_size, chunked, log_likelihood, log_mean_exp
 from explorer.discrete import transformations
 from explorer.models.protocol import ObservedDecoder, mlp
 from explorer.objectives import ElboTerms
@@ -87,18 +86,18 @@ def dvae_log_weights(model, x: torch.Tensor, k: int) -> torch.Tensor:
     it cancels from the weight (Rolfe 2016, §2; the IWAE bound of Burda et al. 2015 over the
     joint (z, ζ))."""
     q, prior = model.encode(x), model.prior()
-    chunk = auto_chunk_size(x)
-    parts = []
-    for i in range(0, k, chunk):
-        z = q.sample((min(chunk, k - i),))
+
+    def part(_, n):
+        z = q.sample((n,))
         zeta = model.smooth(z, torch.rand_like(z))  # ζ ~ r(ζ|z): q ∈ {0, 1} picks a component
-        parts.append(model.decode(zeta).log_prob(x) + prior.log_prob(z) - q.log_prob(z))
-    return torch.cat(parts)
+        return log_likelihood(model, x, zeta) + prior.log_prob(z) - q.log_prob(z)
+
+    return chunked(part, k, auto_chunk_size(x))
 
 
 def dvae_iwae(model, x: torch.Tensor, k: int) -> torch.Tensor:
     """L_k = log mean_i w_i over the joint (z, ζ) weights of `dvae_log_weights`, shape (B,)."""
-    return torch.logsumexp(dvae_log_weights(model, x, k), 0) - math.log(k)
+    return log_mean_exp(dvae_log_weights(model, x, k))
 
 
 class DVAEOptions(BaseModel):

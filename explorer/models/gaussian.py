@@ -9,7 +9,7 @@ from torch.distributions import Distribution, Independent, Normal
 
 from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, mlp,
                                       observation_model, output_size, set_output_bias)
-from explorer.bounds.log_weights import _chunked_log_weights
+from explorer.bounds.log_weights import chunked_log_weights
 from explorer.bounds.quadrature import exact_log_marginal
 from explorer.models.registry import LatentFamily, LatentSize, NoOptions, register
 from explorer.objectives import elbo_terms
@@ -97,7 +97,7 @@ FAMILY = register(LatentFamily(
                                              spec.likelihood, spec.obs_std),
     training_terms=elbo_terms,
     evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
-    log_weights=lambda model, x, k: _chunked_log_weights(model, x, k, None, None),
+    log_weights=chunked_log_weights,
     exact_log_marginal=_exact,
     views=frozenset({"latent_space", "bound_ladder", "encoder_gradients"}),
     lineup=(dict(latent_dim=20),),

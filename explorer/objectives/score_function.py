@@ -8,6 +8,15 @@ from __future__ import annotations
 import torch
 
 
+def leave_one_out(signal: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """b_s = mean_{r≠s} f_r = (Σ_r f_r − f_s)/(S − 1) along `dim`: the leave-one-out baseline
+    of REINFORCE, independent of sample s so the estimator stays unbiased (Kool et al. 2019)."""
+    n = signal.shape[dim]
+    if n < 2:
+        raise ValueError("the leave-one-out baseline needs at least 2 samples")
+    return (signal.sum(dim, keepdim=True) - signal) / (n - 1)
+
+
 def score_function_surrogate(log_px_z: torch.Tensor, log_q: torch.Tensor,
                              estimator: str) -> torch.Tensor:
     """Per-example surrogate (B,) whose value is mean_s log p(x|z_s) and whose encoder
@@ -20,7 +29,7 @@ def score_function_surrogate(log_px_z: torch.Tensor, log_q: torch.Tensor,
     if estimator == "reinforce_loo":
         if n_samples < 2:
             raise ValueError("the leave-one-out baseline needs n_samples ≥ 2")
-        baseline = (signal.sum(0, keepdim=True) - signal) / (n_samples - 1)
+        baseline = leave_one_out(signal)
     else:
         baseline = torch.zeros_like(signal)
     score_term = (signal - baseline) * log_q

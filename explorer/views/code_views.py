@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from explorer.discrete import code_usage
 from explorer.models import BernoulliDVAE
 from explorer.views.latent import dimension_label, seeded
-from explorer.discrete.vq import perplexity
 
 UNUSED_PERPLEXITY = 1.1  # a variable whose argmax is (almost) always one category carries no code
 
@@ -96,25 +96,12 @@ def encode_test(model, x, batch_size: int = 1000) -> dict[str, np.ndarray]:
             "recon": np.concatenate(recon)}
 
 
-def usage_counts(codes: np.ndarray, k: int) -> np.ndarray:
-    """counts[n, j] = how many rows have variable n equal to j: (N, K)."""
-    codes = np.asarray(codes)
-    return np.stack([np.bincount(codes[:, n], minlength=k)[:k] for n in range(codes.shape[1])])
-
-
-def perplexities(codes: np.ndarray, k: int) -> np.ndarray:
-    """exp(H) of each variable's empirical usage (explorer.vq.perplexity): K if uniform, 1 if constant."""
-    codes = torch.as_tensor(np.asarray(codes))
-    return np.array([perplexity(codes[:, n], k) for n in range(codes.shape[1])])
-
-
 def usage_summary(model, encoded: dict) -> dict[str, np.ndarray]:
     """Per-variable usage of the most probable codes on a test set: counts (N, K), fraction
     (N, K), perplexity (N,), unused (N,) = perplexity < UNUSED_PERPLEXITY, and for the DVAE the
     mean q(z_i=1|x) (d,) and the learned prior σ(b_i) (d,)."""
-    k = n_values(model)
-    counts = usage_counts(encoded["codes"], k)
-    perp = perplexities(encoded["codes"], k)
+    usage = code_usage.summary(encoded["codes"], n_values(model), pooled=False)
+    counts, perp = usage["counts"], usage["perplexity"]
     out = {"counts": counts, "fraction": counts / max(1, counts[0].sum()), "perplexity": perp,
            "unused": perp < UNUSED_PERPLEXITY}
     if binary_codes(model):

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from explorer.discrete.vq import dead_codes, perplexity
+from explorer.discrete import code_usage
 from explorer.views.code_views import decode_codes
 
 
@@ -65,18 +65,14 @@ def subsample(n: int, max_points: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
 
 
-def usage_counts(codes: np.ndarray, k: int) -> np.ndarray:
-    """How often each of the K codes is chosen, over all examples and positions (K,)."""
-    return np.bincount(np.asarray(codes).reshape(-1), minlength=k)[:k]
-
-
 def usage_summary(codes: np.ndarray, k: int) -> dict:
-    """Counts (K,), codes sorted by use (most used first), dead-code mask, perplexity and the
-    number of dead codes (explorer.vq: the same numbers the trainer records)."""
-    counts = usage_counts(codes, k)
-    idx = torch.as_tensor(np.asarray(codes).reshape(-1))
+    """Counts (K,) over all examples and positions, codes sorted by use (most used first),
+    dead-code mask, perplexity and the number of dead codes (explorer.discrete.code_usage,
+    pooled: the same numbers the trainer records)."""
+    usage = code_usage.summary(codes, k, pooled=True)
+    counts = usage["counts"]
     return {"counts": counts, "order": np.argsort(-counts, kind="stable"), "dead": counts == 0,
-            "perplexity": perplexity(idx, k), "n_dead": dead_codes(idx, k)}
+            "perplexity": usage["perplexity"], "n_dead": usage["unused"]}
 
 
 def most_used(counts: np.ndarray, m: int = 16) -> np.ndarray:
