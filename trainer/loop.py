@@ -204,7 +204,7 @@ def train_run(store: RunStore, run_id: str, on_progress: Progress | None = None)
     recorder = Recorder(store, run_id, total_steps(spec, len(x_train)), state.seconds,
                         on_progress)
     if state.fresh:
-        checkpoint(store, state)  # the untrained model, so pages can show a run from its first second
+        checkpoint(store, state)  # the untrained model: pages can show a run from its first second
         track_bounds(store, state, x_test)
     results = (evaluate(state.model.eval(), x_test, seed=spec.seed, n_samples=FINAL_EVAL_SAMPLES)
                if state.finished else {})

@@ -9,7 +9,7 @@ from explorer.views.latent import active_units
 from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
-from ui.state import get_executor, get_store
+from ui.state import get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
 
@@ -31,8 +31,7 @@ def _thin(values: list, stride: int) -> list:
 def live_run_view(run_id: str):
     """Status, progress bar and curves of a run; refreshes every second while shown."""
     store = get_store()
-    executor = get_executor()
-    executor.ensure_workers()
+    store.reap_orphans()  # a run whose worker was killed reads "failed", not "training" forever
     try:
         rec = store.get(run_id)
     except KeyError:
