@@ -1,7 +1,10 @@
 """VAE Explorer — entry point.  Run:  streamlit run app.py"""
 import streamlit as st
 
+from ui.state import get_executor
+
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
+get_executor()  # created once per server: starts workers for runs queued before it started
 
 pages = {
     "VAE": [

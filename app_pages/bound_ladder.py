@@ -18,7 +18,7 @@ st.markdown("Importance weighting tightens the ELBO: with k samples z_i ~ q(z|x)
 st.latex(r"\mathcal{L}_k(x) = \mathbb{E}\Big[\log \tfrac{1}{k}\sum_{i=1}^k w_i\Big],\qquad "
          r"\text{ELBO} = \mathcal{L}_1 \le \mathcal{L}_k \le \mathcal{L}_{k'} \le \log p(x)"
          r"\quad (k \le k')")
-rec = checkpointed_run()
+rec = checkpointed_run(view="bound_ladder")
 spec, epoch = rec.spec, rec.checkpoint_epoch
 args = (rec.run_id, epoch, spec.dataset)
 codes = test_codes(*args)

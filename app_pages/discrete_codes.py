@@ -55,7 +55,7 @@ st.markdown("A discrete VAE describes each image by a code: N categorical variab
             "each (Gumbel-softmax, §2.2), or d bits that the decoder reads through a smoothed "
             "ζ ∈ [0, 1] (DVAE, §2.3). See which code an image gets, how much of the code the "
             "encoder uses, and what the decoder makes of a code you change by hand.")
-rec = checkpointed_run(models=("categorical", "dvae"))
+rec = checkpointed_run(view="codes")
 spec, epoch = rec.spec, rec.checkpoint_epoch
 model = model_for(rec.run_id, epoch)
 dvae = code_views.binary_codes(model)

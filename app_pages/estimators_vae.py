@@ -20,7 +20,7 @@ st.markdown("The encoder's gradient of E_q[log p(x|z)] by the reparameterisation
 st.latex(r"\underbrace{\mathbb{E}_\epsilon\big[\nabla_\phi \log p(x\,|\,\mu_\phi+\sigma_\phi\epsilon)\big]}"
          r"_{\text{pathwise}} \;=\; \underbrace{\mathbb{E}_{q_\phi}\big[(\log p(x|z) - b)\,"
          r"\nabla_\phi \log q_\phi(z|x)\big]}_{\text{score function}}")
-rec = checkpointed_run()
+rec = checkpointed_run(view="encoder_gradients")
 codes = test_codes(rec.run_id, rec.checkpoint_epoch, rec.spec.dataset)
 c1, c2 = st.columns(2)
 i = point_input(len(codes["mu"]), c1)

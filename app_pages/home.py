@@ -1,7 +1,7 @@
 """Home: what the app is, where to start, and what is training right now."""
 import streamlit as st
 
-from ui.state import get_executor, get_store, run_label
+from ui.state import get_store, run_label
 
 st.title("VAE Explorer")
 st.markdown(
@@ -38,7 +38,6 @@ st.markdown(
 @st.fragment(run_every=2.0)
 def training_now():
     store = get_store()
-    get_executor().ensure_workers()
     active = store.list(("running", "queued"))
     st.subheader("Training now")
     if not active:

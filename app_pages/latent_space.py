@@ -13,7 +13,7 @@ from ui.run_picker import checkpointed_run
 st.title("Latent space")
 st.markdown("The encoder maps each test point x to q(z|x) = N(μ(x), diag σ²(x)); the decoder "
             "turns any z into p(x|z). Click a point (or type its index) to inspect it.")
-rec = checkpointed_run()
+rec = checkpointed_run(view="latent_space")
 spec, epoch = rec.spec, rec.checkpoint_epoch
 model = model_for(rec.run_id, epoch)
 info = data.info(spec.dataset)

@@ -39,10 +39,11 @@ with right:
                      help="Continue from the last checkpoint."):
             executor.resume(rec.run_id)
             st.rerun()
-        if c3.button("Delete", disabled=rec.status == "running"):
+        training = rec.status in ("queued", "running")
+        if c3.button("Delete", disabled=training,
+                     help="Cancel the run first." if training else None):
             try:
-                get_store().delete(rec.run_id)
-                st.session_state.pop("run", None)
+                get_store().delete(rec.run_id)  # the picker then falls back to the newest run
                 st.rerun()
             except RunBusy as exc:
                 st.warning(str(exc))

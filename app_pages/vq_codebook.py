@@ -17,7 +17,7 @@ st.title("VQ-VAE codebook")
 st.markdown("Each of the N encoder outputs z_e,n(x) ∈ R^D snaps to its nearest of K codebook "
             "vectors e_k; the decoder sees only those codes. q(z|x) is a point mass and p(z) is "
             "uniform, so KL = N log K is a constant and training minimises (∗∗) instead.")
-rec = checkpointed_run("VQ-VAE run", models=("vqvae",))
+rec = checkpointed_run("VQ-VAE run", view="codebook")
 spec, epoch = rec.spec, rec.checkpoint_epoch
 ema = spec.codebook_update == "ema"
 st.caption(f"N = {spec.latent_dim} code positions · K = {spec.n_categories} codes · "

@@ -109,3 +109,64 @@ def test_latent_page_one_dimensional_latent():
     run_id = trained_run(latent_dim=1)
     at = app("app_pages/latent_space.py", run=run_id)
     assert any("Posterior means" in s or "projection" in s for s in titles(at))
+
+
+def _delete_button(at):
+    return at.button[[b.label for b in at.button].index("Delete")]
+
+
+def test_delete_shows_the_next_run_then_the_hint():
+    first, second = trained_run(seed=1), trained_run(seed=2)
+    at = app("app_pages/train.py", run=second)
+    _delete_button(at).click().run()
+    assert not at.exception
+    assert at.selectbox(key="run").value == first and at.query_params["run"] == first
+    assert any(first in m.value for m in at.markdown)  # the live view shows the next run
+    _delete_button(at).click().run()
+    at.run()
+    assert not at.exception and RunStore(default_store_dir()).list() == []
+    assert any("No runs yet" in i.value for i in at.info)
+
+
+def _training_run(at, status: str) -> str:
+    """A queued (or, claimed with a heartbeat, running) run with no worker behind it."""
+    from trainer import RunSpec
+
+    store = RunStore(default_store_dir())
+    rec, _ = store.create(RunSpec(dataset="digits", hidden=(32,), epochs=2))
+    if status == "running":
+        store.claim(rec.run_id)
+        store.heartbeat(rec.run_id, 0, 3, 20, 1.0)  # a live worker's (this process's) heartbeat
+    at.run()
+    return rec.run_id
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_delete_is_disabled_while_a_run_trains(status):
+    at = app("app_pages/train.py")  # the app's executor starts before the run exists: no worker
+    run_id = _training_run(at, status)
+    assert RunStore(default_store_dir()).get(run_id).status == status
+    assert _delete_button(at).disabled
+    assert not at.button[[b.label for b in at.button].index("Cancel")].disabled
+
+
+def test_run_picker_and_status_line_agree():
+    at = app("app_pages/train.py")
+    run_id = _training_run(at, "queued")
+    assert any("⏳ queued" in m.value for m in at.markdown)
+    store = RunStore(default_store_dir())
+    store.claim(run_id)
+    store.heartbeat(run_id, 0, 3, 20, 1.0)
+    at.run()
+    assert any("🏃 training" in m.value for m in at.markdown)
+    (label,) = at.selectbox(key="run").options  # refreshed only with the page, not the live view
+    assert run_id in label and not any(s in label for s in ("queued", "running", "done"))
+
+
+def test_no_runs_hint_names_the_cli_flag_of_the_pages_family():
+    trained_run()  # a Gaussian run: the VQ page cannot show it
+    vq = app("app_pages/vq_codebook.py")
+    assert any("No runs yet with a vqvae latent" in i.value and "--model vqvae" in i.value
+               for i in vq.info)
+    latent = app("app_pages/latent_space.py")
+    assert not any("No runs yet" in i.value for i in latent.info)

@@ -203,6 +203,15 @@ def test_queue_is_bounded_by_workers(tmp_path):
     assert wait_for(lambda: all(store.get(r.run_id).status == "done" for r in recs), timeout=120)
 
 
+
+def test_reading_a_queued_run_starts_no_worker(tmp_path):
+    """Workers start on submit and resume; a page polling a run's status starts none."""
+    store = RunStore(tmp_path / "s")
+    executor = LocalExecutor(store, max_workers=1)
+    rec, _ = store.create(RunSpec(**SMALL))
+    assert executor.status(rec.run_id).status == "queued"
+    assert executor.live_workers() == 0
+
 # ---- CLI -------------------------------------------------------------------
 def cli(*args, store):
     return subprocess.run([sys.executable, "-m", "trainer", *args, "--store", str(store)],

@@ -1,7 +1,8 @@
 """Where runs execute: one small seam (submit / cancel / resume / status).
 
 `LocalExecutor` runs them in worker processes on this machine, at most one per core;
-the rest wait in the store's queue. Workers are separate sessions, so runs go on when
+the rest wait in the store's queue. Workers start when work is submitted or resumed (and
+once when the app starts, for runs queued before it), never because a page polls. Workers are separate sessions, so runs go on when
 a browser tab closes or the app restarts. A distributed engine can implement the same
 four methods later.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +40,8 @@ class LocalExecutor:
         self.store = store
         self.max_workers = max(1, max_workers or os.cpu_count() or 1)
         self._workers: list[subprocess.Popen] = []
+        self._lock = threading.RLock()  # watcher threads and the app's sessions share it
+        self._closed = False
 
     def submit(self, spec: RunSpec) -> RunRecord:
         """Queue a run; an identical spec returns the existing run (a stopped one resumes)."""
@@ -56,23 +60,22 @@ class LocalExecutor:
         return rec
 
     def status(self, run_id: str) -> RunRecord:
-        """The run's record; polling a queued run also keeps the queue moving."""
-        rec = self.store.get(run_id)
-        if rec.status == "queued":
-            self.ensure_workers()
-        return rec
+        """The run's record. Reading never starts workers: submit and resume do, and a
+        worker keeps claiming queued runs until none is left."""
+        return self.store.get(run_id)
 
     def live_workers(self) -> int:
         """Workers of this executor still running; crashed ones fail the queue loudly."""
-        alive = []
-        for w in self._workers:
-            code = w.poll()
-            if code is None:
-                alive.append(w)
-            elif code > 0:
-                self._fail_queue(code)
-        self._workers = alive
-        return len(alive)
+        with self._lock:
+            alive = []
+            for w in self._workers:
+                code = w.poll()
+                if code is None:
+                    alive.append(w)
+                elif code > 0:
+                    self._fail_queue(code)
+            self._workers = alive
+            return len(alive)
 
     def _fail_queue(self, code: int):
         """A worker that exits with an error before training (a broken install, an import
@@ -86,22 +89,40 @@ class LocalExecutor:
 
     def ensure_workers(self) -> int:
         """Reap dead runs and start workers for queued ones; returns workers started."""
-        self.store.reap_orphans()
-        queued = len(self.store.list(("queued",)))
-        running = len(self.store.list(("running",)))
-        # Workers started elsewhere (the CLI, another app process) are counted through
-        # their running runs so the machine is never oversubscribed.
-        busy = max(self.live_workers(), running)
-        wanted = min(queued, self.max_workers - busy)
-        for _ in range(max(0, wanted)):
-            self._workers.append(spawn_worker(self.store.root, threads=self._threads()))
-        return max(0, wanted)
+        with self._lock:
+            if self._closed:
+                return 0
+            self.store.reap_orphans()
+            live = self.live_workers()  # first: a crashed worker fails the queue it leaves
+            queued = len(self.store.list(("queued",)))
+            running = len(self.store.list(("running",)))
+            # Workers started elsewhere (the CLI, another app process) are counted through
+            # their running runs so the machine is never oversubscribed.
+            wanted = max(0, min(queued, self.max_workers - max(live, running)))
+            for _ in range(wanted):
+                self._start_worker()
+            return wanted
+
+    def _start_worker(self):
+        worker = spawn_worker(self.store.root, threads=self._threads())
+        self._workers.append(worker)
+        threading.Thread(target=self._refill_after, args=(worker,), daemon=True).start()
+
+    def _refill_after(self, worker: subprocess.Popen):
+        """When a worker exits, start another if runs are still queued: one submitted just
+        after the worker looked for the last time would otherwise wait for the next submit."""
+        worker.wait()
+        if self.store.list(("queued",)):
+            self.ensure_workers()
 
     def _threads(self) -> int:
         return max(1, (os.cpu_count() or 1) // self.max_workers)
 
     def shutdown(self, timeout: float = 10.0):
-        """Ask running runs to stop and wait for this executor's workers (tests, app exit)."""
+        """Ask running runs to stop and wait for this executor's workers (tests, app exit);
+        it starts no workers after this."""
+        with self._lock:
+            self._closed = True
         for rec in self.store.list(("running",)):
             self.store.request_cancel(rec.run_id)
         for w in self._workers:

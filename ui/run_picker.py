@@ -3,50 +3,56 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.models import registry
 from trainer import RunRecord
 
 from ui.state import get_store, run_label
 
 
-def _remember(run_id_key: str):
-    st.query_params["run"] = st.session_state[run_id_key]
+def _no_runs_hint(view: str | None):
+    """How to get a run this page can show: the Train page, or the CLI for its first family."""
+    families = registry.with_view(view) if view else ()
+    kinds = f" with a {' or '.join(f.name for f in families)} latent" if families else ""
+    first = families[0].name if families else registry.DEFAULT
+    flag = "" if first == registry.DEFAULT else f" --model {first}"
+    st.info(f"No runs yet{kinds} — start one on the **Train** page, or pre-train from the "
+            f"command line: `python -m trainer train --dataset mnist5k --latent-dim 2{flag}`.")
 
 
 def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
-             require_checkpoint: bool = False,
-             models: tuple[str, ...] | None = None) -> RunRecord | None:
+             require_checkpoint: bool = False, view: str | None = None) -> RunRecord | None:
     """A run chosen from the store (newest first), or None with a hint when there is none.
 
-    The URL holds the run id (not the label, which changes as the run trains); an unknown
-    id in the URL falls back to the newest run. `models` keeps only runs of those kinds.
+    The URL holds the run id; an unknown id (a deleted run, a bad link) falls back to the
+    newest run. `view` keeps only runs whose latent family a page showing it can display.
+    Labels carry no status: the live view beside the picker refreshes without it, so a
+    status in the label would go stale.
     """
     runs = get_store().list(statuses)
     if require_checkpoint:
         runs = [r for r in runs if r.checkpoint_epoch is not None]
-    if models:
-        runs = [r for r in runs if r.spec.model in models]
+    if view:
+        runs = [r for r in runs if view in r.spec.family.views]
     if not runs:
-        kinds = "" if not models else f" with a {' or '.join(models)} latent"
-        flag = "" if not models or "gaussian" in models else f" --model {models[0]}"
-        st.info(f"No runs yet{kinds} — start one on the **Train** page, or pre-train from the "
-                f"command line: `python -m trainer train --dataset mnist5k --latent-dim 2{flag}`.")
+        _no_runs_hint(view)
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("run") or st.query_params.get("run")
     if wanted not in by_id:
         wanted = runs[0].run_id
+    # No on_change callback: after a delete it would fire for a key whose run is gone.
     st.session_state["run"] = wanted
-    st.query_params["run"] = wanted
-    run_id = st.selectbox(label, list(by_id), format_func=lambda i: run_label(by_id[i]),
-                          key="run", on_change=_remember, args=("run",))
+    run_id = st.selectbox(label, list(by_id), key="run",
+                          format_func=lambda i: run_label(by_id[i], status=False))
+    st.query_params["run"] = run_id
     return by_id[run_id]
 
 
-def checkpointed_run(label: str = "Run", models: tuple[str, ...] = ("gaussian",)) -> RunRecord:
+def checkpointed_run(label: str = "Run", view: str | None = "latent_space") -> RunRecord:
     """A run with a checkpoint to inspect; stops the page (with a hint) when there is none,
     and says so when the checkpoint belongs to a run that is still training. Most pages read
-    a Gaussian latent space, hence the default `models`."""
-    rec = pick_run(require_checkpoint=True, label=label, models=models)
+    a Gaussian latent space, hence the default `view`."""
+    rec = pick_run(require_checkpoint=True, label=label, view=view)
     if rec is None:
         st.stop()
     if rec.status in ("running", "queued"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.models import registry
 from trainer import LocalExecutor, RunRecord, RunStore, default_store_dir, load_model
 
 
@@ -33,9 +34,11 @@ def cached_model(run_id: str, checkpoint_epoch: int, store_root: str):
     return load_model(run_id, _store_at(store_root))
 
 
-def run_label(rec: RunRecord) -> str:
+def run_label(rec: RunRecord, status: bool = True) -> str:
+    """One line naming a run; `status=False` where the line would outlive the status."""
     s = rec.spec
     elbo = f", test ELBO {rec.test_elbo:.1f}" if rec.test_elbo is not None else ""
-    kind = "" if s.model == "gaussian" else f"{s.model} · "
+    kind = "" if s.model == registry.DEFAULT else f"{s.model} · "
+    now = f" · {rec.status}" if status else ""
     return (f"{rec.run_id} · {kind}{s.dataset} · d={s.latent_dim} · {s.likelihood} · β={s.beta:g}"
-            f" · seed {s.seed} · {rec.status}{elbo}")
+            f" · seed {s.seed}{now}{elbo}")

@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.models.registry import LatentFamily
 from explorer.views.latent import active_units
 from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
-from ui.state import get_executor, get_store
+from ui.state import get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
 
@@ -31,8 +32,7 @@ def _thin(values: list, stride: int) -> list:
 def live_run_view(run_id: str):
     """Status, progress bar and curves of a run; refreshes every second while shown."""
     store = get_store()
-    executor = get_executor()
-    executor.ensure_workers()
+    store.reap_orphans()  # a run whose worker was killed reads "failed", not "training" forever
     try:
         rec = store.get(run_id)
     except KeyError:
@@ -70,11 +70,11 @@ def live_run_view(run_id: str):
         yaxis_title="nats")
     show(fig, key=f"terms_curve_{run_id}", chars=70)
     kl_dim = np.asarray(m["kl_per_dim"][-1])
-    what = "variable" if rec.spec.model in ("categorical", "vqvae") else "dimension"
     show(kl_bars(kl_dim, active_units(kl_dim),
-                 title=f"KL per latent {what} on the last batch; near-zero bars are inactive units"),
+                 title=f"KL per latent {rec.spec.family.unit} on the last batch; near-zero bars "
+                       "are inactive units"),
          key=f"kl_bars_{run_id}")
-    _code_curves(ev, run_id, rec.spec.model)
+    _code_curves(ev, run_id, rec.spec.family)
 
 
 CODE_SERIES = {  # eval name → legend, for the runs whose latents are discrete codes
@@ -84,12 +84,12 @@ CODE_SERIES = {  # eval name → legend, for the runs whose latents are discrete
 }
 
 
-def _code_curves(ev: dict, run_id: str, model: str):
+def _code_curves(ev: dict, run_id: str, family: LatentFamily):
     """Per-epoch code statistics of a discrete-latent run (trainer.code_stats)."""
     series = {label: ev[name] for name, label in CODE_SERIES.items() if name in ev}
-    if model == "gaussian" or not series:
+    if not series:  # a Gaussian run records none of them
         return
-    per = ("per variable, averaged" if model == "categorical" else "over the shared codebook")
+    per = ("over the shared codebook" if family.shared_codebook else "per variable, averaged")
     fig = compare_curves({k: (v["epoch"], v["value"]) for k, v in series.items()},
                          title=f"Codes over training: perplexity exp(H) of code usage ({per}), "
                                "unused codes, and the model's own knobs",
