@@ -25,7 +25,6 @@ from trainer.store import RunRecord
 BETA_C_GRID = (0.0, 0.05, 0.25, 1.0, 2.0)  # commitment weights of the β_c comparison
 COMMITMENT_EVALS = ("test_reconstruction", "test_perplexity", "test_dead_codes",
                     "commitment_loss", "codebook_loss", "test_elbo")
-ESTIMATORS = ("reparam", "reinforce", "reinforce_loo")  # the estimator family, in this order
 
 
 def _without(spec: RunSpec, knobs: Sequence[str]) -> dict:
@@ -90,10 +89,11 @@ def same_except_estimator(a: RunSpec, b: RunSpec) -> bool:
 
 
 def estimator_specs(spec: RunSpec) -> list[RunSpec]:
-    """The spec trained with each estimator, all with the same S ≥ 2 samples per point (the
-    leave-one-out baseline needs two)."""
+    """The spec trained with each estimator its family offers, in the family's order, all
+    with the same S ≥ 2 samples per point (the leave-one-out baseline needs two)."""
     s = max(2, spec.n_samples)
-    return [spec.model_copy(update={"estimator": e, "n_samples": s}) for e in ESTIMATORS]
+    return [spec.model_copy(update={"estimator": e, "n_samples": s})
+            for e in spec.family.estimators]
 
 
 def estimator_runs(spec: RunSpec, records: Iterable[RunRecord]) -> dict[str, RunRecord]:

@@ -12,7 +12,7 @@ from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, 
 from explorer.bounds.log_weights import chunked_log_weights
 from explorer.bounds.quadrature import exact_log_marginal
 from explorer.models.registry import LatentFamily, LatentSize, NoOptions, register
-from explorer.objectives import elbo_terms
+from explorer.objectives import ESTIMATORS, elbo_terms
 
 
 class GaussianVAE(nn.Module):
@@ -88,7 +88,7 @@ FAMILY = register(LatentFamily(
     description="Gaussian z ~ N(μ, σ²) — the reparameterisation trick",
     model_class=GaussianVAE,
     options=NoOptions,
-    estimators=("reparam", "reinforce", "reinforce_loo"),
+    estimators=ESTIMATORS,
     estimator_help="How ∇_φ E_q[log p(x|z)] is estimated: the reparameterisation trick, the "
                    "score function (REINFORCE), or REINFORCE with a leave-one-out baseline "
                    "(≥ 2 samples).",

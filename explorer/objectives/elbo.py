@@ -16,7 +16,7 @@ from explorer.bounds.kl import gaussian_kl_per_dimension
 from explorer.objectives.score_function import score_function_surrogate
 
 
-ESTIMATORS = ("reparam", "reinforce", "reinforce_loo")
+ESTIMATORS = ("reparam", "reinforce", "reinforce_loo")  # the Gaussian family's, its default first
 
 
 @dataclass
