@@ -125,6 +125,20 @@ def test_discrete_lab_pages_render_in_the_browser(app_url, tmp_path):
             page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=30_000)
             assert page.locator("[data-testid='stException']").count() == 0, name
             page.screenshot(path=str(tmp_path / f"{name.split()[0].lower()}.png"), full_page=True)
+        # Train → Delete: the page stays up and shows the next run, then the no-runs hint (it
+        # used to be replaced by a KeyError traceback from the run picker).
+        page.goto(f"{app_url}/train?model=vqvae&dataset=digits&epochs=1&vq_positions=2&vq_k=8",
+                  timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("✅ done").first.wait_for(timeout=120_000)
+        for hint in ("✅ done", "No runs yet"):
+            page.get_by_role("button", name="Delete", exact=True).click()
+            wait_idle(page)
+            time.sleep(1.5)  # the live view's next poll, where a stale picker value would fail
+            wait_idle(page)
+            page.get_by_text(hint).first.wait_for(timeout=30_000)
+            assert page.locator("[data-testid='stException']").count() == 0, hint
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:
             os.makedirs(shots, exist_ok=True)

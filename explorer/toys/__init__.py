@@ -1,3 +1,9 @@
-"""The teaching models whose answers are known: a 1-D and a 2-D latent model with the exact
-posterior on a grid (ELBO & posterior), variational learning of a scalar θ, Monte Carlo
-estimates of p(x), and toy costs f(z) with closed-form gradients for the estimator race."""
+"""The teaching models whose answers are known:
+
+    posterior    a 1-D latent model with p(z|x) exact on a grid (ELBO & posterior page)
+    posterior2d  its 2-D variant, a ridge or a curved posterior
+    learning     variational learning of a scalar θ: log p(x; θ) and ELBO curves, EM steps
+    marginals    Monte Carlo estimates of p(x): naive and importance sampling
+    costs        toy costs f(z) with closed-form E[f] and gradients for the estimator race
+"""
+__all__ = ["costs", "learning", "marginals", "posterior", "posterior2d"]
