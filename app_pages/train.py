@@ -1,10 +1,9 @@
 """Train page: choose a spec, start it in the background, watch it learn."""
 import streamlit as st
 
-from trainer import RunBusy
 from ui.run_picker import pick_run
 from ui.spec_form import spec_form, upload_box
-from ui.state import get_executor, get_store
+from ui.state import get_executor
 from ui.training_view import live_run_view, runs_table
 
 st.title("Train a VAE")
@@ -30,23 +29,7 @@ with left:
 with right:
     rec = pick_run(label="Run to watch")
     if rec is not None:
-        live_run_view(rec.run_id)
-        c1, c2, c3 = st.columns(3)
-        if c1.button("Cancel", disabled=rec.status not in ("queued", "running")):
-            executor.cancel(rec.run_id)
-            st.rerun()
-        if c2.button("Resume", disabled=not rec.resumable,
-                     help="Continue from the last checkpoint."):
-            executor.resume(rec.run_id)
-            st.rerun()
-        training = rec.status in ("queued", "running")
-        if c3.button("Delete", disabled=training,
-                     help="Cancel the run first." if training else None):
-            try:
-                get_store().delete(rec.run_id)  # the picker then falls back to the newest run
-                st.rerun()
-            except RunBusy as exc:
-                st.warning(str(exc))
+        live_run_view(rec.run_id)  # status, Cancel / Resume / Delete and curves, kept fresh
 
 st.subheader("All runs")
 runs_table()

@@ -10,7 +10,8 @@ from explorer.views.latent import active_units
 from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
-from ui.state import get_store
+from trainer import RunBusy
+from ui.state import get_executor, get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
 
@@ -26,6 +27,27 @@ STATUS_TEXT = {
 
 def _thin(values: list, stride: int) -> list:
     return values[::stride]
+
+
+def run_controls(rec):
+    """Cancel, Resume and Delete, enabled from the record this refresh read (outside the live
+    view they went stale: Delete stayed disabled after the run had finished)."""
+    executor, active = get_executor(), rec.status in ("queued", "running")
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Cancel", disabled=not active, key="run_cancel"):
+        executor.cancel(rec.run_id)
+        st.rerun(scope="app")
+    if c2.button("Resume", disabled=not rec.resumable, key="run_resume",
+                 help="Continue from the last checkpoint."):
+        executor.resume(rec.run_id)
+        st.rerun(scope="app")
+    if c3.button("Delete", disabled=active, key="run_delete",
+                 help="Cancel the run first." if active else None):
+        try:
+            get_store().delete(rec.run_id)  # the picker then falls back to the newest run
+            st.rerun(scope="app")
+        except RunBusy as exc:
+            st.warning(str(exc))
 
 
 @st.fragment(run_every=1.0)
@@ -44,6 +66,7 @@ def live_run_view(run_id: str):
                 f"/{rec.total_steps or '?'} · {rec.seconds:.1f} s")
     if rec.error:
         (st.error if rec.status in ("failed", "diverged") else st.info)(rec.error)
+    run_controls(rec)
     m = store.metrics(run_id)
     ev = store.evals(run_id)
     if not m["step"]:
