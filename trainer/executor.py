@@ -2,9 +2,9 @@
 
 `LocalExecutor` runs them in worker processes on this machine, at most one per core;
 the rest wait in the store's queue. Workers start when work is submitted or resumed (and
-once when the app starts, for runs queued before it), never because a page polls. Workers are separate sessions, so runs go on when
-a browser tab closes or the app restarts. A distributed engine can implement the same
-four methods later.
+once when the app starts, for runs queued before it), never because a page polls. Workers
+are separate sessions, so runs go on when a browser tab closes or the app restarts. A
+distributed engine can implement the same four methods later.
 """
 from __future__ import annotations
 
