@@ -20,6 +20,8 @@ pages = {
         st.Page("app_pages/bound_ladder.py", title="Bound ladder",
                 icon=":material/stacked_line_chart:"),
         st.Page("app_pages/gaps_training.py", title="Gaps over training", icon=":material/timeline:"),
+        st.Page("app_pages/rate_distortion.py", title="Rate and distortion",
+                icon=":material/scatter_plot:"),
     ],
     "Gradient estimators": [
         st.Page("app_pages/estimator_race.py", title="Estimator race", icon=":material/sprint:"),

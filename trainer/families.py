@@ -155,3 +155,45 @@ def comparison_specs(base: RunSpec) -> list[RunSpec]:
                 batch_size=base.batch_size, lr=base.lr, seed=base.seed)
     return [RunSpec(**keep, model=family.name, **variant)
             for family in registry.families() for variant in family.lineup]
+
+
+# The β family: rate against distortion (Alemi et al. 2018) -------------------------------
+
+BETA_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # KL weights of the rate–distortion sweep
+ACTIVE_KL = 0.01  # nats: a latent coordinate with less KL on the last batch carries no code
+
+
+def same_except_beta(a: RunSpec, b: RunSpec) -> bool:
+    """a and b differ at most in the KL weight β (not for a deterministic q, where β does
+    nothing and canonical specs drop it)."""
+    uses = not a.family.deterministic and not b.family.deterministic
+    return uses and same_except(a, b, ("beta",))
+
+
+def beta_specs(spec: RunSpec, values: Sequence[float] = BETA_GRID) -> list[RunSpec]:
+    """The spec with each KL weight β (same seed, so only β differs)."""
+    return [spec.model_copy(update={"beta": float(v)}) for v in values]
+
+
+def rate_distortion_table(spec: RunSpec, records: Iterable[RunRecord],
+                          evals_of: Callable[[str], dict],
+                          kl_per_dim_of: Callable[[str], list]) -> list[dict]:
+    """One row per finished run that differs from `spec` only in β, sorted by β: the rate
+    R = KL(q(z|x) ‖ p(z)) and distortion D = −E_q log p(x|z) on the test set (so the ELBO is
+    −(D + R)), and the active units of its last training batch (KL_j > ACTIVE_KL)."""
+    rows = []
+    for rec in records:
+        if rec.status != "done" or not same_except_beta(rec.spec, spec):
+            continue
+        evals = evals_of(rec.run_id)
+
+        def last(name):
+            values = evals.get(name, {}).get("value", [])
+            return float(values[-1]) if values else float("nan")
+
+        kl_dim = kl_per_dim_of(rec.run_id)
+        rows.append({"beta": float(rec.spec.beta), "run_id": rec.run_id, "rate": last("test_kl"),
+                     "distortion": -last("test_reconstruction"), "elbo": last("test_elbo"),
+                     "active_units": int(sum(k > ACTIVE_KL for k in kl_dim)),
+                     "latent_dim": rec.spec.latent_dim})
+    return sorted(rows, key=lambda r: r["beta"])

@@ -134,7 +134,7 @@ FAMILY = register(LatentFamily(
     epoch_record=lambda spec, step: {"tau": _tau(spec, step)},  # the value the next step uses
     describe=lambda spec: f"{spec.latent_dim} × Cat({spec.n_categories})",
     unit="variable",
-    views=frozenset({"codes"}),
+    views=frozenset({"codes", "rate_distortion"}),
     lineup=(dict(latent_dim=20, n_categories=10, estimator="gumbel_softmax"),
             dict(latent_dim=20, n_categories=10, estimator="st_gumbel_softmax")),
     settings_note="Temperature schedule τ_t = max(τ_min, τ₀·exp(−r t)), t = Adam steps "

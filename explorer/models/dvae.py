@@ -141,6 +141,6 @@ FAMILY = register(LatentFamily(
     evaluation_terms=lambda model, x, n_samples=1: dvae_terms(model, x, n_samples, 1.0),
     log_weights=dvae_log_weights,  # over the joint (z, ζ): r(ζ|z) cancels
     describe=_describe,
-    views=frozenset({"codes"}),
+    views=frozenset({"codes", "rate_distortion"}),
     lineup=(dict(latent_dim=32), dict(latent_dim=32, smoothing="overlapping_exponential")),
 ))

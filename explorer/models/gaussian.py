@@ -99,6 +99,6 @@ FAMILY = register(LatentFamily(
     evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
     log_weights=chunked_log_weights,
     exact_log_marginal=_exact,
-    views=frozenset({"latent_space", "bound_ladder", "encoder_gradients"}),
+    views=frozenset({"latent_space", "bound_ladder", "encoder_gradients", "rate_distortion"}),
     lineup=(dict(latent_dim=20),),
 ))

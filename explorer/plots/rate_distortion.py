@@ -1,0 +1,61 @@
+"""Rate against distortion for a β sweep (Alemi et al. 2018, "Fixing a broken ELBO"): the
+ELBO is −(D + R), so runs on one line D + R = c have the same ELBO however differently they
+split it between using the latent code (rate) and reconstructing (distortion)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+LINE_COLOR = "#9a9a9a"
+
+
+def rate_distortion_figure(rows: Sequence[dict], current: float | None = None) -> go.Figure:
+    """Each run at (R, D), labelled by its β, with the iso-ELBO line D + R = −ELBO through it."""
+    rate = np.array([r["rate"] for r in rows], dtype=float)
+    dist = np.array([r["distortion"] for r in rows], dtype=float)
+    fig = go.Figure()
+    lo, hi = 0.0, float(np.nanmax(rate + dist)) if len(rows) else 1.0
+    for r, d in zip(rate, dist):
+        c = r + d  # −ELBO of this run: the line R + D = c holds every split of the same ELBO
+        fig.add_trace(go.Scatter(x=[lo, c], y=[c, lo], mode="lines", showlegend=False,
+                                 line=dict(color=LINE_COLOR, dash="dot", width=1),
+                                 hoverinfo="skip"))
+    size = [16 if current is not None and np.isclose(x["beta"], current) else 10 for x in rows]
+    fig.add_trace(go.Scatter(
+        x=rate, y=dist, mode="lines+markers+text", name="runs (β)",
+        text=[f"β={x['beta']:g}" for x in rows], textposition="top right",
+        marker=dict(size=size, color="#1f77b4"), line=dict(color="#1f77b4"),
+        customdata=[[x["elbo"]] for x in rows],
+        hovertemplate="R %{x:.2f} nats<br>D %{y:.2f} nats<br>ELBO %{customdata[0]:.2f}"
+                      "<extra>%{text}</extra>"))
+    if len(rows):  # zoom on the runs: the iso-ELBO lines run on beyond the frame
+        pad = 0.05 * max(1.0, hi)
+        fig.update_xaxes(range=[0, float(np.nanmax(rate)) * 1.15 + pad])
+        fig.update_yaxes(range=[float(np.nanmin(dist)) - pad, float(np.nanmax(dist)) + pad])
+    fig.update_xaxes(title="rate R = KL(q(z|x) ‖ p(z)), nats")
+    fig.update_yaxes(title="distortion D = −E_q log p(x|z), nats")
+    fig.update_layout(title="Rate against distortion, one point per β; dotted: the lines "
+                            "D + R = −ELBO through each run", height=460)
+    return fig
+
+
+def collapse_figure(rows: Sequence[dict]) -> go.Figure:
+    """Active units and the rate against β (log axis): posterior collapse as β grows."""
+    beta = [r["beta"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=beta, y=[r["active_units"] for r in rows], mode="lines+markers",
+                             name="active units (KL_j > 0.01 nats)"))
+    fig.add_trace(go.Scatter(x=beta, y=[r["rate"] for r in rows], mode="lines+markers",
+                             name="rate R (nats)", yaxis="y2"))
+    d = rows[0]["latent_dim"] if rows else 1
+    fig.update_layout(
+        title="Posterior collapse: active latent units and the rate as β grows", height=380,
+        xaxis=dict(title="β (KL weight)", type="log", tickvals=beta,
+                   ticktext=[f"{b:g}" for b in beta]),
+        yaxis=dict(title="active units", range=[-0.2, d + 0.2], dtick=max(1, d // 10)),
+        yaxis2=dict(title="rate R (nats)", overlaying="y", side="right", rangemode="tozero"),
+        legend=dict(orientation="h", yref="container", y=0.01, yanchor="bottom"),
+        margin=dict(b=90))
+    return fig
