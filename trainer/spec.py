@@ -44,6 +44,18 @@ class RunSpec(BaseModel):
                                  "categorical: gumbel_softmax, st_gumbel_softmax, reinforce, "
                                  "reinforce_loo; dvae: smoothing; vqvae: straight_through "
                                  "(the model's default when omitted)")
+    objective: Literal["elbo", "iwae", "renyi"] = Field(
+        "elbo", description="training objective: elbo (the β-ELBO), iwae (the K-sample bound "
+        "L_K, Burda et al. 2015) or renyi (the VR bound L_α, Li & Turner 2016); iwae/renyi use "
+        "k samples per point instead of n_samples (gaussian only)")
+    k: int = Field(1, ge=1, le=100, description="importance samples K per point of the iwae "
+                   "and renyi objectives")
+    alpha: float = Field(0.5, ge=0.0, le=1.0, description="α of the renyi objective: 0 = "
+                         "IWAE L_K, 1 = the K-sample ELBO")
+    regularizer: Literal["kl", "l2", "mmd"] = Field(
+        "kl", description="what β weighs in the elbo objective: kl (KL(q‖p)), l2 (Σ μ² + "
+        "(σ − 1)², the distance of q's parameters from the prior's) or mmd (MMD² between "
+        "the batch's z and N(0, I) samples, InfoVAE; needs estimator reparam) (gaussian only)")
     epochs: int = Field(30, ge=1, le=2000, description="passes over the training set")
     batch_size: int = Field(128, ge=1, le=8192, description="examples per Adam step")
     lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate")
@@ -110,8 +122,17 @@ class RunSpec(BaseModel):
                 "points — choose gaussian_fixed or gaussian_learned"
             )
         families.check_estimator(self.family, self.estimator)
-        if self.estimator == "reinforce_loo" and self.n_samples < 2:
-            raise ValueError("the leave-one-out baseline (reinforce_loo) needs n_samples ≥ 2")
+        families.check_objective(self.family, self.objective, self.regularizer)
+        if self.objective != "elbo" and self.regularizer != "kl":
+            raise ValueError(f"the {self.objective} objective keeps the KL inside its log "
+                             "weights; regularizer l2 or mmd needs objective elbo")
+        if self.regularizer == "mmd" and self.estimator != "reparam":
+            raise ValueError("the MMD regularizer needs pathwise z samples: use estimator reparam")
+        if self.estimator == "reinforce_loo":
+            if self.objective == "elbo" and self.n_samples < 2:
+                raise ValueError("the leave-one-out baseline (reinforce_loo) needs n_samples ≥ 2")
+            if self.objective != "elbo" and self.k < 2:
+                raise ValueError("the leave-one-out (VIMCO) baseline (reinforce_loo) needs k ≥ 2")
         if self.binarize and self.likelihood != "bernoulli":
             raise ValueError("dynamic binarisation only makes sense with the Bernoulli likelihood")
         return self
@@ -138,6 +159,14 @@ class RunSpec(BaseModel):
             d["obs_std"] = 1.0
         if self.model == families.DEFAULT:  # run ids from before latent families stay valid
             del d["model"]
+        if self.objective == "elbo":  # run ids from before objectives stay valid
+            del d["objective"], d["k"], d["alpha"]
+        else:
+            d["n_samples"] = 1  # the K-sample bounds draw k samples, not n_samples
+            if self.objective == "iwae":
+                del d["alpha"]
+        if self.regularizer == "kl":
+            del d["regularizer"]
         if self.family.log_weights is None:
             d["bounds_every"], d["bounds_k"], d["bounds_points"] = 0, 100, 32
         return self.family.normalize(d)

@@ -37,6 +37,38 @@ def upload_box():
                 st.success(f"Added as **{name}**; pick it in the data set list.")
 
 
+OBJECTIVE_TITLES = {"elbo": "ELBO (β-VAE)", "iwae": "IWAE bound L_K", "renyi": "Rényi bound L_α"}
+REGULARIZER_TITLES = {"kl": "KL(q‖p)", "l2": "L2 to the prior's (0, 1)", "mmd": "MMD² (InfoVAE)"}
+
+
+def _choice(label: str, options: tuple[str, ...], titles: dict, key: str, column, help: str,
+            disabled: bool = False):
+    """A selectbox over the family's options (the first when disabled or only one)."""
+    if st.session_state.get(key) not in options:  # left over from another family
+        st.session_state.pop(key, None)
+    value = column.selectbox(label, list(options), key=key, help=help,
+                             disabled=disabled or len(options) < 2,
+                             format_func=lambda o: titles.get(o, o))
+    return options[0] if disabled else value
+
+
+def objective_settings(family) -> tuple[str, int, float, str]:
+    """Objective, K, α and regulariser, enabled where the family supports them."""
+    c1, c2, c3, c4 = st.columns(4)
+    objective = _choice("Objective", family.objectives, OBJECTIVE_TITLES, "objective", c1,
+                        "What training maximises: the ELBO, the importance-weighted bound "
+                        "L_K (Burda et al. 2015) or the Rényi bound L_α (Li & Turner 2016).")
+    k = c2.slider("K (importance samples)", 1, 50, 5, key="k", disabled=objective == "elbo")
+    alpha = c3.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", disabled=objective != "renyi",
+                      help="0 = IWAE L_K, 1 = the K-sample ELBO.")
+    regularizer = _choice("Regulariser (β weighs it)", family.regularizers, REGULARIZER_TITLES,
+                          "regularizer", c4, "With the ELBO objective, what β weighs: the "
+                          "KL, the squared distance of (μ, σ) from (0, 1), or the MMD² "
+                          "between the batch's z and N(0, I) samples (L_K and L_α keep the "
+                          "KL inside their log weights).", disabled=objective != "elbo")
+    return objective, int(k), float(alpha), regularizer
+
+
 def spec_form() -> tuple[RunSpec | None, bool]:
     """Render the spec widgets; returns (spec or None if invalid, whether Train was pressed)."""
     options = dataset_options()
@@ -78,11 +110,13 @@ def spec_form() -> tuple[RunSpec | None, bool]:
         binarize = c1.checkbox("Dynamic binarisation", False, key="binarize",
                                disabled=likelihood != "bernoulli",
                                help="Resample x ~ Bernoulli(pixel) each step (Burda et al. 2015).")
+        objective, k, alpha, regularizer = objective_settings(family)
     try:
         spec = RunSpec(model=family.name, **extra, dataset=dataset, latent_dim=latent_dim, likelihood=likelihood,
                        obs_std=obs_std, beta=beta, epochs=int(epochs), seed=int(seed),
                        hidden=hidden, lr=lr, batch_size=batch_size, n_samples=n_samples,
-                       estimator=estimator,
+                       estimator=estimator, objective=objective, k=k, alpha=alpha,
+                       regularizer=regularizer,
                        binarize=binarize and likelihood == "bernoulli")
     except ValidationError as exc:
         st.error("These settings cannot be trained:\n\n" + describe_errors(exc).replace("\n", "\n\n"))

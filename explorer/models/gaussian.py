@@ -12,7 +12,7 @@ from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, 
 from explorer.bounds.log_weights import chunked_log_weights
 from explorer.bounds.quadrature import exact_log_marginal
 from explorer.models.registry import LatentFamily, LatentSize, NoOptions, register
-from explorer.objectives import ESTIMATORS, elbo_terms
+from explorer.objectives import ESTIMATORS, OBJECTIVES, REGULARIZERS, elbo_terms, objective_terms
 
 
 class GaussianVAE(nn.Module):
@@ -95,7 +95,12 @@ FAMILY = register(LatentFamily(
     size=LatentSize("latent_dim", "Latent dimension d", 2),
     build=lambda spec, data_dim: GaussianVAE(data_dim, spec.latent_dim, spec.hidden,
                                              spec.likelihood, spec.obs_std),
-    training_terms=elbo_terms,
+    training_terms=objective_terms,
+    # The run's objective (ELBO, IWAE L_K, Rényi L_α) and regulariser (KL, L2, MMD).
+    step_options=lambda spec, step: {"objective": spec.objective, "k": spec.k,
+                                     "alpha": spec.alpha, "regularizer": spec.regularizer},
+    objectives=OBJECTIVES,
+    regularizers=REGULARIZERS,
     evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
     log_weights=chunked_log_weights,
     exact_log_marginal=_exact,

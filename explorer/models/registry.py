@@ -90,6 +90,10 @@ class LatentFamily:
     views: frozenset[str] = frozenset()  # pages that can show its runs, e.g. "latent_space"
     lineup: tuple[dict, ...] = ()  # its entries in the standard comparison line-up
     settings_note: str | None = None  # a caption under its settings on the Train form
+    # Training objectives and regularisers it supports (explorer.objectives), the default
+    # first; a family passes the spec's choice to its training_terms with step_options.
+    objectives: tuple[str, ...] = ("elbo",)
+    regularizers: tuple[str, ...] = ("kl",)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def option_fields(self) -> dict:
@@ -152,6 +156,16 @@ def check_estimator(family: LatentFamily, estimator: str | None) -> str:
         raise ValueError(f"a {family.name} model trains with estimator "
                          f"{' or '.join(family.estimators)}, not {estimator}")
     return estimator
+
+
+def check_objective(family: LatentFamily, objective: str, regularizer: str) -> None:
+    """ValueError unless the family trains with this objective and regulariser."""
+    if objective not in family.objectives:
+        raise ValueError(f"a {family.name} model trains with objective "
+                         f"{' or '.join(family.objectives)}, not {objective}")
+    if regularizer not in family.regularizers:
+        raise ValueError(f"a {family.name} model is regularised with "
+                         f"{' or '.join(family.regularizers)}, not {regularizer}")
 
 
 def training_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,

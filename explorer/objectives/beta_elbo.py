@@ -52,6 +52,28 @@ class ElboTerms:
         return -(recon - self.beta * self.kl).mean() + self.penalty
 
 
+@dataclass
+class ObjectiveTerms(ElboTerms):
+    """ElboTerms of a run trained on another objective than the β-ELBO (IWAE L_K, Rényi
+    L_α, or the ELBO with another regulariser than the KL): `reconstruction`, `kl` and
+    `kl_per_dim` keep their meaning (E_q log p(x|z) over the step's samples, the analytic
+    KL(q‖p)), so `elbo` is still the ELBO estimate the curves show; `objective` and `loss`
+    are −mean of `train_bound`, the objective actually optimised."""
+
+    train_bound: torch.Tensor | None = None  # (B,) value of the training objective per point
+    # Same value as train_bound, with the estimator's gradient; None: train_bound itself.
+    train_surrogate: torch.Tensor | None = None
+
+    @property
+    def objective(self) -> torch.Tensor:
+        return -self.train_bound.mean() + self.penalty
+
+    @property
+    def loss(self) -> torch.Tensor:
+        bound = self.train_bound if self.train_surrogate is None else self.train_surrogate
+        return -bound.mean() + self.penalty
+
+
 def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
                estimator: str = "reparam") -> ElboTerms:
     """β-ELBO with `n_samples` z ~ q(z|x) per point and the analytic KL (eq. 22)."""
