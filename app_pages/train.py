@@ -29,7 +29,8 @@ with left:
 with right:
     rec = pick_run(label="Run to watch")
     if rec is not None:
-        live_run_view(rec.run_id)  # status, Cancel / Resume / Delete and curves, kept fresh
+        # status, Cancel / Resume / Delete and curves, refreshed while the run trains
+        live_run_view(rec.run_id, active=rec.status in ("queued", "running"))
 
 st.subheader("All runs")
 runs_table()

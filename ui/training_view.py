@@ -32,7 +32,7 @@ def _thin(values: list, stride: int) -> list:
 def run_controls(rec):
     """Cancel, Resume and Delete, enabled from the record this refresh read (outside the live
     view they went stale: Delete stayed disabled after the run had finished)."""
-    executor, active = get_executor(), rec.status in ("queued", "running")
+    executor, active = get_executor(), rec.status in ACTIVE
     c1, c2, c3 = st.columns(3)
     if c1.button("Cancel", disabled=not active, key="run_cancel"):
         executor.cancel(rec.run_id)
@@ -50,9 +50,17 @@ def run_controls(rec):
             st.warning(str(exc))
 
 
-@st.fragment(run_every=1.0)
-def live_run_view(run_id: str):
-    """Status, progress bar and curves of a run; refreshes every second while shown."""
+ACTIVE = ("queued", "running")
+
+
+def live_run_view(run_id: str, active: bool):
+    """Status, controls and curves of a run: refreshed every second while it is queued or
+    running (`active`), static once it has finished, so its buttons never race a refresh
+    and a finished run costs the server nothing."""
+    st.fragment(run_every=1.0 if active else None)(_run_view)(run_id, active)
+
+
+def _run_view(run_id: str, active: bool):
     store = get_store()
     store.reap_orphans()  # a run whose worker was killed reads "failed", not "training" forever
     try:
@@ -60,6 +68,8 @@ def live_run_view(run_id: str):
     except KeyError:
         st.warning(f"Run {run_id} no longer exists.")
         return
+    if active and rec.status not in ACTIVE:
+        st.rerun(scope="app")  # it just finished: redraw the page once, then stop polling
     st.markdown(f"**{rec.run_id}** — {STATUS_TEXT[rec.status]}")
     epochs = rec.spec.epochs
     st.progress(rec.progress, text=f"epoch {min(rec.epoch, epochs)}/{epochs} · step {rec.step}"
