@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
 from explorer.bounds.log_weights import bernoulli_log_likelihood
 from explorer.discrete import gumbel_max, gumbel_softmax
+from explorer.estimators import continuous_families as cf
 from explorer.estimators.encoder_gradients import (encoder_gradient_samples,
                                                    encoder_gradient_samples_loop)
 from explorer.estimators.stats import analytic_variance, summary
@@ -35,23 +35,31 @@ METHODS: dict[str, tuple[str, ...]] = {
     "normal": ("reinforce", "reparam"),
     "bernoulli": _DISCRETE_METHODS,
     "categorical": _DISCRETE_METHODS,
+    **{name: ("reinforce", "reparam") for name in cf.FAMILIES},
 }
-PARAMS = {"normal": ("loc", "scale"), "bernoulli": ("logits",), "categorical": ("logits",)}
+PARAMS = {"normal": ("loc", "scale"), "bernoulli": ("logits",), "categorical": ("logits",),
+          **{name: spec.params for name, spec in cf.FAMILIES.items()}}
 BASELINES = (None, "loo", "mean_cv", "optimal")
 UNBIASED = ("reinforce", "reparam", "rebar")  # the others are biased by construction
 OPTIONS = ("samples_per_estimate", "seed", "baseline", "tau", "pilot_samples", "eta")
 MAX_CONFIGURATIONS = 2**16
-MAX_QUADRATURE_POINTS = 2**20
+MAX_QUADRATURE_POINTS = cf.MAX_QUADRATURE_POINTS
+
+
+def _check_family(family, params):
+    if family not in METHODS:
+        raise ValueError(f"unknown family {family!r}; valid families: {', '.join(METHODS)}")
+    if set(params) != set(PARAMS[family]):
+        raise ValueError(f"family {family!r} takes parameters {PARAMS[family]}, got {tuple(params)}")
+    if family in cf.FAMILIES:
+        cf.validate(family, params)
 
 
 def _check(method: str, family: str, params: dict, options: dict):
-    if family not in METHODS:
-        raise ValueError(f"unknown family {family!r}; valid families: {', '.join(METHODS)}")
+    _check_family(family, params)
     if method not in METHODS[family]:
         raise ValueError(f"method {method!r} is not available for family {family!r}; "
                          f"valid methods: {', '.join(METHODS[family])}")
-    if set(params) != set(PARAMS[family]):
-        raise ValueError(f"family {family!r} takes parameters {PARAMS[family]}, got {tuple(params)}")
     unknown = set(options) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown options {sorted(unknown)}; valid options: {', '.join(OPTIONS)}")
@@ -62,14 +70,14 @@ def _check(method: str, family: str, params: dict, options: dict):
 
 
 def _event_shape(family, params):
-    if family == "normal":
-        return torch.broadcast_shapes(params["loc"].shape, params["scale"].shape)
-    return params["logits"].shape
+    return torch.broadcast_shapes(*(v.shape for v in params.values()))
 
 
 def _log_prob(family: str, theta: dict, z: Tensor) -> Tensor:
     """log q_θ(z) for z of shape (n, S, *shape) and θ of shape (n, 1, *θ.shape); → (n, S)."""
-    if family == "normal":
+    if family in cf.FAMILIES:
+        lp = cf.distribution(family, theta).log_prob(z)
+    elif family == "normal":
         loc, scale = theta["loc"], theta["scale"]
         lp = -0.5 * ((z - loc) / scale) ** 2 - torch.log(scale) - 0.5 * math.log(2 * math.pi)
     elif family == "bernoulli":  # independent bits: one Bernoulli over the flattened shape
@@ -103,6 +111,8 @@ def _sample(method, family, theta, n, s, shape, generator, tau):
     """z of shape (n, S, *shape), differentiable in θ as the method prescribes."""
     like = next(iter(theta.values()))
     full = (n, s, *shape)
+    if family in cf.FAMILIES:
+        return cf.sample(family, theta, n, s, generator, reparam=method == "reparam")
     if family == "normal":
         z = theta["loc"] + theta["scale"] * _noise(family, full, like, generator)
         return z if method == "reparam" else z.detach()
@@ -137,8 +147,11 @@ def _sample(method, family, theta, n, s, shape, generator, tau):
     return hard + (p - p.detach())
 
 
-def _leaves(params, n):
-    return {k: v.detach().expand(n, *v.shape).clone().requires_grad_() for k, v in params.items()}
+def _leaves(params, n, family=None):
+    """Per-estimate copies; a family's fixed parameters (student_t's df) get no gradient."""
+    fixed = cf.FAMILIES[family].fixed if family in cf.FAMILIES else ()
+    return {k: v.detach().expand(n, *v.shape).clone().requires_grad_(k not in fixed)
+            for k, v in params.items()}
 
 
 def _per_sample(leaves):
@@ -154,7 +167,7 @@ def _evaluate(f, z):
 
 
 def _grad(total, leaves, retain_graph=False):
-    names = list(leaves)
+    names = [k for k, v in leaves.items() if v.requires_grad]
     grads = torch.autograd.grad(total, [leaves[k] for k in names], allow_unused=True,
                                 materialize_grads=True, retain_graph=retain_graph)
     return {k: g.detach() for k, g in zip(names, grads)}
@@ -167,7 +180,7 @@ def _pilot_baseline(f, family, params, kind, size, shape, generator):
     optimal:  b_j = Σ f·s_j² / Σ s_j² per parameter coordinate j, with s_j = ∂ log q/∂θ_j:
               the constant minimising Var[(f − b_j) s_j] (Mohamed et al. 2019, §7.4.1).
     """
-    leaves = _leaves(params, size)
+    leaves = _leaves(params, size, family)
     z = _sample("reinforce", family, _per_sample(leaves), size, 1, shape, generator, 1.0)
     fz = _evaluate(f, z).detach()[:, 0]
     if kind == "mean_cv":
@@ -220,7 +233,7 @@ def sample_gradients(method: str, f, family: str, params: dict[str, Tensor], n: 
     if baseline in ("mean_cv", "optimal"):
         size = int(options.get("pilot_samples", 1000))
         const = _pilot_baseline(f, family, params, baseline, size, shape, generator)
-    leaves = _leaves(params, n)
+    leaves = _leaves(params, n, family)
     theta = _per_sample(leaves)
     if method == "rebar":
         total = rebar_surrogate(lambda z: _evaluate(f, z), lambda b: _log_prob(family, theta, b),
@@ -243,62 +256,41 @@ def sample_gradients(method: str, f, family: str, params: dict[str, Tensor], n: 
     return grads
 
 
-def _enumerate(family, logits):
-    """All joint configurations z (N_conf, *shape) of independent bernoulli/categorical variables."""
-    if family == "bernoulli":
-        m, base = logits.numel(), 2
-    else:
-        m, base = logits[..., 0].numel(), logits.shape[-1]
-    count = base**m
-    if count > MAX_CONFIGURATIONS:
-        raise ValueError(f"exact enumeration would visit {base}^{m} = {count} configurations; "
-                         f"the limit is {MAX_CONFIGURATIONS}")
-    digits = torch.arange(count)[:, None] // base ** torch.arange(m) % base  # (count, m)
-    if family == "bernoulli":
-        return digits.to(logits.dtype).reshape(count, *logits.shape)
-    return F.one_hot(digits, base).to(logits.dtype).reshape(count, *logits.shape)
-
-
 def exact_gradient(f, family: str, params: dict[str, Tensor], **options) -> dict[str, Tensor]:
     """∇_θ E_q[f(z)] without sampling error, as Σ_z f(z) ∇_θ q_θ(z).
 
     bernoulli / categorical: exhaustive enumeration of every joint configuration (at most
-    MAX_CONFIGURATIONS). normal: Gauss–Hermite quadrature of order `order` per coordinate
-    (tensor product, at most MAX_QUADRATURE_POINTS nodes; default 200 per coordinate, fewer
-    above d = 2) applied to the score form E[f(z) ∇ log q(z)], so f need not be
-    differentiable. The nodes near the mean are ~σ·π/√(2·order) apart: f must be smooth on
-    that scale (e^{−kz²} with kσ² ≲ 10 is resolved to 1e-6 at order 200; sharper f or
-    discontinuous f converge slowly). Computed in float64; returned in the parameters' dtype.
+    MAX_CONFIGURATIONS). normal: the score form E[f(z) ∇ log q(z)] (f need not be
+    differentiable) on Gauss–Hermite nodes of order `order` per coordinate (tensor product);
+    the other continuous families: the same score form on tanh-sinh nodes placed through the
+    quantile function (Dirichlet by stick-breaking). Rules, defaults and accuracy:
+    explorer.estimators.continuous_families (normal_nodes, nodes). Fixed parameters
+    (student_t's df) get no entry. Computed in float64; returned in the parameters' dtype.
     """
-    if family not in METHODS:
-        raise ValueError(f"unknown family {family!r}; valid families: {', '.join(METHODS)}")
-    if set(params) != set(PARAMS[family]):
-        raise ValueError(f"family {family!r} takes parameters {PARAMS[family]}, got {tuple(params)}")
+    _check_family(family, params)
     dtype = next(iter(params.values())).dtype
-    leaves = {k: v.detach().to(torch.float64).requires_grad_() for k, v in params.items()}
+    leaves = _leaves({k: v.to(torch.float64) for k, v in params.items()}, 1, family)
+    leaves = {k: v[0].detach().requires_grad_(v.requires_grad) for k, v in leaves.items()}
+    weight = None
     if family == "normal":
-        shape = _event_shape(family, params)
-        d = math.prod(shape)
-        order = int(options.get("order", min(200, int(MAX_QUADRATURE_POINTS ** (1 / d)))))
-        if order**d > MAX_QUADRATURE_POINTS:
-            raise ValueError(f"{order}^{d} quadrature points exceed {MAX_QUADRATURE_POINTS}")
-        x, w = (torch.from_numpy(a) for a in np.polynomial.hermite.hermgauss(order))
-        grid = torch.cartesian_prod(*[torch.arange(order)] * d).reshape(-1, d)
-        weight = w[grid].prod(-1) / math.pi ** (d / 2)
-        theta = {k: v.detach() for k, v in leaves.items()}
-        z = theta["loc"] + theta["scale"] * math.sqrt(2) * x[grid].reshape(-1, *shape)
+        z, weight = cf.normal_nodes(leaves, options.get("order"))
+    elif family in cf.FAMILIES:
+        z, weight = cf.nodes(family, leaves, options.get("order"))
     else:
-        z = _enumerate(family, leaves["logits"].detach())
-        weight = None
+        z = cf.enumerate_configurations(family, leaves["logits"].detach(), MAX_CONFIGURATIONS)
     z = z.unsqueeze(1)  # (G, 1, *shape): one "estimate" per quadrature point / configuration
+    theta = {k: v.unsqueeze(0).unsqueeze(0) for k, v in leaves.items()}
+    if weight is not None:  # drop nodes where float64 cannot resolve q (z rounded onto an endpoint)
+        with torch.no_grad():
+            keep = torch.isfinite(_log_prob(family, theta, z)[:, 0]) & (weight > 0)
+        z, weight = z[keep], weight[keep]
     fz = _evaluate(f, z).detach()[:, 0].to(torch.float64)
-    log_q = _log_prob(family, {k: v.unsqueeze(0).unsqueeze(0) for k, v in leaves.items()}, z)[:, 0]
+    log_q = _log_prob(family, theta, z)[:, 0]
     if weight is None:  # Σ_z q(z) f(z) ∇ log q(z) = ∇ Σ_z q(z) f(z)
         total = (log_q.exp() * fz).sum()
     else:  # Σ_g w_g f(z_g) ∇ log q(z_g), the score form evaluated by quadrature
         total = (weight * fz * log_q).sum()
-    grads = torch.autograd.grad(total, [leaves[k] for k in PARAMS[family]])
-    return {k: g.to(dtype) for k, g in zip(PARAMS[family], grads)}
+    return {k: g.to(dtype) for k, g in _grad(total, leaves).items()}
 
 
 __all__ = [
