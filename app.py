@@ -28,6 +28,8 @@ pages = {
         st.Page("app_pages/relaxation_bias.py", title="Relaxation bias",
                 icon=":material/thermostat:"),
         st.Page("app_pages/estimators_vae.py", title="On a real VAE", icon=":material/neurology:"),
+        st.Page("app_pages/reparam_families.py", title="Reparameterizable families",
+                icon=":material/transform:"),
     ],
     "Discrete latents": [
         st.Page("app_pages/gumbel.py", title="Gumbel-max & softmax", icon=":material/casino:"),
