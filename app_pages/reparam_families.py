@@ -41,7 +41,7 @@ target = c4.slider("cost target t in f(z) = (z − t)²", -2.0, 3.0, 1.0, 0.1, k
 st.markdown(f"**{family}** — {KIND[family]}")
 
 pic = td.picture(family, values)
-base = "ε ~ N(0, 1)" if tr._MAPS[family][0] == "normal" else "u ~ U(0, 1)"
+base = "ε ~ N(0, 1)" if tr.base(family) == "normal" else "u ~ U(0, 1)"
 left, right = st.columns(2)
 with left:
     show(transport_figure(pic["eps_curve"], pic["z_curve"], pic["eps"], pic["z"],

@@ -63,6 +63,11 @@ def _check(family, params):
         raise ValueError("normal scale must be > 0")
 
 
+def base(family: str) -> str:
+    """The family's base noise: "normal" (ε ~ N(0, 1)) or "uniform" (u ~ U(0, 1))."""
+    return _MAPS[family][0]
+
+
 def law(family, params):
     """The same distribution in scipy (cdf / ppf / pdf); kumaraswamy's is cf._Kumaraswamy."""
     if family == "normal":
