@@ -31,7 +31,9 @@ if st.button(f"Train β ∈ {{{grid}}} in the background", key="train_beta_famil
 
 
 def last_kl_per_dim(run_id: str) -> list:
-    return (store.metrics(run_id)["kl_per_dim"] or [[]])[-1]
+    """KL per latent coordinate of the run's last training step (one row, not the history)."""
+    last = store.metrics(run_id, since_step=store.get(run_id).step - 1)["kl_per_dim"]
+    return last[-1] if last else []
 
 
 def sweep():

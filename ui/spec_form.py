@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from explorer import data
 from trainer import RunSpec, describe_errors
 
+from ui.widget_state import clamp_state
 from ui.family_settings import estimator_choice, family_choice, family_settings, latent_size
 
 LIKELIHOOD_TITLES = {
@@ -44,8 +45,7 @@ REGULARIZER_TITLES = {"kl": "KL(q‖p)", "l2": "L2 to the prior's (0, 1)", "mmd"
 def _choice(label: str, options: tuple[str, ...], titles: dict, key: str, column, help: str,
             disabled: bool = False):
     """A selectbox over the family's options (the first when disabled or only one)."""
-    if st.session_state.get(key) not in options:  # left over from another family
-        st.session_state.pop(key, None)
+    clamp_state(key, options, options[0])  # a value left over from another family
     value = column.selectbox(label, list(options), key=key, help=help,
                              disabled=disabled or len(options) < 2,
                              format_func=lambda o: titles.get(o, o))

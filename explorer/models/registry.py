@@ -9,8 +9,8 @@ explorer/models/__init__.py (+ its page, if it has one). Modelled on torch.distr
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -94,7 +94,6 @@ class LatentFamily:
     # first; a family passes the spec's choice to its training_terms with step_options.
     objectives: tuple[str, ...] = ("elbo",)
     regularizers: tuple[str, ...] = ("kl",)
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def option_fields(self) -> dict:
         return dict(self.options.model_fields)
