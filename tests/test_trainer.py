@@ -155,8 +155,7 @@ def test_killed_worker_leaves_store_consistent_and_resume_matches(tmp_path):
     pid = store.get(rec.run_id).worker_pid
     os.kill(pid, signal.SIGKILL)
     assert wait_for(lambda: executor.live_workers() == 0, timeout=10)
-    assert store.reap_orphans() == [rec.run_id]
-    broken = store.get(rec.run_id)
+    broken = store.get(rec.run_id)  # reading finds the dead worker; no sweep is needed
     assert broken.status == "failed" and broken.resumable and "resume" in broken.error
     m = store.metrics(rec.run_id)
     assert m["step"] == list(range(1, len(m["step"]) + 1))  # no gaps, no duplicates

@@ -17,19 +17,33 @@ class NoCheckpoint(FileNotFoundError):
     """The run has not written a checkpoint yet."""
 
 
+class CorruptCheckpoint(NoCheckpoint):
+    """The checkpoint file exists but cannot be read (truncated, overwritten, not ours)."""
+
+
 def build_model(spec: RunSpec):
     """The untrained model a spec describes, built by its latent family."""
     return spec.family.build(spec, data.info(spec.dataset).dim)
 
 
-def save_checkpoint(path: Path, state: dict):
-    """Write to a temporary file, then rename: a killed writer never leaves half a file."""
+def save_checkpoint(path: Path, state: dict, before_replace=None):
+    """Write to a temporary file, fsync it, then rename: neither a killed writer nor a power
+    cut leaves half a file. `before_replace` (a worker's lease check) may veto the rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a crash
+        finally:
+            os.close(dir_fd)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -39,7 +53,15 @@ def load_checkpoint(path: Path) -> dict:
     """Checkpoint contents; weights_only=True so a checkpoint can never run code."""
     if not path.exists():
         raise NoCheckpoint(f"no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError, EOFError, RuntimeError from a damaged zip
+        raise CorruptCheckpoint(
+            f"the checkpoint {path} is damaged and cannot be read ({type(exc).__name__}); "
+            "resuming the run starts it again from its untrained model") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise CorruptCheckpoint(f"the checkpoint {path} is not a VAE Explorer checkpoint")
+    return state
 
 
 def load_model(run_id: str, store: RunStore | str | os.PathLike | None = None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from explorer.models import registry as families
 
 from trainer.spec import RunSpec, describe_errors
-from trainer.store import RunBusy, RunNotFound, RunRecord, RunStore
+from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("run_id")
         if name == "worker":
             p.add_argument("--threads", type=int, default=1)
+            p.add_argument("--slot", type=int, default=None)
         p.add_argument("--store", default=None, help="store directory (default: $VAE_EXPLORER_STORE or ~/.cache/vae-explorer/runs)")
     train.add_argument("--store", default=None, help="store directory")
     return parser
@@ -110,9 +112,20 @@ def cmd_train(args, store: RunStore) -> int:
     if not created and rec.resumable:
         store.requeue(rec.run_id)
     if store.get(rec.run_id).status == "queued":
-        if store.claim(rec.run_id) is not None:
+        claimed = store.claim(rec.run_id)
+        if claimed is not None:
             bar = ProgressBar(not args.quiet)
-            train_run(store, rec.run_id, on_progress=bar)
+            try:
+                train_run(store, rec.run_id, on_progress=bar)
+            except KeyboardInterrupt:
+                bar.close()
+                try:
+                    store.finish(rec.run_id, "cancelled", lease=claimed.lease,
+                                 error="interrupted (Ctrl-C); resume continues from the last checkpoint")
+                except LeaseLost:
+                    pass
+                print(json.dumps(summary(store.get(rec.run_id), store)))
+                return EXIT_RUN_FAILED
             bar.close()
     rec = store.get(rec.run_id)
     if rec.status == "running":
@@ -135,11 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             from trainer.executor import work
 
-            work(store, threads=args.threads)
+            work(store, threads=args.threads, slot=args.slot)
             return EXIT_OK
         if args.command == "list":
-            store.reap_orphans()
-            for rec in store.list():
+            for rec in store.list():  # reading marks runs whose worker died as failed
                 s = rec.spec
                 elbo = f"{rec.test_elbo:9.2f}" if rec.test_elbo is not None else "        -"
                 print(f"{rec.run_id}  {rec.status:9s} {rec.progress:6.0%}  test ELBO {elbo}  "
@@ -161,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
             store.delete(args.run_id)
             print(json.dumps({"deleted": args.run_id}))
             return EXIT_OK
-    except (RunNotFound, RunBusy) as exc:
+    except (RunNotFound, RunBusy, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # `trainer list | head`: the reader left; stop quietly, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush is silent too
+        return EXIT_OK
     return EXIT_BAD_INPUT

@@ -1,7 +1,8 @@
 """Where runs execute: one small seam (submit / cancel / resume / status).
 
-`LocalExecutor` runs them in worker processes on this machine, at most one per core;
-the rest wait in the store's queue. Workers start when work is submitted or resumed (and
+`LocalExecutor` runs them in worker processes on this machine, at most `max_workers`
+(default: one per core) across every process sharing the store — each worker holds a slot
+claimed atomically in the store (trainer/slots.py); the rest wait in the store's queue. Workers start when work is submitted or resumed (and
 once when the app starts, for runs queued before it), never because a page polls. Workers
 are separate sessions, so runs go on when a browser tab closes or the app restarts. A
 distributed engine can implement the same four methods later.
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from trainer.slots import claim_slot, hand_over, release_slot
 from trainer.spec import RunSpec
 from trainer.store import RunRecord, RunStore
 
@@ -88,23 +90,29 @@ class LocalExecutor:
                               f"(full log: {log}); fix it, then resume the run")
 
     def ensure_workers(self) -> int:
-        """Reap dead runs and start workers for queued ones; returns workers started."""
+        """Start workers for queued runs while a slot is free; returns workers started.
+        Slots are shared by every process on the store, so the cap holds across them."""
         with self._lock:
             if self._closed:
                 return 0
-            self.store.reap_orphans()
-            live = self.live_workers()  # first: a crashed worker fails the queue it leaves
-            queued = len(self.store.list(("queued",)))
-            running = len(self.store.list(("running",)))
-            # Workers started elsewhere (the CLI, another app process) are counted through
-            # their running runs so the machine is never oversubscribed.
-            wanted = max(0, min(queued, self.max_workers - max(live, running)))
-            for _ in range(wanted):
-                self._start_worker()
-            return wanted
+            self.live_workers()  # first: a crashed worker fails the queue it leaves
+            started = 0
+            queued = len(self.store.list(("queued",)))  # reading also reaps dead runs
+            while started < queued:
+                slot = claim_slot(self.store, self.max_workers)
+                if slot is None:
+                    break
+                self._start_worker(slot)
+                started += 1
+            return started
 
-    def _start_worker(self):
-        worker = spawn_worker(self.store.root, threads=self._threads())
+    def _start_worker(self, slot: int):
+        try:
+            worker = spawn_worker(self.store.root, threads=self._threads(), slot=slot)
+        except BaseException:
+            release_slot(self.store, slot)
+            raise
+        hand_over(self.store, slot, worker.pid)
         self._workers.append(worker)
         threading.Thread(target=self._refill_after, args=(worker,), daemon=True).start()
 
@@ -133,38 +141,49 @@ class LocalExecutor:
         self._workers = []
 
 
-def spawn_worker(store_root: Path, threads: int = 1) -> subprocess.Popen:
+def spawn_worker(store_root: Path, threads: int = 1, slot: int | None = None) -> subprocess.Popen:
     """A detached `python -m trainer worker` process that drains the queue, then exits."""
     log = open(Path(store_root) / "worker.log", "ab")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    slot_args = [] if slot is None else ["--slot", str(slot)]
     return subprocess.Popen(
         [sys.executable, "-m", "trainer", "worker", "--store", str(store_root),
-         "--threads", str(threads)],
+         "--threads", str(threads), *slot_args],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_ROOT,
         start_new_session=True,
     )
 
 
-def work(store: RunStore, threads: int = 1) -> int:
-    """Worker body: claim queued runs one after another until none is left."""
+def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
+    """Worker body: claim queued runs one after another until none is left, then give the
+    slot back."""
     import torch
 
+    from trainer.divergence import describe_failure
     from trainer.loop import train_run
+    from trainer.records import LeaseLost
 
     torch.set_num_threads(threads)
     done = 0
-    while True:
-        rec = store.claim()
-        if rec is None:
-            # A run queued while this worker was finishing would otherwise wait for the
-            # next poll of the app; look once more before leaving.
-            time.sleep(IDLE_GRACE_SECONDS)
+    try:
+        while True:
             rec = store.claim()
             if rec is None:
-                return done
-        try:
-            train_run(store, rec.run_id)
-        except Exception as exc:  # a bad run must not take the worker (and the queue) down
-            store.finish(rec.run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        done += 1
+                # A run queued while this worker was finishing would otherwise wait for the
+                # next poll of the app; look once more before leaving.
+                time.sleep(IDLE_GRACE_SECONDS)
+                rec = store.claim()
+                if rec is None:
+                    return done
+            try:
+                train_run(store, rec.run_id)  # records its own failures, fenced by its lease
+            except Exception as exc:  # a bad run must not take the worker (and the queue) down
+                try:
+                    store.finish(rec.run_id, "failed", lease=rec.lease,
+                                 error=describe_failure(exc))
+                except LeaseLost:
+                    pass
+            done += 1
+    finally:
+        release_slot(store, slot)

@@ -6,7 +6,7 @@ checkpoint retraces exactly the steps the uninterrupted run would have taken.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -14,9 +14,12 @@ from explorer import data
 from explorer.models import evaluation_terms, training_terms
 
 from trainer.bound_tracking import record_bounds, should_record
-from trainer.checkpoints import build_model, load_checkpoint, save_checkpoint
+from trainer.checkpoints import CorruptCheckpoint, build_model, load_checkpoint, save_checkpoint
 from trainer.code_stats import EpochStats, test_code_stats
+from trainer.divergence import Stop, describe_failure, diverged, exploded, explosion, non_finite
+from trainer.leases import Lease
 from trainer.recorder import Progress, Recorder, metric_row
+from trainer.records import LeaseLost
 from trainer.spec import RunSpec
 from trainer.store import RunStore
 
@@ -64,18 +67,12 @@ class Training:
     step: int = 0  # optimiser steps taken
     seconds: float = 0.0  # trained so far, as of the last epoch's end (a checkpoint keeps it)
     fresh: bool = True  # no checkpoint yet: the run starts from its untrained model
+    first: dict | None = None  # the first step's metric row in this process (explosion test)
+    note: str | None = None  # what resuming had to do (a damaged checkpoint set aside)
 
     @property
     def finished(self) -> bool:
         return self.epoch >= self.spec.epochs
-
-
-@dataclass
-class Stop:
-    """Why an epoch ended early: the status the run finishes with, and its store fields."""
-
-    status: str
-    fields: dict = field(default_factory=dict)
 
 
 def resume(store: RunStore, run_id: str, x_train: torch.Tensor) -> Training:
@@ -87,8 +84,15 @@ def resume(store: RunStore, run_id: str, x_train: torch.Tensor) -> Training:
     model.init_output_bias(x_train.mean(0))
     state = Training(run_id, spec, model, torch.optim.Adam(model.parameters(), lr=spec.lr))
     path = store.checkpoint_path(run_id)
+    saved = None
     if path.exists():
-        saved = load_checkpoint(path)
+        try:
+            saved = load_checkpoint(path)
+        except CorruptCheckpoint as exc:
+            # Resuming from it would fail forever: keep the file for inspection, start over.
+            path.replace(path.with_suffix(".corrupt"))
+            state.note = str(exc)
+    if saved is not None:
         model.load_state_dict(saved["model"])
         state.optimizer.load_state_dict(saved["optimizer"])
         state.epoch, state.step = int(saved["epoch"]), int(saved["step"])
@@ -106,7 +110,8 @@ def total_steps(spec: RunSpec, n: int) -> int:
 def checkpoint(store: RunStore, state: Training):
     save_checkpoint(store.checkpoint_path(state.run_id), {
         "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
-        "epoch": state.epoch, "step": state.step, "seconds": state.seconds})
+        "epoch": state.epoch, "step": state.step, "seconds": state.seconds},
+        before_replace=getattr(store, "check", None))  # a Lease: never overwrite a new owner
     store.set_checkpoint_epoch(state.run_id, state.epoch)
 
 
@@ -124,22 +129,6 @@ def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor):
     model.train(was_training)
 
 
-def _non_finite(loss: torch.Tensor, params: list) -> str | None:
-    """What became NaN/inf after backward: "loss", "a gradient", or None."""
-    # One reduction over all gradients: a NaN or inf anywhere makes the sum non-finite.
-    grad_sum = torch.stack([p.grad.sum() for p in params if p.grad is not None]).sum()
-    if bool(torch.isfinite(loss) & torch.isfinite(grad_sum)):
-        return None
-    return "loss" if not torch.isfinite(loss) else "a gradient"
-
-
-def _diverged(state: Training, what: str) -> Stop:
-    step, epoch = state.step, state.epoch
-    return Stop("diverged", {"diverged_step": step, "error": (
-        f"{what} became NaN/inf at step {step} (epoch {epoch}); "
-        "try a smaller learning rate or a larger obs_std")})
-
-
 def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> EpochStats | Stop:
     """One epoch of Adam steps, reseeded from (seed, epoch); its code statistics, or a Stop
     when the run diverged or was cancelled mid-epoch."""
@@ -155,16 +144,22 @@ def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> E
         terms = train_step_terms(model, spec, xb, state.step)
         optimizer.zero_grad(set_to_none=True)
         terms.loss.backward()
-        what = _non_finite(terms.loss, params)
+        what = non_finite(terms.loss, params)
         if what is not None:
             recorder.flush(state.epoch, state.step)
-            return _diverged(state, what)
+            return diverged(state, what)
         optimizer.step()
         if spec.family.after_step is not None:  # e.g. the VQ-VAE's EMA codebook update
             spec.family.after_step(model, terms, spec)
         stats.add(terms.extras)
         state.step += 1
-        if recorder.add(metric_row(state.step, state.epoch, terms)):
+        row = metric_row(state.step, state.epoch, terms)
+        state.first = state.first or row
+        if exploded(state.first, row["loss"]):
+            recorder.add(row)
+            recorder.flush(state.epoch, state.step)
+            return explosion(state, row["elbo"], "training ELBO")
+        if recorder.add(row):
             return Stop("cancelled", {"error": None})
     return stats
 
@@ -192,11 +187,29 @@ def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: Epo
 
 
 def train_run(store: RunStore, run_id: str, on_progress: Progress | None = None) -> str:
-    """Train a claimed (running) run to the end; returns its final status.
+    """Train a claimed (running) run to the end under its lease; returns its final status.
 
-    Stops early as `cancelled` when a cancel is requested, or `diverged` (with the step)
-    when the loss or a gradient becomes NaN/inf.
+    Stops early as `cancelled` when a cancel is requested, `diverged` (with the step) when the
+    loss or a gradient becomes NaN/inf or the loss explodes, `failed` with the exception's
+    real cause, or "lost" — writing nothing more — when its lease was taken away.
     """
+    rec = store.get(run_id)
+    if rec.status != "running":
+        raise LeaseLost(run_id, rec.lease)
+    with Lease(store, run_id, rec.lease) as lease:
+        try:
+            return _train(lease, run_id, on_progress)
+        except LeaseLost:
+            return "lost"
+        except Exception as exc:
+            try:
+                lease.finish(run_id, "failed", error=describe_failure(exc))
+            except LeaseLost:
+                return "lost"
+            return "failed"
+
+
+def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
     spec = store.get(run_id).spec
     x_train, _ = data.load(spec.dataset, "train")
     x_test, _ = data.load(spec.dataset, "test")
@@ -210,13 +223,22 @@ def train_run(store: RunStore, run_id: str, on_progress: Progress | None = None)
                if state.finished else {})
     state.model.train()
     while not state.finished:
+        if store.cancel:  # seen by the heartbeat thread during a long evaluation
+            store.finish(run_id, "cancelled", error=None)
+            return "cancelled"
         outcome = train_epoch(state, x_train, recorder)
         if isinstance(outcome, Stop):
             store.finish(run_id, outcome.status, **outcome.fields)
             return outcome.status
         results, cancel = end_epoch(store, state, x_test, outcome, recorder)
+        test = results["test_elbo"]
+        if state.first and (not math.isfinite(test) or exploded(state.first, -test)):
+            stop = explosion(state, test, "test ELBO")
+            store.finish(run_id, stop.status, **stop.fields)
+            return stop.status
         if cancel and not state.finished:
             store.finish(run_id, "cancelled", error=None)
             return "cancelled"
-    store.finish(run_id, "done", test_elbo=results["test_elbo"], seconds=state.seconds)
+    store.finish(run_id, "done", test_elbo=results["test_elbo"], seconds=state.seconds,
+                 error=state.note)
     return "done"

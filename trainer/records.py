@@ -10,6 +10,7 @@ from trainer.spec import RunSpec
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "diverged")
 FINISHED = ("done", "failed", "cancelled", "diverged")
 HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat before a running run counts as orphaned
+HEARTBEAT_SECONDS = 5.0  # how often a worker's heartbeat thread renews its lease
 
 
 def default_store_dir() -> Path:
@@ -25,6 +26,14 @@ class RunNotFound(KeyError):
 
 class RunBusy(RuntimeError):
     """The operation needs the run to be stopped first."""
+
+
+class LeaseLost(RuntimeError):
+    """This worker's lease on the run has ended (the run was reaped, cancelled or claimed
+    again): it must stop without writing anything more."""
+
+    def __str__(self):
+        return f"lease {self.args[1]} on run {self.args[0]} is no longer held"
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class RunRecord:
     diverged_step: int | None
     test_elbo: float | None
     seconds: float
+    lease: int = 0  # incremented by every claim; a worker's writes name the lease it holds
+    worker_host: str | None = None
 
     @property
     def progress(self) -> float:

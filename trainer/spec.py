@@ -58,7 +58,8 @@ class RunSpec(BaseModel):
         "the batch's z and N(0, I) samples, InfoVAE; needs estimator reparam) (gaussian only)")
     epochs: int = Field(30, ge=1, le=2000, description="passes over the training set")
     batch_size: int = Field(128, ge=1, le=8192, description="examples per Adam step")
-    lr: float = Field(3e-3, gt=0.0, le=1.0, description="Adam learning rate")
+    lr: float = Field(3e-3, gt=0.0, le=10.0, description="Adam learning rate (up to 10: "
+                    "a run whose loss explodes stops as diverged)")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds initialisation, batches and z samples")
     checkpoint_every: int = Field(5, ge=1, le=2000, description="epochs between checkpoints")
     bounds_every: int = Field(10, ge=0, le=2000, description="epochs between recorded bounds "

@@ -2,9 +2,14 @@
 
 Layout of a store directory:
     runs.sqlite             runs, per-step metrics, per-epoch evaluations
-    runs/<run_id>/checkpoint.pt   latest checkpoint (written atomically)
-Every process (app, CLI, workers) opens its own short-lived connections, so the store
-is safe to share between them.
+    runs/<run_id>/checkpoint.pt   latest checkpoint (fsynced, then renamed into place)
+Every process (app, CLI, workers) opens its own connections, so the store is safe to
+share between them.
+
+A worker owns a run through a lease: `claim` increments the run's lease number, and every
+write the worker makes names it (`Lease`, trainer/leases.py). A run whose worker is found
+dead on any read is marked failed, and a worker that lost its lease can never write to the
+run again, even if it was only slow.
 """
 from __future__ import annotations
 
@@ -18,8 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # Re-exported: `from trainer.store import RunRecord` is how callers have always named them.
-from trainer.records import (FINISHED, HEARTBEAT_TIMEOUT, STATUSES, RunBusy,  # noqa: F401
-                             RunNotFound, RunRecord, default_store_dir)
+from trainer.history import HISTORY_SCHEMA, History
+from trainer.liveness import HOST, check_run_id, dead_message, pid_alive, worker_alive
+from trainer.records import (FINISHED, HEARTBEAT_TIMEOUT, STATUSES, LeaseLost,  # noqa: F401
+                             RunBusy, RunNotFound, RunRecord, default_store_dir)
 from trainer.spec import RunSpec
 
 SCHEMA = """
@@ -41,37 +48,15 @@ CREATE TABLE IF NOT EXISTS runs (
     test_elbo REAL,
     seconds REAL NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch INTEGER NOT NULL,
-    loss REAL, elbo REAL, reconstruction REAL, kl REAL, kl_per_dim TEXT,
-    PRIMARY KEY (run_id, step)
-);
-CREATE TABLE IF NOT EXISTS evals (
-    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, step INTEGER NOT NULL,
-    name TEXT NOT NULL, value REAL,
-    PRIMARY KEY (run_id, epoch, name)
+CREATE TABLE IF NOT EXISTS slots (
+    slot INTEGER PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, claimed REAL NOT NULL
 );
 """
+# Columns added after the first release; old stores gain them on open.
+MIGRATIONS = {"lease": "INTEGER NOT NULL DEFAULT 0", "worker_host": "TEXT"}
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); treat it as dead.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-class RunStore:
+class RunStore(History):
     """Runs, metrics and checkpoints under one directory."""
 
     def __init__(self, root: str | os.PathLike | None = None):
@@ -81,7 +66,11 @@ class RunStore:
         self._connections: dict[tuple[int, int], sqlite3.Connection] = {}
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA + HISTORY_SCHEMA)
+            have = {r["name"] for r in db.execute("PRAGMA table_info(runs)")}
+            for col, decl in MIGRATIONS.items():
+                if col not in have:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {col} {decl}")
 
     @contextmanager
     def _connect(self):
@@ -111,7 +100,7 @@ class RunStore:
             db.execute("COMMIT")
 
     def run_dir(self, run_id: str) -> Path:
-        return self.root / "runs" / run_id
+        return self.root / "runs" / check_run_id(run_id)
 
     def checkpoint_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "checkpoint.pt"
@@ -138,21 +127,38 @@ class RunStore:
         return self.get(spec.run_id), True
 
     def get(self, run_id: str) -> RunRecord:
+        """The run's record; a running run whose worker is dead reads as failed."""
         with self._connect() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFound(run_id)
-        return self._record(row)
+        return self._checked(self._record(row))
 
     def list(self, statuses: tuple[str, ...] | None = None) -> list[RunRecord]:
-        """All runs, newest first."""
+        """All runs, newest first (dead workers' runs read as failed)."""
         with self._connect() as db:
             rows = db.execute("SELECT * FROM runs ORDER BY created DESC").fetchall()
-        runs = [self._record(r) for r in rows]
+        runs = [self._checked(self._record(r)) for r in rows]
         return [r for r in runs if statuses is None or r.status in statuses]
 
-    def claim(self, run_id: str | None = None, pid: int | None = None) -> RunRecord | None:
-        """Atomically move a queued run (the oldest, or `run_id`) to running for this process."""
+    def _checked(self, rec: RunRecord, timeout: float = HEARTBEAT_TIMEOUT) -> RunRecord:
+        """Dead-run detection on read: fail a running run whose worker is gone, fenced by its
+        lease so a worker that has just been replaced is never reaped by mistake."""
+        if rec.status != "running" or worker_alive(rec.worker_pid, rec.worker_host,
+                                                   rec.heartbeat, timeout):
+            return rec
+        msg = dead_message(rec.worker_pid, rec.worker_host, rec.heartbeat, rec.step,
+                           rec.checkpoint_epoch, timeout)
+        self._set(rec.run_id, "AND status='running' AND lease=?", (rec.lease,),
+                  status="failed", worker_pid=None, error=msg)
+        with self._connect() as db:
+            return self._record(db.execute("SELECT * FROM runs WHERE run_id=?",
+                                           (rec.run_id,)).fetchone())
+
+    def claim(self, run_id: str | None = None, pid: int | None = None,
+              host: str = HOST) -> RunRecord | None:
+        """Atomically move a queued run (the oldest, or `run_id`) to running for this process,
+        under a new lease (the previous lease number + 1)."""
         pid = pid or os.getpid()
         now = time.time()
         with self._transaction() as db:
@@ -167,41 +173,65 @@ class RunStore:
             if row is None:
                 return None
             db.execute(
-                "UPDATE runs SET status='running', worker_pid=?, heartbeat=?, updated=?, "
-                "cancel_requested=0, error=NULL WHERE run_id=?",
-                (pid, now, now, row["run_id"]),
+                "UPDATE runs SET status='running', worker_pid=?, worker_host=?, heartbeat=?, "
+                "updated=?, cancel_requested=0, error=NULL, lease=lease+1 WHERE run_id=?",
+                (pid, host, now, now, row["run_id"]),
             )
         return self.get(row["run_id"])
 
-    def _set(self, run_id: str, where: str = "", **fields):
+    def _set(self, run_id: str, where: str = "", args: tuple = (), **fields) -> int:
         fields["updated"] = time.time()
         cols = ", ".join(f"{k}=?" for k in fields)
         with self._connect() as db:
-            cur = db.execute(
-                f"UPDATE runs SET {cols} WHERE run_id=? {where}", (*fields.values(), run_id)
-            )
+            cur = db.execute(f"UPDATE runs SET {cols} WHERE run_id=? {where}",
+                             (*fields.values(), run_id, *args))
         return cur.rowcount
 
-    def heartbeat(self, run_id: str, epoch: int, step: int, total_steps: int, seconds: float) -> bool:
+    def _fenced(self, run_id: str, lease: int | None, **fields) -> int:
+        """Update a running run's fields; with a lease, only while that lease holds."""
+        if lease is None:
+            return self._set(run_id, **fields)
+        if not self._set(run_id, "AND status='running' AND lease=?", (lease,), **fields):
+            raise LeaseLost(run_id, lease)
+        return 1
+
+    def _check_lease(self, db, run_id: str, lease: int | None):
+        if lease is None:
+            return
+        row = db.execute("SELECT status, lease FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None or row["status"] != "running" or row["lease"] != lease:
+            raise LeaseLost(run_id, lease)
+
+    def heartbeat(self, run_id: str, epoch: int, step: int, total_steps: int, seconds: float,
+                  lease: int | None = None) -> bool:
         """Record progress; returns True when a cancel has been requested."""
-        self._set(run_id, epoch=epoch, step=step, total_steps=total_steps,
-                  heartbeat=time.time(), seconds=seconds)
+        self._fenced(run_id, lease, epoch=epoch, step=step, total_steps=total_steps,
+                     heartbeat=time.time(), seconds=seconds)
+        return self.cancel_requested(run_id)
+
+    def touch(self, run_id: str, lease: int) -> bool:
+        """The heartbeat thread's beat: the lease is renewed; True when a cancel was asked."""
+        self._fenced(run_id, lease, heartbeat=time.time())
+        return self.cancel_requested(run_id)
+
+    def cancel_requested(self, run_id: str) -> bool:
         with self._connect() as db:
             row = db.execute("SELECT cancel_requested FROM runs WHERE run_id=?", (run_id,)).fetchone()
         return bool(row and row[0])
 
-    def set_checkpoint_epoch(self, run_id: str, epoch: int):
+    def set_checkpoint_epoch(self, run_id: str, epoch: int, lease: int | None = None):
         """The epoch of the latest checkpoint file, so pages can load the newest model."""
-        self._set(run_id, checkpoint_epoch=epoch)
+        self._fenced(run_id, lease, checkpoint_epoch=epoch)
 
-    def finish(self, run_id: str, status: str, **fields):
+    def finish(self, run_id: str, status: str, lease: int | None = None, **fields):
+        """End a run; a worker passes its lease so a replaced worker cannot end the run."""
         assert status in FINISHED, status
-        self._set(run_id, status=status, worker_pid=None, **fields)
+        self._fenced(run_id, lease, status=status, worker_pid=None, **fields)
 
     def request_cancel(self, run_id: str) -> RunRecord:
         """Queued runs are cancelled at once; running ones at their worker's next heartbeat."""
         self.get(run_id)
-        if not self._set(run_id, "AND status='queued'", status="cancelled"):
+        if not self._set(run_id, "AND status='queued'", status="cancelled", error=None):
             self._set(run_id, "AND status='running'", cancel_requested=1)
         return self.get(run_id)
 
@@ -217,76 +247,18 @@ class RunStore:
     def delete(self, run_id: str):
         """Remove a run, its metrics and its files; a running run must be cancelled first."""
         rec = self.get(run_id)
-        if rec.status == "running" and _pid_alive(rec.worker_pid):
+        if rec.status == "running":
             raise RunBusy(f"run {run_id} is still running; cancel it first")
+        path = self.run_dir(run_id)
         with self._transaction() as db:
             for table in ("runs", "metrics", "evals"):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
 
     def reap_orphans(self, timeout: float = HEARTBEAT_TIMEOUT) -> list[str]:
-        """Mark running runs whose worker died as failed (resumable); returns their ids."""
-        reaped = []
-        now = time.time()
-        for rec in self.list(("running",)):
-            stale = rec.heartbeat is None or now - rec.heartbeat > timeout
-            if not _pid_alive(rec.worker_pid) or stale:
-                msg = (f"worker (pid {rec.worker_pid}) stopped at step {rec.step}; "
-                       f"resume continues from epoch {rec.checkpoint_epoch or 0}")
-                if self._set(rec.run_id, "AND status='running'", status="failed",
-                             worker_pid=None, error=msg):
-                    reaped.append(rec.run_id)
-        return reaped
-
-    # ---- metrics ----------------------------------------------------------
-    def append_metrics(self, run_id: str, rows: list[dict]):
-        """Per-step training metrics: step, epoch, loss, elbo, reconstruction, kl, kl_per_dim."""
-        if not rows:
-            return
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO metrics VALUES (?,?,?,?,?,?,?,?)",
-                [(run_id, r["step"], r["epoch"], r["loss"], r["elbo"], r["reconstruction"],
-                  r["kl"], json.dumps(r["kl_per_dim"])) for r in rows],
-            )
-
-    def add_evals(self, run_id: str, epoch: int, step: int, values: dict[str, float]):
-        """Per-epoch evaluation numbers (test ELBO and friends)."""
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO evals VALUES (?,?,?,?,?)",
-                [(run_id, epoch, step, k, float(v)) for k, v in values.items()],
-            )
-
-    def truncate_after(self, run_id: str, step: int, epoch: int):
-        """Forget metrics newer than a checkpoint, so a resumed run's history stays consistent."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM metrics WHERE run_id=? AND step>?", (run_id, step))
-            db.execute("DELETE FROM evals WHERE run_id=? AND epoch>?", (run_id, epoch))
-
-    def metrics(self, run_id: str, since_step: int = -1) -> dict[str, list]:
-        """Column lists of the per-step metrics after `since_step`."""
+        """Mark running runs whose worker died as failed (resumable); returns their ids.
+        Every read does this too; this is the explicit sweep with a chosen timeout."""
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT step, epoch, loss, elbo, reconstruction, kl, kl_per_dim FROM metrics "
-                "WHERE run_id=? AND step>? ORDER BY step", (run_id, since_step),
-            ).fetchall()
-        cols = ("step", "epoch", "loss", "elbo", "reconstruction", "kl", "kl_per_dim")
-        out = {c: [r[c] for r in rows] for c in cols}
-        out["kl_per_dim"] = [json.loads(v) for v in out["kl_per_dim"]]
-        return out
-
-    def evals(self, run_id: str) -> dict[str, dict[str, list]]:
-        """{name: {"epoch": [...], "step": [...], "value": [...]}} ordered by epoch."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT epoch, step, name, value FROM evals WHERE run_id=? ORDER BY epoch",
-                (run_id,),
-            ).fetchall()
-        out: dict[str, dict[str, list]] = {}
-        for r in rows:
-            d = out.setdefault(r["name"], {"epoch": [], "step": [], "value": []})
-            d["epoch"].append(r["epoch"])
-            d["step"].append(r["step"])
-            d["value"].append(r["value"])
-        return out
+            rows = db.execute("SELECT * FROM runs WHERE status='running'").fetchall()
+        return [r.run_id for r in map(self._record, rows)
+                if self._checked(r, timeout).status == "failed"]

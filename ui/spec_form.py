@@ -15,7 +15,8 @@ LIKELIHOOD_TITLES = {
     "gaussian_fixed": "Gaussian, fixed variance s² (squared error; s² acts like β)",
     "gaussian_learned": "Gaussian, learned variance σ²(z)",
 }
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+# Up to 10 on purpose: a class can watch a run diverge and read why (trainer/divergence.py).
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0]
 
 
 def dataset_options() -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.models import registry
-from trainer import LocalExecutor, RunRecord, RunStore, default_store_dir, load_model
+from trainer import (LocalExecutor, NoCheckpoint, RunRecord, RunStore, default_store_dir,
+                     load_model)
 
 
 @st.cache_resource
@@ -29,9 +30,18 @@ def get_executor() -> LocalExecutor:
 
 
 @st.cache_resource(max_entries=16)
-def cached_model(run_id: str, checkpoint_epoch: int, store_root: str):
-    """A run's model at one checkpoint; keyed by epoch so a running run refreshes."""
+def _load(run_id: str, checkpoint_epoch: int, store_root: str):
     return load_model(run_id, _store_at(store_root))
+
+
+def cached_model(run_id: str, checkpoint_epoch: int, store_root: str):
+    """A run's model at one checkpoint; keyed by epoch so a running run refreshes. A damaged
+    checkpoint stops the page with the reason instead of a traceback."""
+    try:
+        return _load(run_id, checkpoint_epoch, store_root)
+    except NoCheckpoint as exc:
+        st.error(f"Run {run_id} cannot be shown: {exc}")
+        st.stop()
 
 
 def run_label(rec: RunRecord, status: bool = True) -> str:
