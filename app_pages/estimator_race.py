@@ -16,7 +16,8 @@ st.markdown(
     "Every estimator below is a random vector whose mean should be the gradient of "
     "E_q[f(z)] with respect to q's parameters. The lectures' claim: the pathwise "
     "(reparameterization) estimator has *typically much lower variance* than REINFORCE. "
-    "Race them on a toy cost whose exact gradient is known (closed form or enumeration).")
+    "Race them on a toy cost whose exact gradient is known (closed form, enumeration or "
+    "quadrature), for any of the families below.")
 st.latex(r"\text{REINFORCE: }\nabla_\phi \mathbb{E}_{q(z;\phi)}[f(z)] = "
          r"\mathbb{E}_{q}\big[(f(z) - b)\,\nabla_\phi \log q(z;\phi)\big]")
 st.latex(r"\text{pathwise: }\nabla_\phi \mathbb{E}_{q}[f(z)] = "

@@ -165,7 +165,9 @@ def notes(family: str, cost: str | None, values) -> list[str]:
         a = p["concentration"][0]
         out.append(f"α = {a:g} is small: most mass sits just above 0 (q ∝ z^(α−1) is unbounded "
                    "there) and REINFORCE's score ∂ log q/∂α = log(βz) − ψ(α) has variance "
-                   f"ψ′(α) ≈ 1/α² = {1 / a**2:.3g}; the implicit pathwise gradient stays tame.")
+                   f"ψ′(α) ≈ 1/α² = {1 / a**2:.3g}; the implicit pathwise gradient stays tame. "
+                   "Rare large z dominate the score function's estimates, so their sample SE is "
+                   "itself unreliable: |bias| > 2 SE shows up more often than 1 run in 20.")
     if family == "lognormal" and cost == "square" and p["scale"][0] >= 1:
         m, s = p["loc"][0], p["scale"][0]
         out.append(f"σ = {s:g}: a heavy right tail, E z⁴ = e^(4μ + 8σ²) = {np.exp(4 * m + 8 * s**2):.3g}; "
