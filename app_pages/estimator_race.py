@@ -5,6 +5,7 @@ import streamlit as st
 from explorer.discrete import ESTIMATOR_TAU_GRID, TAU_DEFAULT
 from explorer.estimators import BASELINES, METHODS
 from explorer.estimators import comparison as cmp
+from explorer.estimators import race_families as rf
 from explorer.plots.estimators import cloud_figure, histogram_figure, variance_scaling_figure
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
@@ -15,34 +16,36 @@ st.markdown(
     "Every estimator below is a random vector whose mean should be the gradient of "
     "E_q[f(z)] with respect to q's parameters. The lectures' claim: the pathwise "
     "(reparameterization) estimator has *typically much lower variance* than REINFORCE. "
-    "Race them on a toy cost whose exact gradient is known (closed form or enumeration).")
+    "Race them on a toy cost whose exact gradient is known (closed form, enumeration or "
+    "quadrature), for any of the families below.")
 st.latex(r"\text{REINFORCE: }\nabla_\phi \mathbb{E}_{q(z;\phi)}[f(z)] = "
          r"\mathbb{E}_{q}\big[(f(z) - b)\,\nabla_\phi \log q(z;\phi)\big]")
 st.latex(r"\text{pathwise: }\nabla_\phi \mathbb{E}_{q}[f(z)] = "
          r"\mathbb{E}_{\varepsilon}\big[\nabla_\phi f(g(\varepsilon;\phi))\big],\ "
-         r"z = g(\varepsilon;\phi) = \mu + \sigma\varepsilon")
+         r"z = g(\varepsilon;\phi)\ \text{(normal: } \mu + \sigma\varepsilon)")
 
-c1, c2, c3 = st.columns([2, 2, 3])
-family = c1.radio("family of q", cmp.FAMILIES, key="race_family", horizontal=True,
+
+def knob(col, kn: rf.Knob):
+    if kn.choices:
+        return col.select_slider(kn.label, kn.choices, kn.default, key=kn.key, bind="query-params")
+    return col.slider(kn.label, kn.lo, kn.hi, kn.default, kn.step, key=kn.key, bind="query-params")
+
+
+asked = st.query_params.get("race_family")
+if asked is not None and asked not in cmp.RACE_FAMILIES:
+    st.warning(f"The link asks for family {asked!r}, which the race does not know; showing "
+               f"normal. Families: {', '.join(cmp.RACE_FAMILIES)}.")
+family = st.radio("family of q", cmp.RACE_FAMILIES, key="race_family", horizontal=True,
                   bind="query-params")
-normal = family == "normal"
+c2, c3 = st.columns([2, 3])
 cost = c2.selectbox("cost f(z)", cmp.cost_names(family), key=f"race_cost_{family}",
                     bind="query-params")
 c3.latex(TOY_COSTS[cost].latex)
-p1, p2, p3 = st.columns(3)
-if normal:
-    mu = p1.slider("q mean μ", -3.0, 3.0, 0.5, 0.1, key="race_mu", bind="query-params")
-    sigma = p2.select_slider("q std σ", cmp.SIGMA_CHOICES, 1.0, key="race_sigma",
-                             bind="query-params")
-    k = p3.slider("cost parameter k", 0.0, 5.0, 1.0, 0.1, key="race_k", bind="query-params")
-    values, names = (mu, sigma), ["∂/∂μ", "∂/∂σ"]
-else:
-    l1 = p1.slider("logit ℓ₁", -12.0, 12.0, 0.0, 0.5, key="race_l1", bind="query-params")
-    l2 = p2.slider("logit ℓ₂", -12.0, 12.0, 1.0, 0.5, key="race_l2", bind="query-params")
-    k = p3.slider("target t", 0.0, 1.0, 0.45, 0.01, key="race_t", bind="query-params")
-    values, names = (l1, l2), ["∂/∂ℓ₁", "∂/∂ℓ₂"]
-    st.caption("bernoulli: two independent variables z_j ~ Bernoulli(σ(ℓ_j)); categorical: "
-               "one variable with 3 categories, logits (ℓ₁, ℓ₂, 0), values v_c = 0, ½, 1.")
+knobs = rf.knobs(family)
+*values, k = (knob(col, kn) for col, kn in zip(st.columns(len(knobs)), knobs))
+values, names = tuple(values), list(rf.gradient_names(family))
+if family in rf.CAPTIONS:
+    st.caption(rf.CAPTIONS[family])
 m1, m2, m3, m4 = st.columns([3, 1, 1, 1])
 methods = m1.multiselect("estimators to race", METHODS[family], list(METHODS[family][:2]),
                          key=f"race_methods_{family}", bind="query-params")
@@ -52,7 +55,7 @@ baseline = BASELINES[baseline_names.index(m2.radio("REINFORCE baseline b", basel
 spe = m3.select_slider("samples per estimate S", cmp.SPE_CHOICES, 1, key="race_spe",
                        bind="query-params")
 tau = m4.select_slider("τ (relaxed)", ESTIMATOR_TAU_GRID, TAU_DEFAULT, key="race_tau",
-                       disabled=normal)
+                       disabled=not cmp.uses_tau(family))
 
 exact, err = ed.exact(family, cost, values, k)
 if exact is None:
@@ -71,12 +74,12 @@ for m in methods:
         if r["dropped"]:
             st.warning(f"**{m}**: {r['dropped']} of {cmp.N_EST} estimates were NaN/∞ and were "
                        "dropped — the parameters are at a numerical extreme.")
-for note in cmp.degeneracy_notes(family, values):
+for note in cmp.degeneracy_notes(family, values, cost):
     st.info(note)
 if not runs:
     st.stop()
 label = {m: cmp.label(m, baseline) for m in runs}
-desc = f"{cost}, k = {k:g}" if normal else f"{cost}, t = {k:g}"
+desc = f"{cost}, {knobs[-1].label.split()[-1]} = {k:g}"
 left, right = st.columns(2)
 with left:
     show(histogram_figure({label[m]: r["g"][:, 0] for m, r in runs.items()}, exact[0],
@@ -112,7 +115,8 @@ def scaling():
                 "moves the whole line down. The leave-one-out baseline needs S ≥ 2.")
     curves = {label[m]: ed.variance_curve(family, cost, values, k, m, baseline, tau) for m in runs}
     flat0 = [n for n, c in curves.items() if not (c[1] > 0).any()]
-    exact_v = {label[m]: cmp.analytic_variance(m, baseline, cost, values, k) for m in runs}
+    exact_v = {label[m]: cmp.analytic_variance(m, baseline, cost, values, k, family)
+               for m in runs}
     show(variance_scaling_figure({n: c[0] for n, c in curves.items()},
                                  {n: c[1] for n, c in curves.items()},
                                  title=f"Variance of {names[0]} estimates vs samples per estimate "

@@ -1,6 +1,7 @@
 """Racing gradient estimators on the toy costs: flattened estimates, their bias, variance and
 SNR against the exact gradient, variance against S and bias/variance against τ (third lecture
-text §1.6 and §2.2; Mohamed et al. 2019; Tucker et al. 2017 for REBAR).
+text §1.6 and §2.2; Mohamed et al. 2019; Tucker et al. 2017 for REBAR). Every family of
+explorer.estimators races; the continuous ones' sliders and costs: race_families.
 
 Plain values in (family, cost name, parameter values, k), numpy out; no Streamlit. Non-finite
 estimates are removed and counted, and failures (invalid combinations, numerical trouble) are
@@ -15,14 +16,16 @@ import numpy as np
 import torch
 
 from explorer.discrete import ESTIMATOR_TAU_GRID, gumbel_softmax
+from explorer.estimators import race_families as rf
 from explorer.estimators.continuous_families import FAMILIES as CONTINUOUS
-from explorer.estimators.gradients import METHODS, exact_gradient, sample_gradients
+from explorer.estimators.gradients import METHODS, PARAMS, exact_gradient, sample_gradients
 from explorer.estimators.stats import analytic_variance as _analytic_variance
 from explorer.toys.costs import TOY_COSTS
 
-FAMILIES = tuple(f for f in METHODS if f not in CONTINUOUS)  # the pages race these three
+FAMILIES = tuple(f for f in METHODS if f not in CONTINUOUS)  # normal and the two discrete ones
+RACE_FAMILIES = rf.RACE_FAMILIES  # the Estimator race offers every family
 SPE_CHOICES = (1, 2, 4, 8, 16, 32)
-SIGMA_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+SIGMA_CHOICES = rf.SIGMA_CHOICES
 N_EST = 3000          # gradient estimates per estimator for histograms, clouds and the table
 N_SCALING = 1000      # estimates per point of the variance-vs-S curves
 N_TAU = 4000          # estimates per (estimator, τ) of the relaxation-bias curves
@@ -60,8 +63,15 @@ def tau_notes(tau: float) -> list[str]:
     return []
 
 
-def degeneracy_notes(family: str, values: tuple) -> list[str]:
+def uses_tau(family: str) -> bool:
+    """Whether any estimator of `family` takes the temperature τ."""
+    return any(m in USES_TAU for m in METHODS[family])
+
+
+def degeneracy_notes(family: str, values: tuple, cost: str | None = None) -> list[str]:
     """Messages for the extreme corners of the parameter sliders."""
+    if family in CONTINUOUS:
+        return rf.notes(family, cost, values)
     notes = []
     if family == "normal" and values[1] <= 0.01:
         notes.append(f"σ = {values[1]:g} is tiny: the REINFORCE score (z − μ)/σ² is of order 1/σ, "
@@ -76,18 +86,20 @@ def degeneracy_notes(family: str, values: tuple) -> list[str]:
 
 
 def cost_names(family: str) -> list[str]:
-    """The TOY_COSTS usable with `family`."""
-    return [name for name, c in TOY_COSTS.items() if family in c.families]
+    """The TOY_COSTS usable with `family` (a continuous family: those of its support)."""
+    return [name for name, c in TOY_COSTS.items() if rf.cost_family(family) in c.families]
 
 
 def cost_fn(cost: str, k: float, family: str):
     """f(z) = cost(z, k) as the one-argument callable sample_gradients expects."""
-    return TOY_COSTS[cost].bind(family, k)
+    return TOY_COSTS[cost].bind(rf.cost_family(family), k)
 
 
 def make_params(family: str, values: tuple[float, ...]) -> dict[str, torch.Tensor]:
     """normal: (μ, σ);  bernoulli: logits of 2 variables;  categorical: logits (ℓ₁, ℓ₂, 0) of
-    one variable with 3 categories."""
+    one variable with 3 categories; a continuous family: its sliders, in float64."""
+    if family in CONTINUOUS:
+        return rf.make_params(family, values)
     v = [float(x) for x in values]
     if family == "normal":
         return {"loc": torch.tensor(v[0]), "scale": torch.tensor(v[1])}
@@ -97,13 +109,11 @@ def make_params(family: str, values: tuple[float, ...]) -> dict[str, torch.Tenso
 
 
 def flat(family: str, grads: dict) -> np.ndarray:
-    """All gradient coordinates as (n, d) float64: normal → (∂μ, ∂σ); discrete → the logits."""
-    if family == "normal":
-        parts = [np.asarray(grads[k].detach().double()).reshape(len(grads[k]), -1)
-                 for k in ("loc", "scale")]
-        return np.concatenate(parts, axis=1)
-    g = grads["logits"]
-    return np.asarray(g.detach().double()).reshape(len(g), -1)
+    """All gradient coordinates as (n, d) float64, parameters in PARAMS order (a fixed one, as
+    student_t's df, has none): normal → (∂μ, ∂σ); discrete → the logits."""
+    parts = [np.asarray(grads[k].detach().double()).reshape(len(grads[k]), -1)
+             for k in PARAMS[family] if k in grads]
+    return np.concatenate(parts, axis=1)
 
 
 def options(method: str, baseline: str | None, spe: int, tau: float | None, seed: int) -> dict:
@@ -119,6 +129,9 @@ def options(method: str, baseline: str | None, spe: int, tau: float | None, seed
 def exact(family: str, cost: str, values: tuple, k: float) -> tuple[np.ndarray | None, str | None]:
     """The exact gradient (closed form, enumeration or quadrature), flattened like `flat`, or
     (None, why not)."""
+    why = rf.undefined(family, cost, values) if family in CONTINUOUS else None
+    if why:
+        return None, why
     try:
         params = make_params(family, values)
         c = TOY_COSTS[cost]
@@ -178,9 +191,10 @@ def variance_curve(family: str, cost: str, values: tuple, k: float, method: str,
 
 
 def analytic_variance(method: str, baseline: str | None, cost: str, values: tuple,
-                      k: float) -> float | None:
-    """Closed-form single-sample variance of ∂/∂μ for (z − k)² (no baseline), else None."""
-    if cost != "square" or method not in ("reinforce", "reparam") or (
+                      k: float, family: str = "normal") -> float | None:
+    """Closed-form single-sample variance of ∂/∂μ for (z − k)² under a normal q (no
+    baseline), else None."""
+    if family != "normal" or cost != "square" or method not in ("reinforce", "reparam") or (
             method == "reinforce" and baseline is not None):
         return None
     v = float(_analytic_variance(method, cost, values[0], values[1], k)["loc"])
