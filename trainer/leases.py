@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 
-from trainer.records import HEARTBEAT_SECONDS, LeaseLost
+from trainer import records
+from trainer.records import LeaseLost
 
 
 class Lease:
@@ -18,8 +19,9 @@ class Lease:
     Used as a context manager, it runs the heartbeat thread while the run trains.
     """
 
-    def __init__(self, store, run_id: str, lease: int, interval: float = HEARTBEAT_SECONDS):
-        self.store, self.run_id, self.lease, self.interval = store, run_id, int(lease), interval
+    def __init__(self, store, run_id: str, lease: int, interval: float | None = None):
+        self.store, self.run_id, self.lease = store, run_id, int(lease)
+        self.interval = records.HEARTBEAT_SECONDS if interval is None else interval
         self.lost = False  # set by the heartbeat thread; the next write raises anyway
         self.cancel = False
         self._stop = threading.Event()

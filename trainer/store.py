@@ -25,6 +25,7 @@ from pathlib import Path
 # Re-exported: `from trainer.store import RunRecord` is how callers have always named them.
 from trainer.history import HISTORY_SCHEMA, History
 from trainer.liveness import HOST, check_run_id, dead_message, pid_alive, worker_alive
+from trainer import records
 from trainer.records import (FINISHED, HEARTBEAT_TIMEOUT, STATUSES, LeaseLost,  # noqa: F401
                              RunBusy, RunNotFound, RunRecord, default_store_dir)
 from trainer.spec import RunSpec
@@ -141,9 +142,10 @@ class RunStore(History):
         runs = [self._checked(self._record(r)) for r in rows]
         return [r for r in runs if statuses is None or r.status in statuses]
 
-    def _checked(self, rec: RunRecord, timeout: float = HEARTBEAT_TIMEOUT) -> RunRecord:
+    def _checked(self, rec: RunRecord, timeout: float | None = None) -> RunRecord:
         """Dead-run detection on read: fail a running run whose worker is gone, fenced by its
         lease so a worker that has just been replaced is never reaped by mistake."""
+        timeout = records.HEARTBEAT_TIMEOUT if timeout is None else timeout
         if rec.status != "running" or worker_alive(rec.worker_pid, rec.worker_host,
                                                    rec.heartbeat, timeout):
             return rec
@@ -255,7 +257,7 @@ class RunStore(History):
                 db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
         shutil.rmtree(path, ignore_errors=True)
 
-    def reap_orphans(self, timeout: float = HEARTBEAT_TIMEOUT) -> list[str]:
+    def reap_orphans(self, timeout: float | None = None) -> list[str]:
         """Mark running runs whose worker died as failed (resumable); returns their ids.
         Every read does this too; this is the explicit sweep with a chosen timeout."""
         with self._connect() as db:
