@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from explorer.plots.images import image_grid, image_heatmap, png_data_uri, tile_images
 
 BOUNDARY = dict(color="#d62728", width=1, dash="dot")
+OUTLINE = dict(color="#999999", width=1)  # a frame, so a white tile shows on the white page
 
 
 def fill_hidden(image: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -28,19 +29,19 @@ def _boundary_rows(mask: np.ndarray, image_shape: tuple[int, int]) -> int | None
     return n if 0 < n < image_shape[0] and full[:n].all() and not rows[n:].any() else None
 
 
-def _mark_boundary(fig: go.Figure, mask, image_shape, n_tiles: int, n_rows: int = 1,
+def _mark_boundary(fig: go.Figure, mask, image_shape, present: Sequence[bool], ncols: int,
                    gap: int = 1, row_gap: int = 1):
+    """A frame around every tile that holds an image (row-major) and a dotted line under its
+    hidden rows (when they are a block of top rows)."""
     cut = _boundary_rows(mask, image_shape)
-    if cut is None:
-        return fig
     h, w = image_shape
-    ncols = -(-n_tiles // n_rows)
-    for r in range(n_rows):
-        y = r * (h + row_gap) + cut - 0.5
-        for c in range(ncols):
-            if r * ncols + c < n_tiles:
-                x0 = c * (w + gap) - 0.5
-                fig.add_shape(type="line", x0=x0, x1=x0 + w, y0=y, y1=y, line=BOUNDARY)
+    for t, shown in enumerate(present):
+        if shown:
+            x0, y0 = (t % ncols) * (w + gap) - 0.5, (t // ncols) * (h + row_gap) - 0.5
+            fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=y0, y1=y0 + h, line=OUTLINE)
+            if cut is not None:
+                fig.add_shape(type="line", x0=x0, x1=x0 + w, y0=y0 + cut, y1=y0 + cut,
+                              line=BOUNDARY)
     return fig
 
 
@@ -51,8 +52,8 @@ def phi_images(image: np.ndarray, mask: np.ndarray, phis: Sequence[np.ndarray],
     """One tile per q: grey φ in the hidden pixels, the observed pixels as they are."""
     tiles = fill_hidden(image, mask, np.stack(phis))
     fig = image_grid(tiles, image_shape, ncols=len(tiles), titles=titles, title=title)
-    h = image_shape[0]
-    return _mark_boundary(fig, mask, image_shape, len(tiles), row_gap=max(1, h // 3))
+    return _mark_boundary(fig, mask, image_shape, [True] * len(tiles), len(tiles),
+                          row_gap=max(1, image_shape[0] // 3))
 
 
 def sample_grid(image: np.ndarray, mask: np.ndarray, samples: Mapping[str, np.ndarray],
@@ -62,17 +63,17 @@ def sample_grid(image: np.ndarray, mask: np.ndarray, samples: Mapping[str, np.nd
     """One row per q (its name as the first tile's caption), samples z (m, n) composed with x."""
     names = list(samples)
     m = max(len(v) for v in samples.values())
-    tiles, captions = [], []
+    tiles, captions, present = [], [], []
     for name in names:
         z = np.asarray(samples[name], dtype=np.float64)
         rows = fill_hidden(image, mask, z)
         pad = np.full((m - len(rows), rows.shape[1]), np.nan)
         tiles.append(np.concatenate([rows, pad]))
         captions += [name] + [""] * (m - 1)
+        present += [True] * len(rows) + [False] * (m - len(rows))
     fig = image_grid(np.concatenate(tiles), image_shape, ncols=m, titles=captions, title=title)
     fig.update_annotations(xanchor="left", x=-0.5)
-    return _mark_boundary(fig, mask, image_shape, m * len(names), n_rows=len(names),
-                          row_gap=max(1, image_shape[0] // 3))
+    return _mark_boundary(fig, mask, image_shape, present, m, row_gap=max(1, image_shape[0] // 3))
 
 
 def elbo_trace(steps: np.ndarray, elbo: np.ndarray, references: Mapping[str, float] | None = None,
@@ -91,7 +92,8 @@ def elbo_trace(steps: np.ndarray, elbo: np.ndarray, references: Mapping[str, flo
     for j, (name, value) in enumerate((references or {}).items()):
         if value is not None and np.isfinite(value):
             fig.add_hline(y=float(value), line=dict(color=palette[j % 4], dash="dash"),
-                          annotation_text=f"{name}: {value:.1f}", annotation_position="bottom right")
+                          annotation_text=f"{name}: {value:.1f}",
+                          annotation_position=("bottom right", "top left")[j % 2])
     finite = elbo[np.isfinite(elbo)]
     if len(finite):  # the first steps sit hundreds of nats below: show where it converges
         lo = np.percentile(finite, 5)
@@ -111,7 +113,7 @@ def svi_animation(image: np.ndarray, mask: np.ndarray, snapshot_steps: Sequence[
     """Plotly frames over stored φ snapshots (T, n), one PNG each, with a play button and slider."""
     pictures = [tile_images(t[None], image_shape, 1) for t in fill_hidden(image, mask, snapshots)]
     fig = image_heatmap(pictures[0], title, height=420)
-    _mark_boundary(fig, mask, image_shape, 1)
+    _mark_boundary(fig, mask, image_shape, [True], 1)
     label = [f"step {s}" + ("" if elbo_at is None else f" · ELBO ≈ {elbo_at[k]:.1f}")
              for k, s in enumerate(snapshot_steps)]
     fig.frames = [go.Frame(data=[go.Image(source=png_data_uri(p))], name=str(s),
