@@ -31,6 +31,12 @@ def test_the_three_questions_with_an_early_checkpoint():
     assert not at.exception and at.dataframe[0].value.shape[0] == 5
 
 
+def test_bad_url_parameters_fall_back_to_valid_settings():
+    run_id = trained_run(latent_dim=2, epochs=1, bounds_every=0)
+    at = app(PAGE, run=run_id, steps="50", s="-3", k="seven", image="99999")
+    assert not at.exception and at.dataframe[0].value.shape[0] == 5
+
+
 def test_a_run_without_a_bernoulli_likelihood_gets_a_clear_error():
     run_id = trained_run(latent_dim=2, epochs=1, bounds_every=0, likelihood="gaussian_fixed")
     at = app(PAGE, run=run_id)

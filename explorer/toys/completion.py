@@ -10,7 +10,7 @@ q(z; φ) = Π_i φ_i^{z_i} (1 − φ_i)^{1 − z_i} a mean-field Bernoulli fitte
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -81,7 +81,7 @@ def sample_q(logits: torch.Tensor, n_samples: int, generator: torch.Generator) -
     return (u < torch.sigmoid(logits.detach())).to(torch.float64)
 
 
-def _log_joint_at(log_joint: LogJoint, z: torch.Tensor, seed: int) -> torch.Tensor:
+def seeded_log_joint(log_joint: LogJoint, z: torch.Tensor, seed: int) -> torch.Tensor:
     """log p(x, z) with torch's global RNG seeded (the IWAE's importance samples) and restored."""
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -96,7 +96,7 @@ def completion_elbo(log_joint: LogJoint, phi, n_samples: int = 256,
     """
     logits = clamped_logits(phi)
     z = sample_q(logits, n_samples, torch.Generator().manual_seed(int(seed)))
-    f = _log_joint_at(log_joint, z, seed)
+    f = seeded_log_joint(log_joint, z, seed)
     se = float(f.std() / math.sqrt(n_samples)) if n_samples > 1 else float("nan")
     return float(f.mean() + bernoulli_entropy(logits)), se
 
@@ -111,7 +111,7 @@ def _enumerated_log_joint(log_joint: LogJoint, n: int) -> tuple[torch.Tensor, to
     if n > MAX_ENUMERATED:
         raise ValueError(f"enumeration needs at most {MAX_ENUMERATED} hidden pixels, got {n}")
     z = all_codes(n)
-    return z, _log_joint_at(log_joint, z, 0)
+    return z, seeded_log_joint(log_joint, z, 0)
 
 
 def exact_completion_elbo(log_joint: LogJoint, phi) -> torch.Tensor:
@@ -133,7 +133,7 @@ def elbo_surrogate(log_joint: LogJoint, logits: torch.Tensor, n_samples: int,
     estimate (value). E_q[log p(x, z)] by the score function with the leave-one-out baseline
     (Kool et al. 2019; explorer.objectives.score_function), H(q) differentiated exactly."""
     z = sample_q(logits, n_samples, generator)
-    f = _log_joint_at(log_joint, z, seed)
+    f = seeded_log_joint(log_joint, z, seed)
     sampled = score_function_surrogate(f[:, None], log_q(z, logits)[:, None], "reinforce_loo")
     surrogate = sampled.squeeze(0) + bernoulli_entropy(logits)
     return surrogate, surrogate.detach()
@@ -148,7 +148,6 @@ class SVIResult:
     snapshot_steps: np.ndarray
     snapshots: np.ndarray  # (T, n) φ at snapshot_steps
     phi: np.ndarray
-    extras: dict = field(default_factory=dict)
 
 
 def fit_svi(log_joint: LogJoint, n_hidden: int, steps: int = 300, lr: float = 0.1,
