@@ -22,6 +22,7 @@ pages = {
         st.Page("app_pages/gaps_training.py", title="Gaps over training", icon=":material/timeline:"),
         st.Page("app_pages/rate_distortion.py", title="Rate and distortion",
                 icon=":material/scatter_plot:"),
+        st.Page("app_pages/digit_completion.py", title="Top half of a digit", icon=":material/draw:"),
     ],
     "Gradient estimators": [
         st.Page("app_pages/estimator_race.py", title="Estimator race", icon=":material/sprint:"),
