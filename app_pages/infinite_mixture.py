@@ -3,11 +3,9 @@ import numpy as np
 import streamlit as st
 
 from explorer.plots import mixtures as plots
-from trainer import RunSpec
 from ui import mixture_data as md
 from ui.figures import show
 from ui.spec_form import dataset_options
-from ui.state import get_executor, get_store, run_label
 from ui.training_view import ACTIVE, live_run_view
 
 st.title("A mixture of infinitely many Gaussians")
@@ -66,30 +64,9 @@ st.latex(r"p(x) = \int \mathcal{N}\big(x;\, \mu_\theta(z), \Sigma_\theta(z)\big)
          r"\Sigma_\theta(z_j)\big)")
 st.caption("The integral by the trapezoid rule on a grid of z with spacing h: itself a mixture "
            "of finitely many Gaussians, with weights w_j. Computed in log space (logsumexp).")
-runs = [r for r in get_store().list() if r.spec.dataset == dataset and r.spec.latent_dim <= 2
-        and "latent_space" in r.spec.family.views]
-with st.expander("Train one", expanded=not runs):
-    c1, c2, c3 = st.columns(3)
-    d_new = c1.radio("Latent dimension d", [1, 2], horizontal=True, key="mix_new_d")
-    lik = c2.radio("p(x|z)", ["gaussian_fixed", "gaussian_learned"], key="mix_new_lik",
-                   help="fixed: N(μ_θ(z), 0.2² I); learned: N(μ_θ(z), diag σ_θ²(z)) — on the "
-                        "pinwheel it often collapses to one Gaussian (the decoder ignores z).")
-    epochs = c3.number_input("Epochs", 5, 500, 100, key="mix_new_epochs")
-    if st.button("Train one", key="mix_train"):
-        spec = RunSpec(dataset=dataset, latent_dim=int(d_new), hidden=(64, 64), likelihood=lik,
-                       obs_std=0.2, epochs=int(epochs), bounds_every=0)
-        st.session_state["mix_run"] = get_executor().submit(spec).run_id
-        st.rerun()
-if not runs:
-    st.info(f"No Gaussian VAE with d ≤ 2 on {dataset} yet: train one above (about 20 s), or "
-            f"`python -m trainer train --dataset {dataset} --latent-dim 1 --hidden 64,64 "
-            "--likelihood gaussian_fixed --obs-std 0.2 --epochs 100`.")
+rec = md.mixture_run(dataset)
+if rec is None:
     st.stop()
-by_id = {r.run_id: r for r in runs}
-if st.session_state.get("mix_run") not in by_id:
-    st.session_state["mix_run"] = runs[0].run_id
-rec = by_id[st.selectbox("Trained VAE (d ≤ 2)", list(by_id), key="mix_run",
-                         format_func=lambda i: run_label(by_id[i]))]
 if rec.status in ACTIVE:
     live_run_view(rec.run_id, active=True)
 if rec.checkpoint_epoch is None:
@@ -132,15 +109,18 @@ def components():
     with right:
         show(plots.log_density_map((a1, a2), part["log_p"], train, f"The part of p(x) the {part['count']:,} "
                                    f"kept components make: they carry {part['mass']:.1%} of p(z)",
-                                   label="log Σ_kept w_j p(x|z_j)", floor=floor), key="mix_partial", chars=55)
-    if d == 1:
-        zs, log_prior = summary["strip"]
-        show(plots.latent_strip(zs[::10], log_prior[::10], z[0], (z[0] - r, z[0] + r),
-                                "p(z): the chosen z and the kept interval"), key="mix_strip")
-    else:
-        show(plots.latent_plane(part["z_kept"], z, "p(z): the chosen z and the kept nodes"), key="mix_plane")
-    st.caption(f"μ_θ(z) = ({mean[0]:.2f}, {mean[1]:.2f}), σ_θ(z) = ({std[0]:.2f}, {std[1]:.2f}). Widen r "
-               "until the right map matches the left one: the components add up to the marginal.")
+                                   label="log partial", floor=floor), key="mix_partial", chars=55)
+    left, right = st.columns([2, 1]) if d == 1 else st.columns([1, 1])
+    with left:
+        if d == 1:
+            zs, log_prior = summary["strip"]
+            show(plots.latent_strip(zs[::10], log_prior[::10], z[0], (z[0] - r, z[0] + r),
+                                    "p(z): the chosen z and the kept interval"), key="mix_strip")
+        else:
+            show(plots.latent_plane(part["z_kept"], z, "p(z): the chosen z and the kept nodes"), key="mix_plane")
+    right.caption(f"μ_θ(z) = ({mean[0]:.2f}, {mean[1]:.2f}), σ_θ(z) = ({std[0]:.2f}, {std[1]:.2f}). "
+                  "Widen r until the right map matches the left one: the components add up to "
+                  "the marginal. Move z and the red ellipse slides along the decoder's curve.")
 
 
 components()

@@ -1,6 +1,6 @@
-"""Cached computations of the infinite-mixture page (keys are plain values; the work is
-explorer.toys.mixtures, which returns numpy). The VAE's grid of components is computed once per
-checkpoint; a slider move only recomputes a partial sum or one decoder output."""
+"""Cached computations and the run chooser of the infinite-mixture page (keys are plain values;
+the work is explorer.toys.mixtures, which returns numpy). The VAE's grid of components is
+computed once per checkpoint; a slider move only recomputes a partial sum or one decoder output."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +8,10 @@ import streamlit as st
 
 from explorer import data
 from explorer.toys import mixtures as mx
+from trainer import RunRecord, RunSpec
 
 from ui.latent_data import model_for
+from ui.state import get_executor, get_store, run_label
 
 GRID_POINTS = 101  # per axis of the x grid the heat maps show
 SLICE_BINS = 8  # groups of VAE components (equal prior mass) in the stacked slice
@@ -112,3 +114,39 @@ def decoder_at(run_id: str, epoch: int, z: tuple) -> tuple[np.ndarray, np.ndarra
     """μ_θ(z) and the standard deviations of p(x|z) for one z (cheap: one decoder call)."""
     mean, std = mx.decoder_gaussian(model_for(run_id, epoch), [z])
     return mean[0], std[0]
+
+
+def _train_one(dataset: str):
+    """A small spec for this data set, submitted through the executor; the picker then shows it."""
+    c1, c2, c3 = st.columns(3)
+    d = c1.radio("Latent dimension d", [1, 2], horizontal=True, key="mix_new_d")
+    lik = c2.radio("p(x|z)", ["gaussian_fixed", "gaussian_learned"], key="mix_new_lik",
+                   help="fixed: N(μ_θ(z), 0.2² I); learned: N(μ_θ(z), diag σ_θ²(z)) — on the "
+                        "pinwheel it often collapses to one Gaussian (the decoder ignores z).")
+    epochs = c3.number_input("Epochs", 5, 500, 100, key="mix_new_epochs")
+    if st.button("Train one", key="mix_train"):
+        spec = RunSpec(dataset=dataset, latent_dim=int(d), hidden=(64, 64), likelihood=lik,
+                       obs_std=0.2, epochs=int(epochs), bounds_every=0)
+        st.session_state["mix_run"] = get_executor().submit(spec).run_id
+        st.rerun()
+
+
+def mixture_run(dataset: str) -> RunRecord | None:
+    """A Gaussian-latent run on `dataset` with d ≤ 2 (newest first, ?mix_run=… in the URL), or
+    None with a hint; the "Train one" form above the picker adds one."""
+    runs = [r for r in get_store().list() if r.spec.dataset == dataset and r.spec.latent_dim <= 2
+            and "latent_space" in r.spec.family.views]
+    with st.expander("Train one", expanded=not runs):
+        _train_one(dataset)
+    if not runs:
+        st.info(f"No Gaussian VAE with d ≤ 2 on {dataset} yet: train one above (about 20 s), or "
+                f"`python -m trainer train --dataset {dataset} --latent-dim 1 --hidden 64,64 "
+                "--likelihood gaussian_fixed --obs-std 0.2 --epochs 100`.")
+        return None
+    by_id = {r.run_id: r for r in runs}
+    wanted = st.session_state.get("mix_run") or st.query_params.get("mix_run")
+    st.session_state["mix_run"] = wanted if wanted in by_id else runs[0].run_id
+    run_id = st.selectbox("Trained VAE (d ≤ 2)", list(by_id), key="mix_run",
+                          format_func=lambda i: run_label(by_id[i]))
+    st.query_params["mix_run"] = run_id  # kept by hand, as ui.run_picker does: the list changes
+    return by_id[run_id]

@@ -46,10 +46,11 @@ def log_density_map(axes, log_p: np.ndarray, points: np.ndarray | None, title: s
                                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>" + label + " %{z:.2f}<extra></extra>"))
     if points is not None:
         fig.add_trace(_data_trace(points))
-    fig.update_xaxes(title="x₁", range=[axes[0][0], axes[0][-1]])
-    fig.update_yaxes(title="x₂", range=[axes[1][0], axes[1][-1]], scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(title="x₁", range=[axes[0][0], axes[0][-1]], constrain="domain")
+    fig.update_yaxes(title="x₂", range=[axes[1][0], axes[1][-1]], scaleanchor="x", scaleratio=1,
+                     constrain="domain")
     fig.update_layout(title=title, height=520, margin=dict(l=50, r=10, t=60, b=50),
-                      legend=dict(orientation="h", y=-0.15))
+                      legend=dict(orientation="h", y=-0.15, bgcolor="#444", font=dict(color="white")))
     return fig
 
 
@@ -66,7 +67,7 @@ def add_ellipses(fig: go.Figure, means, covs, name: str, color: str = "white",
     if texts is not None:
         m = np.asarray(means)
         fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers+text", text=list(texts),
-                                 textposition="top center", textfont=dict(color=color),
+                                 textposition="top center", textfont=dict(color=color, size=10),
                                  marker=dict(color=color, size=7, symbol="x"), name=f"{name} means",
                                  legendgroup=name, showlegend=False, hoverinfo="text"))
     return fig
@@ -117,6 +118,7 @@ def latent_strip(z: np.ndarray, log_prior: np.ndarray, z_selected: float, interv
     ])
     fig.add_vline(x=float(z_selected), line=dict(color="crimson", width=2),
                   annotation_text=f"z = {float(z_selected):.2f}")
+    fig.update_xaxes(range=[-4, 4])
     fig.update_layout(title=title, height=230, xaxis_title="z", yaxis_title="p(z)",
                       margin=dict(t=50, b=40), showlegend=False)
     return fig
@@ -136,8 +138,8 @@ def latent_plane(z_kept: np.ndarray, z_selected, title: str, half: float = 3.5) 
                              name="kept nodes z_j", marker=dict(size=3, color="#ff7f0e")))
     fig.add_trace(go.Scatter(x=[z_selected[0]], y=[z_selected[1]], mode="markers", name="chosen z",
                              marker=dict(size=12, color="crimson", symbol="x")))
-    fig.update_xaxes(title="z₁", range=[-half, half])
-    fig.update_yaxes(title="z₂", range=[-half, half], scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(title="z₁", range=[-half, half], constrain="domain")
+    fig.update_yaxes(title="z₂", range=[-half, half], scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(title=title, height=360, margin=dict(t=50, b=40),
                       legend=dict(orientation="h", y=-0.2))
     return fig

@@ -230,15 +230,15 @@ def slice_log_densities(grid: MixtureGrid, row: int, bins: np.ndarray) -> np.nda
                      for b in range(int(bins.max()) + 1)])
 
 
-def decoded_curve(model, n: int = 25, half: float = 2.5) -> np.ndarray:
-    """μ_θ(z) along z lines in [−half, half]^d: (1, n, 2) for d = 1, (2n, n, 2) for d = 2 —
-    the manifold the components' means lie on (rows of a z-grid, then its columns)."""
-    t = np.linspace(-half, half, n)
+def decoded_curve(model, n: int | None = None, half: float = 2.5) -> np.ndarray:
+    """μ_θ(z) along z lines in [−half, half]^d: (1, n, 2) for d = 1 (n = 201), (2n, n, 2) for
+    d = 2 (n = 25) — the manifold the components' means lie on (rows of a z-grid, then columns)."""
+    t = np.linspace(-half, half, n or (201 if model.latent_dim == 1 else 25))
     if model.latent_dim == 1:
         return decoder_gaussian(model, t[:, None])[0][None]
     grid = np.stack(np.meshgrid(t, t), -1)  # [i2, i1, (z1, z2)]
     lines = np.concatenate([grid, grid.transpose(1, 0, 2)])
-    return decoder_gaussian(model, lines.reshape(-1, 2))[0].reshape(2 * n, n, 2)
+    return decoder_gaussian(model, lines.reshape(-1, 2))[0].reshape(2 * len(t), len(t), 2)
 
 
 def monte_carlo_log_density(model, points: np.ndarray, s: int, seed: int = 0):
