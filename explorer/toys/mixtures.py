@@ -174,8 +174,9 @@ def _log_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     s = torch.exp(b - sb).T @ torch.exp(a - sa)
     out = sb[:, None] + sa[None, :] + s.log()
     i2, i1 = torch.nonzero(s < 1e-250, as_tuple=True)
-    if len(i2):
-        out[i2, i1] = torch.logsumexp(a[:, i1] + b[:, i2], 0)
+    if len(i2):  # in chunks of cells: a (G, cells) block per chunk stays ≈ PAIRS_PER_CHUNK
+        out[i2, i1] = chunked(lambda s, m: torch.logsumexp(a[:, i1[s:s + m]] + b[:, i2[s:s + m]], 0),
+                              len(i2), max(1, PAIRS_PER_CHUNK // len(a)))
     return out
 
 
