@@ -1,6 +1,7 @@
 """VAE Explorer — entry point.  Run:  streamlit run app.py"""
 import streamlit as st
 
+from ui.jobs import teacher_login
 from ui.state import get_executor
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
@@ -44,4 +45,6 @@ pages = {
                 icon=":material/leaderboard:"),
     ],
 }
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+teacher_login()  # classroom mode only: the teacher unlocks training in this browser
+navigation.run()

@@ -6,9 +6,10 @@ from explorer import data
 from explorer.plots.compare import comparison_bars
 from trainer import RunSpec
 from trainer.families import COLUMNS, comparison_rows, comparison_specs, latent_description
+from ui import jobs
 from ui.figures import show
 from ui.spec_form import dataset_options
-from ui.state import get_executor, get_store
+from ui.state import get_store
 
 st.title("Discrete vs Gaussian latents")
 st.markdown(
@@ -73,6 +74,5 @@ st.caption("Same data, network sizes, optimiser, epochs and seed; only the laten
            "Identical specs are trained once and reused.")
 if st.button(f"Train the {len(missing)} missing run(s) in the background", key="cmp_train",
              disabled=not missing):
-    for spec in missing:
-        get_executor().submit(spec)
-    st.rerun()
+    if len(jobs.submit_all(missing)) == len(missing):  # else the reason is shown
+        st.rerun()

@@ -6,12 +6,13 @@ import streamlit as st
 from explorer.plots.encoder_gradients import snr_histogram
 from explorer.plots.training import compare_curves
 from trainer import families
+from ui import jobs
 from ui import estimator_vae_data as ed
 from ui.figures import show
 from ui.latent_data import test_codes
 from ui.point_picker import point_input
 from ui.run_picker import checkpointed_run
-from ui.state import get_executor, get_store
+from ui.state import get_store
 
 st.title("Gradient estimators on a real VAE")
 st.markdown("The encoder's gradient of E_q[log p(x|z)] by the reparameterisation trick and by "
@@ -40,9 +41,8 @@ runs = families.estimator_runs(rec.spec, store.list())
 missing = families.missing(families.estimator_specs(rec.spec), runs.values())
 if missing and st.button(f"Train the {len(missing)} missing variant(s) in the background",
                          key="train_variants"):
-    for spec in missing:
-        get_executor().submit(spec)
-    st.rerun()
+    if len(jobs.submit_all(missing)) == len(missing):  # else the reason is shown
+        st.rerun()
 
 
 @st.fragment(run_every=2.0)

@@ -5,9 +5,10 @@ import streamlit as st
 
 from explorer.plots.rate_distortion import collapse_figure, rate_distortion_figure
 from trainer import families
+from ui import jobs
 from ui.figures import show
 from ui.run_picker import pick_run
-from ui.state import get_executor, get_store
+from ui.state import get_store
 
 st.title("Rate and distortion")
 st.markdown("Split the negative ELBO into the **rate** R, the nats the code z carries about x, "
@@ -24,10 +25,9 @@ if rec is None:
 spec, store = rec.spec, get_store()
 grid = ", ".join(f"{b:g}" for b in families.BETA_GRID)
 if st.button(f"Train β ∈ {{{grid}}} in the background", key="train_beta_family"):
-    executor = get_executor()
-    for s in families.beta_specs(spec):
-        executor.submit(s)  # identical specs (this run among them) are reused
-    st.rerun()
+    specs = families.beta_specs(spec)  # identical specs (this run among them) are reused
+    if len(jobs.submit_all(specs)) == len(specs):
+        st.rerun()
 
 
 def last_kl_per_dim(run_id: str) -> list:

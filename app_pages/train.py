@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui.run_picker import pick_run
 from ui.spec_form import spec_form, upload_box
-from ui.state import get_executor
+from ui import jobs
 from ui.training_view import live_run_view, runs_table
 
 st.title("Train a VAE")
@@ -12,12 +12,11 @@ st.markdown("Training maximises the ELBO, a lower bound on the log-likelihood, a
 st.latex(r"\mathcal{L}_\beta(x) = \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)]"
          r" - \beta\,\mathrm{KL}(q_\phi(z|x)\,\|\,p(z)) \;\le\; \log p_\theta(x) \quad (\beta = 1)")
 
-executor = get_executor()
 left, right = st.columns([2, 3], gap="large")
 with left:
     spec, pressed = spec_form()
-    if pressed and spec is not None:
-        rec = executor.submit(spec)
+    rec = jobs.submit(spec) if pressed and spec is not None else None
+    if rec is not None:
         st.session_state["run"] = rec.run_id
         if rec.status == "done":
             st.info(f"An identical run ({rec.run_id}) already finished — showing it instead of "

@@ -7,10 +7,11 @@ from explorer.views import vq_views
 from explorer.plots.training import compare_curves
 from explorer.plots.codebook import codebook_scatter, usage_bars
 from trainer import families
+from ui import jobs
 from ui import vq_data, vq_sections
 from ui.figures import show
 from ui.run_picker import checkpointed_run
-from ui.state import get_executor, get_store
+from ui.state import get_store
 from ui.widget_state import clamp_state
 
 st.title("VQ-VAE codebook")
@@ -121,10 +122,9 @@ st.markdown(
     f"β_c ∈ {{{grid}}}; the figure shows what "
     "these runs actually did.")
 if st.button(f"Train β_c ∈ {{{grid}}} in the background", key="train_commitment"):
-    executor = get_executor()
-    for s in families.commitment_specs(spec):
-        executor.submit(s)  # identical specs (this run among them) are reused
-    st.rerun()
+    specs = families.commitment_specs(spec)  # identical specs (this run among them) are reused
+    if len(jobs.submit_all(specs)) == len(specs):
+        st.rerun()
 
 
 active = any(r is not None and r.status in ("queued", "running")

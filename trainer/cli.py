@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from explorer.models import registry as families
 
+from trainer import admission
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
 
@@ -108,6 +109,12 @@ def cmd_train(args, store: RunStore) -> int:
     except ValidationError as exc:
         print(f"invalid run spec:\n{describe_errors(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if not store.exists(spec.run_id):
+        try:
+            admission.check(spec)
+        except admission.Refused as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     rec, created = store.create(spec)
     if not created and rec.resumable:
         store.requeue(rec.run_id)

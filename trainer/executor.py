@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from trainer import admission
 from trainer.slots import claim_slot, hand_over, release_slot
 from trainer.spec import RunSpec
 from trainer.store import RunRecord, RunStore
@@ -46,7 +47,10 @@ class LocalExecutor:
         self._closed = False
 
     def submit(self, spec: RunSpec) -> RunRecord:
-        """Queue a run; an identical spec returns the existing run (a stopped one resumes)."""
+        """Queue a run; an identical spec returns the existing run (a stopped one resumes).
+        A new spec that costs more than this server allows raises `Refused` (admission)."""
+        if not self.store.exists(spec.run_id):
+            admission.check(spec)
         rec, created = self.store.create(spec)
         if not created and rec.resumable:
             rec = self.store.requeue(rec.run_id)
@@ -165,6 +169,7 @@ def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
     from trainer.records import LeaseLost
 
     torch.set_num_threads(threads)
+    limit = admission.limit_worker_memory()
     done = 0
     try:
         while True:
@@ -181,7 +186,7 @@ def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
             except Exception as exc:  # a bad run must not take the worker (and the queue) down
                 try:
                     store.finish(rec.run_id, "failed", lease=rec.lease,
-                                 error=describe_failure(exc))
+                                 error=admission.explain_failure(describe_failure(exc), limit))
                 except LeaseLost:
                     pass
             done += 1

@@ -127,6 +127,10 @@ class RunStore(History):
             )
         return self.get(spec.run_id), True
 
+    def exists(self, run_id: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone() is not None
+
     def get(self, run_id: str) -> RunRecord:
         """The run's record; a running run whose worker is dead reads as failed."""
         with self._connect() as db:

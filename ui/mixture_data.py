@@ -10,8 +10,9 @@ from explorer import data
 from explorer.toys import mixtures as mx
 from trainer import RunRecord, RunSpec
 
+from ui import jobs
 from ui.latent_data import model_for
-from ui.state import get_executor, get_store, run_label
+from ui.state import get_store, run_label
 
 GRID_POINTS = 101  # per axis of the x grid the heat maps show
 SLICE_BINS = 8  # groups of VAE components (equal prior mass) in the stacked slice
@@ -127,8 +128,10 @@ def _train_one(dataset: str):
     if st.button("Train one", key="mix_train"):
         spec = RunSpec(dataset=dataset, latent_dim=int(d), hidden=(64, 64), likelihood=lik,
                        obs_std=0.2, epochs=int(epochs), bounds_every=0)
-        st.session_state["mix_run"] = get_executor().submit(spec).run_id
-        st.rerun()
+        rec = jobs.submit(spec)
+        if rec is not None:
+            st.session_state["mix_run"] = rec.run_id
+            st.rerun()
 
 
 def mixture_run(dataset: str) -> RunRecord | None:

@@ -11,6 +11,7 @@ from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
 from trainer import RunBusy
+from ui import jobs
 from ui.state import get_executor, get_store
 
 MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
@@ -33,15 +34,18 @@ def run_controls(rec):
     """Cancel, Resume and Delete, enabled from the record this refresh read (outside the live
     view they went stale: Delete stayed disabled after the run had finished)."""
     executor, active = get_executor(), rec.status in ACTIVE
+    allowed = jobs.may_manage()
+    if not allowed:
+        st.caption(jobs.locked_reason())
     c1, c2, c3 = st.columns(3)
-    if c1.button("Cancel", disabled=not active, key="run_cancel"):
+    if c1.button("Cancel", disabled=not active or not allowed, key="run_cancel"):
         executor.cancel(rec.run_id)
         st.rerun(scope="app")
-    if c2.button("Resume", disabled=not rec.resumable, key="run_resume",
+    if c2.button("Resume", disabled=not rec.resumable or not allowed, key="run_resume",
                  help="Continue from the last checkpoint."):
         executor.resume(rec.run_id)
         st.rerun(scope="app")
-    if c3.button("Delete", disabled=active, key="run_delete",
+    if c3.button("Delete", disabled=active or not allowed, key="run_delete",
                  help="Cancel the run first." if active else None):
         try:
             get_store().delete(rec.run_id)  # the picker then falls back to the newest run

@@ -14,7 +14,9 @@ import numpy as np
 
 from explorer.data.errors import DatasetError
 
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # a compressed .npz may expand far beyond its upload size
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a compressed .npz may expand far beyond its upload size
+MAX_EXPANSION = 50  # …and by at most this factor over a floor of MIN_UNPACKED_BYTES (zip bombs)
+MIN_UNPACKED_BYTES = 50 * 1024 * 1024
 NPZ_LABEL_KEYS = ("y", "labels")
 CSV_LABEL_COLUMNS = ("label", "y")
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
@@ -50,6 +52,11 @@ def read_npy(data: bytes, what: str) -> np.ndarray:
         raise DatasetError(f"{what} is not a valid .npy array ({error})") from error
 
 
+def unpacked_limit(upload_bytes: int) -> int:
+    """How far an upload of this size may expand when unpacked."""
+    return min(MAX_UNPACKED_BYTES, max(MIN_UNPACKED_BYTES, MAX_EXPANSION * upload_bytes))
+
+
 def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     """x and optional labels from an .npz archive (x is 'x' or the only non-label array)."""
     try:
@@ -57,9 +64,14 @@ def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
             members = {m.filename[: -len(".npy")]: m for m in archive.infolist() if m.filename.endswith(".npy")}
             x_key, label_key = _npz_keys(list(members))
             wanted = [key for key in (x_key, label_key) if key is not None]
-            if sum(members[key].file_size for key in wanted) > MAX_UNPACKED_BYTES:
+            unpacked = sum(members[key].file_size for key in wanted)
+            limit = unpacked_limit(len(data))
+            if unpacked > limit:
                 raise DatasetError(
-                    f"the .npz unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB; upload a smaller data set"
+                    f"the .npz unpacks to {unpacked / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB; "
+                    f"at most {limit / 2**20:.0f} MB is accepted for an upload of this size "
+                    f"({MAX_EXPANSION}× the file, at least {MIN_UNPACKED_BYTES // 2**20} MB, at "
+                    f"most {MAX_UNPACKED_BYTES // 2**20} MB): upload a smaller data set"
                 )
             arrays = {key: read_npy(archive.read(members[key]), f"array {key!r} in the .npz") for key in wanted}
     except DatasetError:

@@ -25,6 +25,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MIN_ROWS, MAX_ROWS = 10, 200_000
 MAX_DIM = 4096
 MAX_LABEL = 999
+MAX_ABS_VALUE = 1e6  # squared and summed over 4,096 values this stays far inside float32
 NAME_PREFIX = "upload-"
 _NAME_PATTERN = re.compile(r"upload-[0-9a-f]{12}")
 
@@ -170,6 +171,12 @@ def _validated_features(x: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | No
         raise DatasetError(f"x has {dim} values per row; between 1 and {MAX_DIM} are accepted")
     if x.dtype.kind == "f":
         _require_finite(x, "x")
+    if x.size and np.abs(x).max() > MAX_ABS_VALUE:
+        row, col = (int(i) for i in np.unravel_index(np.abs(x).argmax(), x.shape))
+        raise DatasetError(
+            f"x has values as large as {x[row, col]:.3g} (row {row + 1}, column {col + 1}); at most "
+            f"±{MAX_ABS_VALUE:g} are accepted — a Gaussian decoder's squared errors would overflow "
+            "32-bit floats: standardise the data first")
     return x, image_shape
 
 
