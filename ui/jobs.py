@@ -19,7 +19,8 @@ import streamlit as st
 
 from trainer import RunRecord, RunSpec
 from trainer.admission import Refused
-from ui.state import get_executor, get_store
+from ui import state
+from ui.state import get_store
 
 SESSION_QUOTA = int(os.environ.get("VAE_EXPLORER_SESSION_QUOTA", 8))
 _UNLOCKED = "teacher_unlocked"
@@ -92,7 +93,7 @@ def submit(spec: RunSpec) -> RunRecord | None:
         return None
     store = get_store()
     if store.exists(spec.run_id):  # shared: an identical run costs no quota
-        return get_executor().submit(spec)
+        return state.get_executor().submit(spec)
     active = _active_mine()
     teacher = classroom_mode() and st.session_state.get(_UNLOCKED)
     if len(active) >= SESSION_QUOTA and not teacher:
@@ -101,7 +102,7 @@ def submit(spec: RunSpec) -> RunRecord | None:
                    "for one to finish or cancel one.")
         return None
     try:
-        rec = get_executor().submit(spec)
+        rec = state.get_executor().submit(spec)
     except Refused as exc:
         st.error(f"Not started: {exc}")
         return None
