@@ -16,7 +16,8 @@ import math
 
 import torch
 from torch import nn
-from torch.distributions import Independent, Normal, TransformedDistribution, constraints
+from torch.distributions import (Independent, MultivariateNormal, Normal, TransformedDistribution,
+                                 constraints)
 from torch.distributions.transforms import Transform
 
 LOG_SCALE_MAX = 3.0  # s = 3 tanh(raw / 3): one layer scales by at most e³, so training stays finite
@@ -74,19 +75,23 @@ class FlowPosterior(TransformedDistribution):
 
     arg_constraints: dict = {}
 
-    def __init__(self, base: Independent, transforms):
+    def __init__(self, base: Independent | MultivariateNormal, transforms):
         super().__init__(base, list(transforms), validate_args=False)
         self._moments = None
 
     def _estimate_moments(self):
         if self._moments is None:
-            base = self.base_dist.base_dist  # Normal(μ, σ)
-            d = base.loc.shape[-1]
+            base = self.base_dist  # Independent(Normal(μ, σ), 1) or MultivariateNormal
+            loc = base.mean
+            d = loc.shape[-1]
             u = torch.quasirandom.SobolEngine(d, scramble=True, seed=0).draw(MOMENT_SAMPLES)
-            eps = Normal(0.0, 1.0).icdf(u.clamp(1e-6, 1 - 1e-6)).to(base.loc.dtype)
-            eps = eps.reshape(MOMENT_SAMPLES, *[1] * (base.loc.dim() - 1), d)
+            eps = Normal(0.0, 1.0).icdf(u.clamp(1e-6, 1 - 1e-6)).to(loc.dtype)
+            eps = eps.reshape(MOMENT_SAMPLES, *[1] * (loc.dim() - 1), d)
             with torch.no_grad():
-                z = base.loc + base.scale * eps
+                if isinstance(base, MultivariateNormal):
+                    z = loc + (base.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+                else:
+                    z = loc + base.base_dist.scale * eps
                 for t in self.transforms:
                     z = t(z)
             self._moments = (z.mean(0), z.std(0))
@@ -151,11 +156,15 @@ class PointwiseFlow(nn.Module):
         self.w2 = nn.Parameter(torch.zeros(k, b, h, 2 * d, dtype=dtype))
         self.b2 = nn.Parameter(torch.zeros(k, b, 2 * d, dtype=dtype))
 
-    def distribution(self, base: Independent) -> FlowPosterior:
+    def distribution(self, base, detach: bool = False) -> FlowPosterior:
+        """The flow on `base`; detach=True: the same q with no gradient to the couplings (for
+        the "sticking the landing" entropy gradient, Roeder et al. 2017)."""
+        w1, b1, w2, b2 = (p.detach() if detach else p for p in (self.w1, self.b1, self.w2, self.b2))
+
         def conditioner(i):
             def st(kept):
-                hid = torch.relu(torch.einsum("...bd,bdh->...bh", kept, self.w1[i]) + self.b1[i])
-                return (torch.einsum("...bh,bhk->...bk", hid, self.w2[i]) + self.b2[i]).chunk(2, -1)
+                hid = torch.relu(torch.einsum("...bd,bdh->...bh", kept, w1[i]) + b1[i])
+                return (torch.einsum("...bh,bhk->...bk", hid, w2[i]) + b2[i]).chunk(2, -1)
             return st
         return FlowPosterior(base, [AffineCoupling(m, conditioner(i))
                                     for i, m in enumerate(self.masks)])
