@@ -4,9 +4,11 @@ import streamlit as st
 
 from explorer import data
 from explorer.bounds.sweeps import LADDER_KS
-from explorer.plots.bounds import bound_ladder, gap_histogram, posterior_contours, renyi_curve
+from explorer.plots.bounds import (bound_ladder, family_gap_bars, gap_histogram,
+                                   posterior_q_contours, renyi_curve)
 from explorer.plots.latent import latent_scatter
 from ui import bounds_data as bd
+from ui import posterior_family_data as pfd
 from ui.figures import show
 from ui.latent_data import projection, test_codes
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
@@ -77,13 +79,36 @@ if gaps is not None:
     g[1].metric("ELBO of encoder q_φ", f"{gaps['elbo_amortized'][0]:.2f}")
     g[2].metric("approximation gap", f"{gaps['approximation_gap'][0]:.3f}")
     g[3].metric("amortization gap", f"{gaps['amortization_gap'][0]:.3f}")
+
+st.markdown("**What a richer q buys.** Fit the best q* of three nested families for this x — "
+            "diagonal ⊂ full covariance ⊂ flow — and compare their approximation gaps "
+            "log p(x) − ELBO(q*) on the same model (Cremer et al. 2018 compare a factorised "
+            "Gaussian with a flow the same way).")
+st.latex(r"\log p(x) - \mathrm{ELBO}(q^*_F) = \min_{q \in F} \mathrm{KL}\big(q(z)\,\|\,p(z|x)\big)")
+if st.button("Fit q* per family (diagonal, full covariance, flow)", key="run_family_gaps"):
+    st.session_state[f"fgaps_{rec.run_id}_{epoch}_{i}"] = True
+fam = (pfd.family_gaps_for(*args, i) if st.session_state.get(f"fgaps_{rec.run_id}_{epoch}_{i}")
+       else None)
+if fam is not None:
+    names = list(fam["families"])
+    show(family_gap_bars(names, [fam["families"][f]["approximation_gap"] for f in names],
+                         [fam["families"][f]["elbo_se"] for f in names],
+                         title=f"Approximation gap by family of q* for test point {i} "
+                               f"(log p(x) {'exact' if fam['log_px_method'] == 'exact' else 'by L_k'}"
+                               "; ± 2 SE)"), key="family_gaps")
+    st.caption(" · ".join(f"{f}: ELBO(q*) {fam['families'][f]['elbo']:.2f}" for f in names)
+               + f" · encoder q_φ: ELBO {fam['elbo_amortized']:.2f} · log p(x) {fam['log_px']:.2f}")
 if d == 2:
-    z_axes, log_post = bd.posterior_for(*args, i)
-    q_star = None
+    z_axes, log_post, log_q_enc = pfd.posterior_and_encoder_for(*args, i)
+    log_q = {f"encoder q_φ ({getattr(spec, 'posterior', 'diagonal')})": log_q_enc}
+    if fam is not None:
+        log_q.update({f"q* {f}": fam["log_q"][f] for f in fam["families"]})
+    ellipses = None
     if gaps is not None:
-        q_star = (gaps["q_optimal_mean"][0], gaps["q_optimal_std"][0])
-    show(posterior_contours(z_axes[0], z_axes[1], log_post, codes["mu"][i], codes["sigma"][i],
-                            q_star=q_star), key="posterior")
+        ellipses = {"diagonal q* (gap split)": (gaps["q_optimal_mean"][0], gaps["q_optimal_std"][0])}
+    show(posterior_q_contours(z_axes[0], z_axes[1], log_post, log_q, ellipses,
+                              title="Exact posterior p(z|x) (shaded) and q(z|x) contours at "
+                                    "e^−½ and e^−2 of each q's peak"), key="posterior")
 
 st.subheader("Gaps over the test set")
 if st.toggle("Compute for the first test points", key="test_gaps"):

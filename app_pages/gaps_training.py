@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer.plots.bounds import bounds_over_training
 from ui.figures import show
+from ui.posterior_family_data import posterior_siblings
 from ui.run_picker import pick_run
 from ui.state import get_store
 
@@ -44,6 +45,37 @@ def gaps_view(run_id: str):
          key=f"gaps_{run_id}")
 
 
+def posterior_comparison(rec):
+    """The recorded inference gap of the runs that differ from `rec` only in q's family."""
+    st.subheader("Richer posteriors on the same data")
+    st.markdown("The gap log p(x) − ELBO is KL(q(z|x) ‖ p(z|x)): a richer family of q — full "
+                "covariance, a flow — can shrink it (Cremer et al. 2018). Runs that differ only "
+                "in `posterior` (same data, seed and everything else) are drawn side by side.")
+    runs = posterior_siblings(rec, get_store().list())
+    series, epochs = {}, {}
+    for r in runs:
+        ev = get_store().evals(r.run_id)
+        top = ev.get("bound_exact") or ev.get("bound_iwae")
+        if not top or "bound_elbo" not in ev:
+            continue
+        which = "log p(x)" if "bound_exact" in ev else f"L_{r.spec.bounds_k}"
+        name = f"{getattr(r.spec, 'posterior', 'diagonal')}: {which} − ELBO"
+        series[name] = [b - a for a, b in zip(ev["bound_elbo"]["value"], top["value"])]
+        epochs[name] = ev["bound_elbo"]["epoch"]
+    if len(series) < 2:
+        st.info("Only one posterior family has been trained with these settings. To compare, "
+                "train the same spec with another q, e.g. `python -m trainer train --dataset "
+                f"{rec.spec.dataset} --latent-dim {rec.spec.latent_dim} --posterior full_cov` "
+                "and `--posterior flow --flow-layers 4` (or pick Posterior q(z|x) on the Train "
+                "page): the lines appear here.")
+        return
+    show(bounds_over_training(epochs, series, title="Inference gap by posterior family "
+                                                    "(nats per example, same data and seed)"),
+         key=f"posterior_gaps_{rec.run_id}")
+
+
 rec = pick_run(require_checkpoint=True)
 if rec is not None:
     gaps_view(rec.run_id)
+    if "posterior" in rec.spec.family.option_names():
+        posterior_comparison(rec)

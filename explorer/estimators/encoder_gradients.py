@@ -45,6 +45,9 @@ def _log_likelihood(model, out: Tensor, x: Tensor) -> Tensor:
 def _setup(model, x, method, n, options):
     if method not in ENCODER_METHODS:
         raise ValueError(f"method must be one of {ENCODER_METHODS}, got {method!r}")
+    if getattr(model, "posterior", "diagonal") != "diagonal":
+        raise ValueError("encoder gradients are written out for q = N(μ, diag σ²); this run's "
+                         f"posterior is {model.posterior} — train one with posterior diagonal")
     unknown = set(options) - {"samples_per_estimate", "baseline", "seed", "chunk_size"}
     if unknown:
         raise ValueError(f"unknown options {sorted(unknown)}")

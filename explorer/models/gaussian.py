@@ -1,9 +1,12 @@
-"""Gaussian latent z ~ N(μ(x), diag σ²(x)) with prior N(0, I) (Kingma & Welling 2013)."""
+"""Gaussian latent z ∈ R^d with prior N(0, I) (Kingma & Welling 2013), and q(z|x) from one of
+the families of explorer.models.posteriors: diagonal (the default), full covariance, a flow,
+Laplace or Student-t (issue 10 §2)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
+from pydantic import BaseModel, ConfigDict, field_validator
 from torch import nn
 from torch.distributions import Distribution, Independent, Normal
 
@@ -11,12 +14,16 @@ from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, 
                                       observation_model, output_size, set_output_bias)
 from explorer.bounds.log_weights import chunked_log_weights
 from explorer.bounds.quadrature import exact_log_marginal
-from explorer.models.registry import LatentFamily, LatentSize, NoOptions, register
+from explorer.models.flows import ConditionalFlow
+from explorer.models.posteriors import (LABELS, POSTERIORS, check_posterior, encoder_outputs,
+                                        posterior_from)
+from explorer.models.registry import LatentFamily, LatentSize, option, register
 from explorer.objectives import ESTIMATORS, OBJECTIVES, REGULARIZERS, elbo_terms, objective_terms
 
 
 class GaussianVAE(nn.Module):
-    """VAE with q(z|x) = N(μ(x), diag σ²(x)), p(z) = N(0, I) (Kingma & Welling 2013).
+    """VAE with p(z) = N(0, I) and q(z|x) = N(μ(x), diag σ²(x)) (Kingma & Welling 2013) or
+    another `posterior` family (explorer.models.posteriors; flow_layers couplings for "flow").
 
     likelihood:
       "bernoulli"        p(x|z) = Π Bernoulli(x_i; sigmoid(f(z))_i); grey-level targets are
@@ -37,14 +44,22 @@ class GaussianVAE(nn.Module):
         likelihood: str = "bernoulli",
         obs_std: float = 1.0,
         min_std: float = 0.01,
+        posterior: str = "diagonal",
+        flow_layers: int = 4,
+        decoder_hidden: Sequence[int] = (),
     ):
         super().__init__()
         check_likelihood(likelihood)
         self.data_dim, self.latent_dim = int(data_dim), int(latent_dim)
         self.likelihood, self.obs_std, self.min_std = likelihood, float(obs_std), float(min_std)
+        self.posterior, self.flow_layers = check_posterior(posterior), int(flow_layers)
         hidden = tuple(int(h) for h in hidden)
-        self.encoder = mlp((data_dim, *hidden, 2 * latent_dim))
-        self.decoder = mlp((latent_dim, *hidden[::-1], output_size(data_dim, likelihood)))
+        # The decoder mirrors the encoder unless decoder_hidden (listed from z to x) is given.
+        self.decoder_hidden = tuple(int(h) for h in decoder_hidden) or hidden[::-1]
+        self.encoder = mlp((data_dim, *hidden, encoder_outputs(posterior, latent_dim)))
+        self.decoder = mlp((latent_dim, *self.decoder_hidden, output_size(data_dim, likelihood)))
+        if posterior == "flow":
+            self.flow = ConditionalFlow(latent_dim, self.flow_layers)
         self.register_buffer("_zero", torch.zeros(latent_dim), persistent=False)
 
     def prior(self) -> Distribution:
@@ -52,7 +67,11 @@ class GaussianVAE(nn.Module):
         return Independent(Normal(self._zero, torch.ones_like(self._zero)), 1)
 
     def encode(self, x: torch.Tensor) -> Distribution:
-        """q(z|x) = N(μ(x), diag σ²(x)); the network outputs μ and log σ²."""
+        """q(z|x); the network outputs μ and log σ² (and L's lower entries, or the flow's
+        context), see explorer.models.posteriors."""
+        if self.posterior != "diagonal":
+            return posterior_from(self.posterior, self.encoder(x), self.latent_dim,
+                                  getattr(self, "flow", None))
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         std = torch.exp(0.5 * logvar.clamp(LOGVAR_MIN, LOGVAR_MAX))
         return Independent(Normal(mu, std), 1)
@@ -74,7 +93,74 @@ class GaussianVAE(nn.Module):
             likelihood=self.likelihood,
             obs_std=self.obs_std,
             min_std=self.min_std,
+            posterior=self.posterior,
+            flow_layers=self.flow_layers,
+            decoder_hidden=list(self.decoder_hidden),
         )
+
+
+class GaussianOptions(BaseModel):
+    """Spec fields of a Gaussian-prior latent: the family of q(z|x) and the decoder's size."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    posterior: Literal[POSTERIORS] = option(
+        "diagonal", "family of q(z|x): diagonal, full_cov (z = μ + Lε), flow (RealNVP "
+        "couplings on a diagonal Gaussian), laplace or student_t (ν = 5)",
+        label="Posterior q(z|x)", choices=POSTERIORS, url=True,
+        help="diagonal: N(μ, diag σ²). full_cov: N(μ, LLᵀ), L lower triangular. flow: K affine "
+             "couplings (Dinh et al. 2017) on the diagonal Gaussian, conditioned on x. laplace / "
+             "student_t: heavier-tailed location-scale families with the same mean and variance. "
+             "The KL is analytic except for the flow (Monte Carlo, the same z as the "
+             "reconstruction).")
+    flow_layers: int = option(4, "K, coupling layers of the flow posterior", label="Flow layers K",
+                              choices=(1, 2, 4, 6, 8), enabled_if=("posterior", "flow"),
+                              ge=1, le=16)
+    decoder_hidden: tuple[int, ...] = option(
+        (), "decoder MLP hidden sizes from z to x, comma-separated (empty: mirror hidden)",
+        label="Decoder hidden sizes", choices=("mirror", "16", "64", "256", "400", "400,400"),
+        ui_default="mirror",
+        help="A weaker or stronger decoder than the encoder (posterior collapse grows with "
+             "decoder power). \"mirror\" reverses the encoder's hidden sizes.")
+
+    @field_validator("decoder_hidden", mode="before")
+    @classmethod
+    def _parse_decoder_hidden(cls, value):
+        if isinstance(value, str):  # "400,400" from a CLI flag or the form; "mirror" = ()
+            text = value.replace(" ", "")
+            try:
+                value = () if text in ("", "mirror") else tuple(int(v) for v in text.split(","))
+            except ValueError:
+                raise ValueError("decoder hidden sizes must be comma-separated integers, "
+                                 f"got {value!r}") from None
+        return value
+
+    @field_validator("decoder_hidden")
+    @classmethod
+    def _check_decoder_hidden(cls, value):
+        if len(value) > 4 or any(not 1 <= h <= 2048 for h in value):
+            raise ValueError("give at most 4 decoder hidden layers of 1 to 2048 units each")
+        return value
+
+
+def _normalize(d: dict) -> dict:
+    """Defaults leave the canonical spec, so run ids from before these options stay valid; the
+    flow's K only matters for a flow, an explicit mirror of `hidden` is the default decoder."""
+    if d.get("posterior", "diagonal") != "flow":
+        d.pop("flow_layers", None)
+    if d.get("posterior") == "diagonal":
+        del d["posterior"]
+    if tuple(d.get("decoder_hidden", ())) in ((), tuple(d["hidden"])[::-1]):
+        d.pop("decoder_hidden", None)
+    return d
+
+
+def _describe(spec) -> str:
+    posterior = getattr(spec, "posterior", "diagonal")
+    if posterior == "diagonal":
+        return f"R^{spec.latent_dim}"
+    layers = f", K = {spec.flow_layers}" if posterior == "flow" else ""
+    return f"R^{spec.latent_dim}, {LABELS[posterior]} q{layers}"
 
 
 def _exact(model, x: torch.Tensor) -> torch.Tensor | None:
@@ -87,14 +173,17 @@ FAMILY = register(LatentFamily(
     label="Gaussian",
     description="Gaussian z ~ N(μ, σ²) — the reparameterisation trick",
     model_class=GaussianVAE,
-    options=NoOptions,
+    options=GaussianOptions,
     estimators=ESTIMATORS,
     estimator_help="How ∇_φ E_q[log p(x|z)] is estimated: the reparameterisation trick, the "
                    "score function (REINFORCE), or REINFORCE with a leave-one-out baseline "
                    "(≥ 2 samples).",
     size=LatentSize("latent_dim", "Latent dimension d", 2),
     build=lambda spec, data_dim: GaussianVAE(data_dim, spec.latent_dim, spec.hidden,
-                                             spec.likelihood, spec.obs_std),
+                                             spec.likelihood, spec.obs_std,
+                                             posterior=spec.posterior,
+                                             flow_layers=spec.flow_layers,
+                                             decoder_hidden=spec.decoder_hidden),
     training_terms=objective_terms,
     # The run's objective (ELBO, IWAE L_K, Rényi L_α) and regulariser (KL, L2, MMD).
     step_options=lambda spec, step: {"objective": spec.objective, "k": spec.k,
@@ -104,6 +193,8 @@ FAMILY = register(LatentFamily(
     evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
     log_weights=chunked_log_weights,
     exact_log_marginal=_exact,
+    normalize=_normalize,
+    describe=_describe,
     views=frozenset({"latent_space", "bound_ladder", "encoder_gradients", "rate_distortion"}),
     lineup=(dict(latent_dim=20),),
 ))

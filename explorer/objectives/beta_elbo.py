@@ -3,8 +3,11 @@
 With estimator "reparam" the encoder's gradient flows through z = μ + σ ε (the
 reparameterisation trick, Kingma & Welling 2013). With "reinforce" the reconstruction
 term's encoder gradient is the score-function estimate (Williams 1992), see
-explorer.objectives.score_function. The KL term is analytic (eq. 22) for every estimator, so
-the comparison isolates the estimator of the one expectation that needs sampling.
+explorer.objectives.score_function. The KL term is analytic (eq. 22, and the closed forms of
+explorer.bounds.kl for full-covariance, Laplace and Student-t q) for every estimator, so the
+comparison isolates the estimator of the one expectation that needs sampling. A flow q has
+no closed-form KL: it is the Monte Carlo mean of log q(z|x) − log p(z) over the same z as the
+reconstruction, with the same estimator's gradient.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from explorer.bounds.kl import gaussian_kl_per_dimension
+from explorer.bounds.kl import closed_form_kl, kl_per_dimension, monte_carlo_kl
 from explorer.objectives.score_function import score_function_surrogate
 
 
@@ -24,8 +27,8 @@ class ElboTerms:
     """Per-example pieces of the (β-)ELBO; every tensor has shape (B,) except kl_per_dim."""
 
     reconstruction: torch.Tensor  # E_q[log p(x|z)], Monte Carlo
-    kl: torch.Tensor  # KL(q(z|x) ‖ p(z)), analytic
-    kl_per_dim: torch.Tensor  # (B, d)
+    kl: torch.Tensor  # KL(q(z|x) ‖ p(z)), analytic (Monte Carlo for a flow q)
+    kl_per_dim: torch.Tensor  # (B, d), explorer.bounds.kl.kl_per_dimension
     beta: float
     # A stand-in for `reconstruction` whose gradient is the chosen estimator's (equal in
     # value only for "reparam"); None means `reconstruction` itself is differentiated.
@@ -74,18 +77,39 @@ class ObjectiveTerms(ElboTerms):
         return -bound.mean() + self.penalty
 
 
+def kl_terms(q, prior, z: torch.Tensor, estimator: str = "reparam",
+             log_q: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(KL (B,), KL per dimension (B, d)) of q(z|x) to the prior: the closed form where there
+    is one, else the Monte Carlo mean over the samples z (S, B, d). For a score-function
+    estimator (z drawn without a path to φ) the Monte Carlo KL carries its own score term,
+    −surrogate(−(log q − log p)): ∇ E_q[f_φ] = E_q[∇ f_φ] + E_q[f_φ ∇ log q]."""
+    kl_dim = kl_per_dimension(q)
+    kl = closed_form_kl(q)
+    if kl is None:
+        log_q = q.log_prob(z) if log_q is None else log_q
+        log_prior = prior.log_prob(z)
+        if estimator == "reparam":
+            kl = monte_carlo_kl(log_q, log_prior)
+        else:
+            kl = -score_function_surrogate(log_prior - log_q, log_q, estimator)
+    return kl, kl_dim
+
+
 def elbo_terms(model, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0,
                estimator: str = "reparam") -> ElboTerms:
-    """β-ELBO with `n_samples` z ~ q(z|x) per point and the analytic KL (eq. 22)."""
+    """β-ELBO with `n_samples` z ~ q(z|x) per point and the analytic KL (eq. 22) — or, for a
+    flow q, the Monte Carlo KL on the same z (`kl_terms`)."""
     q = model.encode(x)
-    kl_dim = gaussian_kl_per_dimension(q)
     if estimator == "reparam":
-        z = q.rsample((n_samples,))  # (S, B, d): z = μ + σ ε
+        z = q.rsample((n_samples,))  # (S, B, d): z = μ + σ ε (or its flow / L ε analogue)
         reconstruction = model.decode(z).log_prob(x).mean(0)
-        return ElboTerms(reconstruction, kl_dim.sum(-1), kl_dim, float(beta))
+        kl, kl_dim = kl_terms(q, model.prior(), z)
+        return ElboTerms(reconstruction, kl, kl_dim, float(beta))
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     z = q.sample((n_samples,))  # no path from z back to φ: the score function carries it
     log_px_z = model.decode(z).log_prob(x)  # (S, B); its θ-gradient is the usual one
-    surrogate = score_function_surrogate(log_px_z, q.log_prob(z), estimator)
-    return ElboTerms(log_px_z.mean(0), kl_dim.sum(-1), kl_dim, float(beta), surrogate)
+    log_q = q.log_prob(z)
+    surrogate = score_function_surrogate(log_px_z, log_q, estimator)
+    kl, kl_dim = kl_terms(q, model.prior(), z, estimator, log_q)
+    return ElboTerms(log_px_z.mean(0), kl, kl_dim, float(beta), surrogate)

@@ -19,6 +19,7 @@ different regularisers compare on the same bound.
 from __future__ import annotations
 
 import torch
+from torch.distributions import Independent, Normal
 
 from explorer.objectives.beta_elbo import ObjectiveTerms, elbo_terms
 
@@ -26,7 +27,15 @@ REGULARIZERS = ("kl", "l2", "mmd")
 
 
 def l2_to_prior_per_dimension(q) -> torch.Tensor:
-    """μ_j² + (σ_j − 1)² per latent dimension, shape (..., d), for q = N(μ, diag σ²)."""
+    """μ_j² + (σ_j − 1)² per latent dimension, shape (..., d), for q = N(μ, diag σ²).
+
+    Defined for the diagonal Gaussian only (its parameters are (μ, σ)); a ValueError for the
+    other posterior families of explorer.models.posteriors, whose parameters are not.
+    """
+    if not (isinstance(q, Independent) and type(q.base_dist) is Normal):
+        raise ValueError("the L2 regulariser Σ μ² + (σ − 1)² is defined for a diagonal Gaussian "
+                         f"q(z|x), not for {type(q).__name__}: use posterior diagonal, or "
+                         "regularizer kl or mmd")
     return q.mean.pow(2) + (q.stddev - 1.0).pow(2)
 
 

@@ -112,6 +112,47 @@ def posterior_contours(z1: np.ndarray, z2: np.ndarray, log_post: np.ndarray,
     return fig
 
 
+def posterior_q_contours(z1: np.ndarray, z2: np.ndarray, log_post: np.ndarray,
+                         log_q: Mapping[str, np.ndarray],
+                         ellipses: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+                         title: str = "Exact posterior p(z|x) (shaded) and q(z|x) contours"
+                         ) -> go.Figure:
+    """p(z|x) shaded on its grid (log_post[i2, i1]) and, for each named q, the contours where
+    its density falls to e^{−1/2} and e^{−2} of its peak — a Gaussian's 1σ and 2σ ellipses,
+    and the same level sets for a full-covariance or flow q. `ellipses`: diagonal Gaussians
+    given by mean and std, drawn as 1σ/2σ ellipses."""
+    fig = posterior_contours(z1, z2, log_post, (0.0, 0.0), (0.0, 0.0), title=title)
+    fig.data = fig.data[:1]  # keep p(z|x); the q's follow
+    for i, (name, grid) in enumerate(log_q.items()):
+        color = COLORS[(i + 1) % len(COLORS)]
+        rel = np.asarray(grid, dtype=float) - np.max(grid)
+        fig.add_trace(go.Contour(
+            x=z1, y=z2, z=rel, name=f"{name} (e^−½, e^−2 of its peak)", showlegend=True,
+            showscale=False, colorscale=[[0, color], [1, color]], line=dict(width=2),
+            contours=dict(coloring="lines", start=-2.0, end=-0.5, size=1.5),
+            hovertemplate=f"{name}<br>log q − max %{{z:.2f}}<extra></extra>"))
+    for j, (name, (mean, std)) in enumerate((ellipses or {}).items()):
+        for r, dash in ((1, "solid"), (2, "dot")):
+            ex, ey = ellipse_path(mean, np.asarray(std) * r)
+            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"{name} {r}σ",
+                                     line=dict(color=COLORS[(len(log_q) + j + 1) % len(COLORS)],
+                                               dash=dash, width=2)))
+    fig.update_layout(legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def family_gap_bars(families: Sequence[str], gaps: Sequence[float], ses: Sequence[float],
+                    title: str = "Approximation gap log p(x) − ELBO(q*) by family of q "
+                                 "(Cremer et al. 2018)") -> go.Figure:
+    """One bar per family of q* with ± 2 standard errors of its ELBO estimate."""
+    fig = go.Figure(go.Bar(x=list(families), y=list(gaps), marker_color=COLORS[0],
+                           error_y=dict(type="data", array=2 * np.asarray(ses), visible=True),
+                           hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
+    fig.update_layout(title=title, height=360, margin=dict(l=60, r=10, t=60, b=50))
+    fig.update_yaxes(title="nats", rangemode="tozero")
+    return fig
+
+
 def bounds_over_training(epochs: Mapping[str, Sequence[int]], values: Mapping[str, Sequence[float]],
                          title: str = "Bounds on the mean test log-likelihood during training"
                          ) -> go.Figure:

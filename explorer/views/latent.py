@@ -18,7 +18,7 @@ from sklearn.manifold import TSNE
 from sklearn.neighbors import KNeighborsClassifier
 from torch.distributions import Normal
 
-from explorer.bounds import gaussian_kl_per_dimension
+from explorer.bounds.kl import kl_per_dimension as _kl_per_dimension
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -57,7 +57,8 @@ def _decoded_means(model, z: torch.Tensor, batch_size: int = 1000) -> np.ndarray
 
 @torch.no_grad()
 def posterior_stats(model, x, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Means μ(x) and standard deviations σ(x) of q(z|x), each (N, d)."""
+    """Means μ(x) and marginal standard deviations σ(x) of q(z|x), each (N, d) — for a flow
+    q, estimates from fixed base draws (explorer.models.flows.FlowPosterior)."""
     mus, sigmas = [], []
     for chunk in _batches(_as_tensor(model, x), batch_size):
         q = model.encode(chunk)
@@ -164,14 +165,16 @@ def traversal_grid(model, z_base, values: Sequence[float]) -> np.ndarray:
 
 @torch.no_grad()
 def kl_per_dimension(model, x, batch_size: int = 1000) -> np.ndarray:
-    """Mean over the data of KL(q(z_j|x) ‖ p(z_j)) for each dimension j, (d,) — eq. (22).
+    """Mean over the data of KL(q(z_j|x) ‖ p(z_j)) for each dimension j, (d,) — eq. (22);
+    for a full-covariance or flow q the KL of the moment-matched marginals
+    (explorer.bounds.kl.kl_per_dimension).
 
     A dimension whose KL stays near 0 carries no information about x (posterior collapse).
     """
     total = np.zeros(model.latent_dim)
     x = _as_tensor(model, x)
     for chunk in _batches(x, batch_size):
-        kl = gaussian_kl_per_dimension(model.encode(chunk))
+        kl = _kl_per_dimension(model.encode(chunk))
         total += kl.sum(0).double().cpu().numpy()
     return total / len(x)
 
