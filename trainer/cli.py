@@ -6,7 +6,8 @@
     python -m trainer cancel|resume|delete RUN_ID [--store DIR]
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
-(run_id, status, test_elbo, …) as its last line. Exit codes: 0 done, 1 the run failed,
+(run_id, status, test_elbo, …) as its last line. With $VAE_EXPLORER_EXECUTOR=tcp://HOST:PORT
+the run trains on that Dask cluster instead and `train` waits for it (docs/dask.md). Exit codes: 0 done, 1 the run failed,
 diverged or was cancelled, 2 bad input.
 """
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pydantic import ValidationError
 
 from explorer.models import registry as families
 
-from trainer import admission
+from trainer import admission, executors
+from trainer.executor import admit
+from trainer.records import FINISHED
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
 
@@ -109,15 +112,16 @@ def cmd_train(args, store: RunStore) -> int:
     except ValidationError as exc:
         print(f"invalid run spec:\n{describe_errors(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not store.exists(spec.run_id):
-        try:
-            admission.check(spec)
-        except admission.Refused as exc:
-            print(f"refused: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    rec, created = store.create(spec)
-    if not created and rec.resumable:
-        store.requeue(rec.run_id)
+    try:
+        if executors.configured_address() is not None:
+            return train_on_cluster(spec, store, args.quiet)
+        rec = admit(store, spec)
+    except admission.Refused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except executors.ExecutorUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
     if store.get(rec.run_id).status == "queued":
         claimed = store.claim(rec.run_id)
         if claimed is not None:
@@ -140,6 +144,53 @@ def cmd_train(args, store: RunStore) -> int:
               file=sys.stderr)
     print(json.dumps(summary(rec, store)))
     return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
+
+
+def train_on_cluster(spec: RunSpec, store: RunStore, quiet: bool) -> int:
+    """`train` with $VAE_EXPLORER_EXECUTOR set: the run trains on a Dask worker while this
+    process shows its progress from the store; the same JSON summary and exit codes, and
+    Ctrl-C cancels the run."""
+    executor = executors.make_executor(store)
+    try:
+        rec = executor.submit(spec)
+        if rec.status == "running":
+            print(f"run {rec.run_id} is already training in another process; showing its "
+                  "state", file=sys.stderr)
+        elif rec.status == "queued":
+            if not executor.worker_threads():
+                print(f"the Dask scheduler at {executor.address} has no workers yet; the run "
+                      "waits for one (dask worker ADDRESS --nworkers N --nthreads 1)",
+                      file=sys.stderr)
+            bar = ProgressBar(not quiet)
+            try:
+                rec = wait_until_finished(store, rec.run_id, bar)
+            except KeyboardInterrupt:
+                bar.close()
+                executor.cancel(rec.run_id)
+                try:  # the worker stops at its next heartbeat
+                    rec = wait_until_finished(store, rec.run_id, None, timeout=30.0)
+                except KeyboardInterrupt:
+                    rec = store.get(rec.run_id)
+                print(json.dumps(summary(rec, store)))
+                return EXIT_RUN_FAILED
+            bar.close()
+        print(json.dumps(summary(rec, store)))
+        return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
+    finally:
+        executor.close()
+
+
+def wait_until_finished(store: RunStore, run_id: str, bar: ProgressBar | None,
+                        timeout: float | None = None, poll: float = 0.5) -> RunRecord:
+    """Poll the store until the run has finished (or `timeout` passed), drawing `bar`."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        rec = store.get(run_id)  # a run whose worker died reads as failed here
+        if bar is not None and rec.total_steps:
+            bar(rec.step, rec.total_steps, {})
+        if rec.status in FINISHED or (deadline is not None and time.monotonic() > deadline):
+            return rec
+        time.sleep(poll)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,17 @@ class Executor(Protocol):
     def status(self, run_id: str) -> RunRecord: ...
 
 
+def admit(store: RunStore, spec: RunSpec) -> RunRecord:
+    """The run for `spec` in the store: a new spec is admission-checked (`Refused`) and
+    queued; an identical one returns the existing run, queued again if it had stopped."""
+    if not store.exists(spec.run_id):
+        admission.check(spec)
+    rec, created = store.create(spec)
+    if not created and rec.resumable:
+        rec = store.requeue(rec.run_id)
+    return rec
+
+
 class LocalExecutor:
     """Runs queued runs in up to `max_workers` background worker processes."""
 
@@ -49,11 +60,7 @@ class LocalExecutor:
     def submit(self, spec: RunSpec) -> RunRecord:
         """Queue a run; an identical spec returns the existing run (a stopped one resumes).
         A new spec that costs more than this server allows raises `Refused` (admission)."""
-        if not self.store.exists(spec.run_id):
-            admission.check(spec)
-        rec, created = self.store.create(spec)
-        if not created and rec.resumable:
-            rec = self.store.requeue(rec.run_id)
+        rec = admit(self.store, spec)
         self.ensure_workers()
         return rec
 
@@ -164,10 +171,6 @@ def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
     slot back."""
     import torch
 
-    from trainer.divergence import describe_failure
-    from trainer.loop import train_run
-    from trainer.records import LeaseLost
-
     torch.set_num_threads(threads)
     limit = admission.limit_worker_memory()
     done = 0
@@ -181,14 +184,25 @@ def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
                 rec = store.claim()
                 if rec is None:
                     return done
-            try:
-                train_run(store, rec.run_id)  # records its own failures, fenced by its lease
-            except Exception as exc:  # a bad run must not take the worker (and the queue) down
-                try:
-                    store.finish(rec.run_id, "failed", lease=rec.lease,
-                                 error=admission.explain_failure(describe_failure(exc), limit))
-                except LeaseLost:
-                    pass
+            train_claimed(store, rec, limit)
             done += 1
     finally:
         release_slot(store, slot)
+
+
+def train_claimed(store: RunStore, rec: RunRecord, memory_cap: float | None = None) -> str:
+    """Train a run this process has claimed; whatever escapes `train_run` fails the run
+    (fenced by its lease) instead of taking the worker, and the queue, down."""
+    from trainer.divergence import describe_failure
+    from trainer.loop import train_run
+    from trainer.records import LeaseLost
+
+    try:
+        return train_run(store, rec.run_id)  # records its own failures, fenced by its lease
+    except Exception as exc:
+        try:
+            store.finish(rec.run_id, "failed", lease=rec.lease,
+                         error=admission.explain_failure(describe_failure(exc), memory_cap))
+        except LeaseLost:
+            return "lost"
+        return "failed"

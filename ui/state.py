@@ -4,8 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.models import registry
-from trainer import (LocalExecutor, NoCheckpoint, RunRecord, RunStore, default_store_dir,
+from trainer import (Executor, NoCheckpoint, RunRecord, RunStore, default_store_dir,
                      load_model)
+from trainer.executors import ExecutorUnavailable, configured_address, make_executor
 
 
 @st.cache_resource
@@ -14,8 +15,8 @@ def _store_at(root: str) -> RunStore:
 
 
 @st.cache_resource
-def _executor_for(root: str) -> LocalExecutor:
-    executor = LocalExecutor(_store_at(root))
+def _executor_for(root: str, address: str | None) -> Executor:
+    executor = make_executor(_store_at(root))  # local workers, or the Dask cluster at `address`
     executor.ensure_workers()  # pick up runs queued before the server (re)started
     return executor
 
@@ -25,8 +26,14 @@ def get_store() -> RunStore:
     return _store_at(str(default_store_dir()))
 
 
-def get_executor() -> LocalExecutor:
-    return _executor_for(str(default_store_dir()))
+def get_executor() -> Executor:
+    """Local worker processes, or the Dask cluster named by $VAE_EXPLORER_EXECUTOR; a bad
+    address or an unreachable scheduler stops the page with what to do."""
+    try:
+        return _executor_for(str(default_store_dir()), configured_address())
+    except ExecutorUnavailable as exc:
+        st.error(f"Runs cannot be trained: {exc}")
+        st.stop()
 
 
 @st.cache_resource(max_entries=16)
