@@ -39,6 +39,13 @@ def same_except(a: RunSpec, b: RunSpec, knobs: Sequence[str]) -> bool:
     return _without(a, knobs) == _without(b, knobs)
 
 
+def differences(a: RunSpec, b: RunSpec) -> dict[str, tuple]:
+    """The fields that decide the result and differ: {field: (a's value, b's value)}; a field
+    one family does not have reads as None (e.g. n_categories of a Gaussian run)."""
+    ca, cb = {**a.canonical(), "model": a.model}, {**b.canonical(), "model": b.model}
+    return {k: (ca.get(k), cb.get(k)) for k in sorted(set(ca) | set(cb)) if ca.get(k) != cb.get(k)}
+
+
 # ---- the commitment family (VQ-VAE) --------------------------------------------------------
 def same_except_commitment(a: RunSpec, b: RunSpec) -> bool:
     """Both specs use a commitment weight (canonical specs leave out the knobs a model does not
