@@ -11,6 +11,8 @@ from ui.latent_data import model_for, projection, test_codes
 from ui.point_picker import point_input
 from ui.run_picker import checkpointed_run
 
+MAP_POINTS = 600  # test means drawn behind z on the d = 2 latent map
+
 st.title("Follow one example through the model")
 st.markdown("One test image x goes through the encoder to q(z|x) = N(μ, diag σ²); a drawn "
             "ε ~ N(0, I) makes the code z = μ + σ ⊙ ε; the decoder turns z into p(x|z). The "
@@ -68,6 +70,7 @@ def one_example(i: int, j: int, seed: int):
     if right is not None:
         with right:
             coords, idx = projection(rec.run_id, epoch, spec.dataset, "pca")
+            coords, idx = coords[:MAP_POINTS], idx[:MAP_POINTS]  # context only: keep redraws light
             labels = codes["y"][idx] if codes["y"] is not None else None
             show(latent_point_map(coords, labels, out), key="one_example_map", chars=60)
 

@@ -170,8 +170,7 @@ def loss_terms_figure(out: dict, j: int) -> go.Figure:
     """The single-sample ELBO's two terms and the KL per dimension (eq. 22), j in orange."""
     d = len(out["kl_dim"])
     fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.12,
-                        subplot_titles=("ELBO = log p_θ(x|z) − KL (nats)",
-                                        "KL_j = ½(μ_j² + σ_j² − 1 − log σ_j²)"))
+                        subplot_titles=("the two terms (nats)", "KL_j per dimension (eq. 22)"))
     terms = [out["reconstruction"], -out["kl"], out["elbo"]]
     fig.add_trace(go.Bar(x=["log p_θ(x|z)", "−KL", "ELBO"], y=terms,
                          marker_color=["#2ca02c", "#9467bd", "#333"], text=[f"{v:.2f}" for v in terms],
@@ -184,7 +183,7 @@ def loss_terms_figure(out: dict, j: int) -> go.Figure:
     fig.update_yaxes(title="nats", row=1, col=1)
     fig.update_layout(title="Loss terms for this x and this ε: reconstruction (one sample z) and "
                             "the closed-form KL per dimension (eq. 22)",
-                      height=360, margin=dict(l=50, r=10, t=80, b=40))
+                      height=380, margin=dict(l=50, r=10, t=100, b=40))
     return fig
 
 
