@@ -13,6 +13,7 @@ pages = {
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
         st.Page("app_pages/ab_compare.py", title="A/B runs", icon=":material/compare:"),
+        st.Page("app_pages/one_example.py", title="One example", icon=":material/account_tree:"),
         st.Page("app_pages/infinite_mixture.py", title="Infinite mixture", icon=":material/blur_on:"),
     ],
     "Bounds lab": [
