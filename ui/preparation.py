@@ -6,6 +6,7 @@ import importlib
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
@@ -77,17 +78,17 @@ def _awaited(view: str | None) -> list[RunRecord]:
             if i in runs and (view is None or view in runs[i].spec.family.views)]
 
 
-def waiting_for_class_model(view: str | None) -> bool:
-    """If a class model this page can show is still on its way, a progress bar that refreshes
-    and reruns the page once it can be shown; False (nothing drawn) otherwise."""
+def waiting_for_class_model(view: str | None, can_show: Callable[[RunRecord], bool]) -> bool:
+    """If a class model this page could show is still on its way, a progress bar that
+    refreshes, and reruns the page once `can_show` (the run picker's test) accepts it; False
+    (nothing drawn) otherwise."""
     if not _awaited(view):
         return False
 
     @st.fragment(run_every=2.0)
     def progress():
         awaited = _awaited(view)
-        ready = [r for r in awaited if r.checkpoint_epoch is not None]
-        if ready or not awaited:  # shown now (or it stopped: the page says what to do)
+        if not awaited or any(map(can_show, awaited)):  # it can be shown (or it stopped)
             st.rerun(scope="app")
         queue = [r.run_id for r in sorted(get_store().list(("queued",)), key=lambda r: r.updated)]
         rec = awaited[0]

@@ -11,10 +11,10 @@ from ui.preparation import trainer_command, waiting_for_class_model
 from ui.state import get_store, run_label
 
 
-def _no_runs_hint(view: str | None):
+def _no_runs_hint(view: str | None, can_show):
     """A class model on its way: its progress. Otherwise how to get a run this page can
     show: the Train page, or the CLI for its first family."""
-    if waiting_for_class_model(view):
+    if waiting_for_class_model(view, can_show):
         return
     families = registry.with_view(view) if view else ()
     kinds = f" with a {' or '.join(f.name for f in families)} latent" if families else ""
@@ -36,13 +36,14 @@ def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
     Labels carry no status: the live view beside the picker refreshes without it, so a
     status in the label would go stale.
     """
-    runs = order_for_display(get_store().list(statuses))
-    if require_checkpoint:
-        runs = [r for r in runs if r.checkpoint_epoch is not None]
-    if view:
-        runs = [r for r in runs if view in r.spec.family.views]
+    def can_show(r: RunRecord) -> bool:
+        return ((statuses is None or r.status in statuses)
+                and (not require_checkpoint or r.checkpoint_epoch is not None)
+                and (not view or view in r.spec.family.views))
+
+    runs = [r for r in order_for_display(get_store().list()) if can_show(r)]
     if not runs:
-        _no_runs_hint(view)
+        _no_runs_hint(view, can_show)
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("run") or st.query_params.get("run")
