@@ -2,10 +2,12 @@
 import streamlit as st
 
 from ui.jobs import teacher_login
+from ui.preparation import prepare_class_models
 from ui.state import get_executor
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
 get_executor()  # created once per server: starts workers for runs queued before it started
+prepare_class_models()  # a fresh store: queue the runs every page needs, once
 
 pages = {
     "VAE": [

@@ -1,6 +1,8 @@
 """Home: what the app is, where to start, and what is training right now."""
 import streamlit as st
 
+from trainer.class_models import CLASS_IDS
+from ui.preparation import trainer_command
 from ui.state import get_store, run_label
 
 st.title("VAE Explorer")
@@ -30,9 +32,16 @@ st.markdown(
     "transformations of binary latents, and three discrete VAEs you can train on the Train "
     "page (categorical with Gumbel-softmax, Rolfe's DVAE, VQ-VAE): inspect their codes and "
     "compare their test bounds with a Gaussian VAE's.\n\n"
-    "Runs keep training when you switch pages or close the tab. A teacher can pre-train "
-    "before class: `python -m trainer train --dataset mnist5k --latent-dim 2 --epochs 30`."
+    "Runs keep training when you switch pages or close the tab. On its first start with an "
+    "empty store the app trains the **class models** every page needs (a 2-D and a 20-D "
+    "Gaussian VAE, a categorical VAE, a DVAE and a VQ-VAE on mnist5k, a 1-D VAE on three "
+    "Gaussians) in the background: about a minute on an otherwise idle two-core machine. "
+    "Until a page's run has its first checkpoint, the page shows its progress. A teacher "
+    "can train them before class, and any other run, from the project folder:"
 )
+st.code(f"make pretrain    # or: {trainer_command('pretrain --wait')}\n"
+        f"{trainer_command('train --dataset mnist5k --latent-dim 2 --epochs 30 --seed 1')}",
+        language="bash")
 
 
 @st.fragment(run_every=2.0)
@@ -40,9 +49,11 @@ def training_now():
     store = get_store()
     active = store.list(("running", "queued"))
     st.subheader("Training now")
+    done = store.list(("done",))
+    ready = sum(r.run_id in CLASS_IDS for r in done)
+    st.caption(f"Class models ready: {ready} of {len(CLASS_IDS)} · store `{store.root}`")
     if not active:
-        done = len(store.list(("done",)))
-        st.caption(f"Nothing is training. {done} finished run(s) in the store at `{store.root}`.")
+        st.caption(f"Nothing is training. {len(done)} finished run(s) in the store.")
         return
     for rec in active:
         st.progress(rec.progress, text=run_label(rec))

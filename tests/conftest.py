@@ -10,8 +10,10 @@ sys.path.insert(0, str(ROOT))
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, monkeypatch):
-    """Every test gets its own run store and data folder; nothing touches ~/.cache."""
+    """Every test gets its own run store and data folder; nothing touches ~/.cache. A fresh
+    store stays empty (no class models queued on first start: trainer/class_models.py)."""
     monkeypatch.setenv("VAE_EXPLORER_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("VAE_EXPLORER_PRETRAIN", "0")
     monkeypatch.setenv("VAE_EXPLORER_DATA", str(tmp_path / "data"))
     yield
 

@@ -4,6 +4,7 @@
     python -m trainer list [--store DIR]
     python -m trainer show RUN_ID [--store DIR]
     python -m trainer cancel|resume|delete RUN_ID [--store DIR]
+    python -m trainer pretrain [--store DIR] [--wait]   # the class models (trainer/class_models.py)
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
 (run_id, status, test_elbo, …) as its last line. With $VAE_EXPLORER_EXECUTOR=tcp://HOST:PORT
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--slot", type=int, default=None)
         p.add_argument("--store", default=None, help="store directory (default: $VAE_EXPLORER_STORE or ~/.cache/vae-explorer/runs)")
     train.add_argument("--store", default=None, help="store directory")
+    add_pretrain_parser(sub)
     return parser
 
 
@@ -203,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args, store)
+        if args.command == "pretrain":
+            return cmd_pretrain(args, store)
         if args.command == "worker":
             from trainer.executor import work
 
@@ -240,3 +244,30 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush is silent too
         return EXIT_OK
     return EXIT_BAD_INPUT
+
+
+# ---- pretrain: the class models every page needs (trainer/class_models.py) -----------------
+def add_pretrain_parser(sub):
+    p = sub.add_parser("pretrain", help="queue the class models every page needs")
+    p.add_argument("--wait", action="store_true", help="show progress until they finish")
+    p.add_argument("--store", default=None, help="store directory")
+
+
+def cmd_pretrain(args, store: RunStore) -> int:
+    """Queue the class models (identical specs reuse their run); with --wait, a progress line
+    on stderr until none is queued or running. Prints one JSON object; exit 1 if one failed."""
+    from trainer import class_models
+    from trainer.executor import LocalExecutor
+
+    try:
+        records = class_models.pretrain(LocalExecutor(store))
+    except admission.Refused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.wait:
+        tty = sys.stderr.isatty()
+        records = class_models.wait(store, records, lambda line: sys.stderr.write(
+            ("\r" + line + "   ") if tty else line + "\n"))
+        sys.stderr.write("\n" if tty else "")
+    print(json.dumps(class_models.summary(records, store)))
+    return EXIT_RUN_FAILED if any(r.status in class_models.FAILED for r in records) else EXIT_OK

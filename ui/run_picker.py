@@ -5,36 +5,45 @@ import streamlit as st
 
 from explorer.models import registry
 from trainer import RunRecord
+from trainer.class_models import order_for_display
 
+from ui.preparation import trainer_command, waiting_for_class_model
 from ui.state import get_store, run_label
 
 
-def _no_runs_hint(view: str | None):
-    """How to get a run this page can show: the Train page, or the CLI for its first family."""
+def _no_runs_hint(view: str | None, can_show):
+    """A class model on its way: its progress. Otherwise how to get a run this page can
+    show: the Train page, or the CLI for its first family."""
+    if waiting_for_class_model(view, can_show):
+        return
     families = registry.with_view(view) if view else ()
     kinds = f" with a {' or '.join(f.name for f in families)} latent" if families else ""
     first = families[0].name if families else registry.DEFAULT
     flag = "" if first == registry.DEFAULT else f" --model {first}"
     st.info(f"No runs yet{kinds} — start one on the **Train** page, or pre-train from the "
-            f"command line: `python -m trainer train --dataset mnist5k --latent-dim 2{flag}`.")
+            f"command line: `{trainer_command(f'train --dataset mnist5k --latent-dim 2{flag}')}` "
+            f"(or `{trainer_command('pretrain')}` for the runs every page needs).")
 
 
 def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
              require_checkpoint: bool = False, view: str | None = None) -> RunRecord | None:
-    """A run chosen from the store (newest first), or None with a hint when there is none.
+    """A run chosen from the store, or None with a hint (or a class model's progress) when
+    there is none.
 
     The URL holds the run id; an unknown id (a deleted run, a bad link) falls back to the
-    newest run. `view` keeps only runs whose latent family a page showing it can display.
+    newest run someone trained, else the first class model (trainer/class_models.py).
+    `view` keeps only runs whose latent family a page showing it can display.
     Labels carry no status: the live view beside the picker refreshes without it, so a
     status in the label would go stale.
     """
-    runs = get_store().list(statuses)
-    if require_checkpoint:
-        runs = [r for r in runs if r.checkpoint_epoch is not None]
-    if view:
-        runs = [r for r in runs if view in r.spec.family.views]
+    def can_show(r: RunRecord) -> bool:
+        return ((statuses is None or r.status in statuses)
+                and (not require_checkpoint or r.checkpoint_epoch is not None)
+                and (not view or view in r.spec.family.views))
+
+    runs = [r for r in order_for_display(get_store().list()) if can_show(r)]
     if not runs:
-        _no_runs_hint(view)
+        _no_runs_hint(view, can_show)
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("run") or st.query_params.get("run")

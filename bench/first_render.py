@@ -1,0 +1,93 @@
+"""Seconds from opening each page to its first full render, with the class models trained.
+
+    .venv/bin/python bench/first_render.py [--store DIR] [--pages latent_space,bound_ladder]
+
+Uses the store at DIR ($VAE_EXPLORER_STORE, else the default), training the class models
+first if they are missing (`python -m trainer pretrain --wait`, trainer/class_models.py).
+Every page runs in Streamlit's AppTest with its caches cleared first (a cold page: what the
+first student to open it waits), then once more (warm: what the next one waits). Target:
+≤ 3 s cold (issue 12).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TARGET_SECONDS = 3.0
+
+
+def pages() -> list[str]:
+    return re.findall(r'st\.Page\("(app_pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())
+
+
+def ensure_class_models(store):
+    from trainer import LocalExecutor, class_models
+
+    records = class_models.pretrain(LocalExecutor(store))
+    if any(r.status != "done" for r in records):
+        print("training the class models first …", flush=True)
+        records = class_models.wait(store, records, lambda line: print("  " + line, flush=True))
+    for r in records:
+        print(f"  {r.run_id} {r.status:5s} {r.seconds:6.1f} s  {class_models.describe(r.spec)}")
+
+
+def render(at, page: str) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    at.switch_page(page).run()
+    seconds = time.perf_counter() - t0
+    what = (f"exception: {at.exception[0].message[:60]}" if at.exception else
+            f"{len(at.get('plotly_chart'))} charts, {len(at.get('progress'))} progress bars, "
+            f"{len(at.error)} errors, {len(at.info)} infos")
+    return seconds, what
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", default=None)
+    parser.add_argument("--pages", default=None, help="comma-separated page names (default: all)")
+    args = parser.parse_args()
+    if args.store:
+        os.environ["VAE_EXPLORER_STORE"] = str(Path(args.store).resolve())
+    os.environ.setdefault("VAE_EXPLORER_PRETRAIN", "0")  # the bench queues them itself
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from trainer import RunStore, default_store_dir
+
+    store = RunStore(default_store_dir())
+    print(f"store {store.root}")
+    ensure_class_models(store)
+    chosen = pages()
+    if args.pages:
+        chosen = [p for p in chosen if Path(p).stem in args.pages.split(",")]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()  # imports torch, streamlit, … once: not any page's cost
+    for thread in threading.enumerate():  # the server's background imports (ui/preparation.py)
+        if thread.name == "warm-imports":
+            thread.join()
+    slow = []
+    print(f"{'page':24s} {'cold s':>7s} {'warm s':>7s}  what it shows")
+    for page in chosen:
+        logging.disable(logging.WARNING)  # clearing caches outside a server logs a warning
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        logging.disable(logging.NOTSET)
+        cold, what = render(at, page)
+        warm, _ = render(at, page)
+        flag = "  ← slow" if cold > TARGET_SECONDS else ""
+        print(f"{Path(page).stem:24s} {cold:7.2f} {warm:7.2f}  {what}{flag}", flush=True)
+        if cold > TARGET_SECONDS:
+            slow.append(Path(page).stem)
+    print(f"over {TARGET_SECONDS:g} s cold: {', '.join(slow) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
