@@ -4,6 +4,7 @@ import streamlit as st
 from explorer.plots.bounds import bounds_over_training
 from ui.figures import show
 from ui.posterior_family_data import posterior_siblings
+from ui.preparation import trainer_command
 from ui.run_picker import pick_run
 from ui.state import get_store
 
@@ -64,8 +65,9 @@ def posterior_comparison(rec):
         epochs[name] = ev["bound_elbo"]["epoch"]
     if len(series) < 2:
         st.info("Only one posterior family has been trained with these settings. To compare, "
-                "train the same spec with another q, e.g. `python -m trainer train --dataset "
-                f"{rec.spec.dataset} --latent-dim {rec.spec.latent_dim} --posterior full_cov` "
+                "train the same spec with another q, e.g. `" + trainer_command(
+                    f"train --dataset {rec.spec.dataset} --latent-dim {rec.spec.latent_dim} "
+                    "--posterior full_cov") + "` "
                 "and `--posterior flow --flow-layers 4` (or pick Posterior q(z|x) on the Train "
                 "page): the lines appear here.")
         return
@@ -74,7 +76,7 @@ def posterior_comparison(rec):
          key=f"posterior_gaps_{rec.run_id}")
 
 
-rec = pick_run(require_checkpoint=True)
+rec = pick_run(require_checkpoint=True)  # every family that tracks bounds
 if rec is not None:
     gaps_view(rec.run_id)
     if "posterior" in rec.spec.family.option_names():

@@ -12,6 +12,7 @@ from trainer import RunRecord, RunSpec
 
 from ui import jobs
 from ui.latent_data import model_for
+from ui.preparation import trainer_command
 from ui.state import get_store, run_label
 
 GRID_POINTS = 101  # per axis of the x grid the heat maps show
@@ -143,8 +144,9 @@ def mixture_run(dataset: str) -> RunRecord | None:
         _train_one(dataset)
     if not runs:
         st.info(f"No Gaussian VAE with d ≤ 2 on {dataset} yet: train one above (about 20 s), or "
-                f"`python -m trainer train --dataset {dataset} --latent-dim 1 --hidden 64,64 "
-                "--likelihood gaussian_fixed --obs-std 0.2 --epochs 100`.")
+                "`" + trainer_command(f"train --dataset {dataset} --latent-dim 1 --hidden 64,64 "
+                                      "--likelihood gaussian_fixed --obs-std 0.2 --epochs 100")
+                + "`.")
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("mix_run") or st.query_params.get("mix_run")
