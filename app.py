@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.jobs import teacher_login
+from ui.lessons import lesson_bar
 from ui.preparation import prepare_class_models
 from ui.state import get_executor
 
@@ -12,6 +13,7 @@ prepare_class_models()  # a fresh store: queue the runs every page needs, once
 pages = {
     "VAE": [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/lessons.py", title="Lesson path", icon=":material/school:"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/latent_space.py", title="Latent space", icon=":material/scatter_plot:"),
         st.Page("app_pages/ab_compare.py", title="A/B runs", icon=":material/compare:"),
@@ -51,4 +53,5 @@ pages = {
 }
 navigation = st.navigation(pages)
 teacher_login()  # classroom mode only: the teacher unlocks training in this browser
+lesson_bar()  # under ?lesson=N: the step's instructions with Back / Next
 navigation.run()
