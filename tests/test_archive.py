@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from explorer import data
-from trainer import RunSpec, RunStore, load_model
+from trainer import RunBusy, RunSpec, RunStore, load_model
 from trainer import archive_checks
 from trainer.archive import ArchiveError, export_run, import_run
 from trainer.cli import main
@@ -236,3 +236,13 @@ def test_cli_round_trip_and_refusal(exported, tmp_path, capsys):
     assert main(["export", "feedfeedfeed", "--out", str(tmp_path / "x.zip"), "--store", str(other)]) == 2
     assert "no run 'feedfeedfeed'" in capsys.readouterr().err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_an_unfinished_copy_here_is_kept_and_the_import_refused(exported, tmp_path):
+    teacher, run_id, archive, _ = exported
+    student = RunStore(tmp_path / "student")
+    student.create(teacher.get(run_id).spec, status="failed")
+    before = tree(student.root)
+    with pytest.raises(RunBusy, match="already in this store \\(failed\\); delete it"):
+        import_run(student, archive)
+    assert tree(student.root) == before and student.get(run_id).status == "failed"
