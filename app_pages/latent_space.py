@@ -6,7 +6,7 @@ from explorer.views import latent
 from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show
-from ui.latent_data import model_for, projection, test_codes
+from ui.latent_data import codes_csv, model_for, projection, test_codes
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import checkpointed_run
 
@@ -48,6 +48,10 @@ with left:
                                   codes["y"][half:])
         st.caption(f"5-nearest-neighbour accuracy of the labels from μ (half the test set "
                    f"predicting the other half): **{acc:.2f}** — how well z separates the classes.")
+    st.download_button("⬇ Latent codes of the test set (CSV)", key="codes_csv", mime="text/csv",
+                       data=lambda: codes_csv(model, spec.dataset), on_click="ignore",
+                       file_name=f"latent-codes-{rec.run_id}-epoch{epoch}.csv",
+                       help="index, label, μ_1..μ_d and σ_1..σ_d of q(z|x) for every test point")
 with right:
     if images and d == 2:
         sections.manifold(model, info.image_shape)

@@ -5,6 +5,8 @@
     python -m trainer show RUN_ID [--store DIR]
     python -m trainer cancel|resume|delete RUN_ID [--store DIR]
     python -m trainer pretrain [--store DIR] [--wait]   # the class models (trainer/class_models.py)
+    python -m trainer export RUN_ID --out FILE.zip [--store DIR]
+    python -m trainer import FILE.zip [--store DIR]     (validated first: trainer/archive.py)
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
 (run_id, status, test_elbo, …) as its last line. With $VAE_EXPLORER_EXECUTOR=tcp://HOST:PORT
@@ -72,7 +74,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--store", default=None, help="store directory (default: $VAE_EXPLORER_STORE or ~/.cache/vae-explorer/runs)")
     train.add_argument("--store", default=None, help="store directory")
     add_pretrain_parser(sub)
+    add_archive_commands(sub)
     return parser
+
+
+def add_archive_commands(sub):
+    export = sub.add_parser("export", help="write a run as a zip (spec, metrics, checkpoint)")
+    export.add_argument("run_id")
+    export.add_argument("--out", required=True, help="the zip file to write")
+    imp = sub.add_parser("import", help="add a run from a zip written by export (validated first)")
+    imp.add_argument("archive", help="the zip file to read")
+    for p in (export, imp):
+        p.add_argument("--store", default=None, help="store directory")
+
+
+def cmd_archive(args, store: RunStore) -> int:
+    """export / import: one JSON line; exit 2 with the failed check on a refused archive."""
+    from trainer.archive import export_run, import_run
+
+    try:
+        if args.command == "export":
+            print(json.dumps(export_run(store, args.run_id, args.out)))
+        else:
+            print(json.dumps(import_run(store, args.archive)))
+    except OSError as exc:
+        print(f"cannot {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
 
 
 def summary(rec: RunRecord, store: RunStore) -> dict:
@@ -207,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args, store)
         if args.command == "pretrain":
             return cmd_pretrain(args, store)
+        if args.command in ("export", "import"):
+            return cmd_archive(args, store)
         if args.command == "worker":
             from trainer.executor import work
 

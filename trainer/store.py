@@ -114,8 +114,10 @@ class RunStore(History):
         d["cancel_requested"] = bool(d["cancel_requested"])
         return RunRecord(**d)
 
-    def create(self, spec: RunSpec) -> tuple[RunRecord, bool]:
-        """Insert a queued run for `spec`, or return the existing one; (record, created)."""
+    def create(self, spec: RunSpec, status: str = "queued") -> tuple[RunRecord, bool]:
+        """Insert a queued run for `spec` (an imported one: finished), or return the existing
+        one; (record, created)."""
+        assert status == "queued" or status in FINISHED, status
         now = time.time()
         with self._transaction() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id=?", (spec.run_id,)).fetchone()
@@ -123,7 +125,7 @@ class RunStore(History):
                 return self._record(row), False
             db.execute(
                 "INSERT INTO runs (run_id, spec, status, created, updated) VALUES (?,?,?,?,?)",
-                (spec.run_id, json.dumps(spec.model_dump(mode="json")), "queued", now, now),
+                (spec.run_id, json.dumps(spec.model_dump(mode="json")), status, now, now),
             )
         return self.get(spec.run_id), True
 

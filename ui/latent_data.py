@@ -3,6 +3,7 @@ explorer.views.latent does the work)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from explorer import data
@@ -30,3 +31,16 @@ def projection(run_id: str, epoch: int, dataset: str, method: str) -> tuple[np.n
     return latent.project(test_codes(run_id, epoch, dataset)["mu"], method=method,
                           max_points=1000)
 
+
+
+def codes_csv(model, dataset: str) -> bytes:
+    """Every test point's q(z|x) as CSV: index, label, mu_1..mu_d, sigma_1..sigma_d (the whole
+    test set, not the scatter's subsample; computed when the download is clicked)."""
+    x, y = data.load(dataset, "test")
+    mu, sigma = latent.posterior_stats(model, x)
+    d = mu.shape[1]
+    table = pd.DataFrame({"index": np.arange(len(mu)),
+                          "label": np.asarray(y) if y is not None else pd.NA})
+    table[[f"mu_{k + 1}" for k in range(d)]] = mu
+    table[[f"sigma_{k + 1}" for k in range(d)]] = sigma
+    return table.to_csv(index=False, float_format="%.8g").encode()

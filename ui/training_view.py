@@ -1,6 +1,8 @@
 """Live view of one run (a fragment that polls the store) and the table of all runs."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -11,6 +13,7 @@ from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
 from trainer import RunBusy
+from trainer.archive import export_run
 from ui import jobs
 from ui.state import get_executor, get_store
 
@@ -37,7 +40,7 @@ def run_controls(rec):
     allowed = jobs.may_manage()
     if not allowed:
         st.caption(jobs.locked_reason())
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     if c1.button("Cancel", disabled=not active or not allowed, key="run_cancel"):
         executor.cancel(rec.run_id)
         st.rerun(scope="app")
@@ -52,6 +55,19 @@ def run_controls(rec):
             st.rerun(scope="app")
         except RunBusy as exc:
             st.warning(str(exc))
+    store = get_store()  # downloads are for everyone, classroom mode or not
+    c4.download_button("⬇ Run (.zip)", data=lambda: run_zip(store, rec.run_id),
+                       file_name=f"vae-run-{rec.run_id}.zip", mime="application/zip",
+                       key="run_download", on_click="ignore",
+                       help="Spec, metrics (CSV), checkpoint and the run's files; add it to "
+                            "another store with `python -m trainer import FILE.zip`.")
+
+
+def run_zip(store, run_id: str) -> bytes:
+    """The run as an archive (trainer.archive), built in memory when the button is clicked."""
+    buffer = io.BytesIO()
+    export_run(store, run_id, buffer)
+    return buffer.getvalue()
 
 
 ACTIVE = ("queued", "running")
