@@ -4,6 +4,7 @@ import streamlit as st
 from ui.jobs import teacher_login
 from ui.lessons import lesson_bar
 from ui.preparation import prepare_class_models
+from ui.presentation import presentation_switch
 from ui.state import get_executor
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
@@ -54,4 +55,5 @@ pages = {
 navigation = st.navigation(pages)
 teacher_login()  # classroom mode only: the teacher unlocks training in this browser
 lesson_bar()  # under ?lesson=N: the step's instructions with Back / Next
+presentation_switch()
 navigation.run()

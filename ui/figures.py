@@ -12,6 +12,9 @@ import threading
 
 import streamlit as st
 
+from explorer.plots.style import present, tidy_axes
+from ui.presentation import presenting
+
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 EXPORT_SCALE = 2  # PNG pixels per CSS pixel: sharp on slides
 _engine_lock = threading.Lock()  # kaleido's server answers one caller at a time
@@ -26,6 +29,9 @@ def show(fig, key: str, chars: int = 100, **kwargs):
         fig.update_layout(title_text="<br>".join(lines))
         margin_top = (fig.layout.margin.t or 50) + 18 * (len(lines) - 1)
         fig.update_layout(margin_t=margin_top, height=(fig.layout.height or 450) + 18 * (len(lines) - 1))
+    tidy_axes(fig)
+    if presenting():
+        present(fig)
     config = {"toImageButtonOptions": {"format": "svg", "filename": key},
               **kwargs.pop("config", {})}
     shown = st.plotly_chart(fig, key=key, config=config, **kwargs)

@@ -12,12 +12,25 @@ import plotly.graph_objects as go
 
 from explorer.views.latent import dimension_label
 from explorer.plots.images import image_heatmap, tile_images
+from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS
 
 PALETTE = plotly.colors.qualitative.Plotly + plotly.colors.qualitative.Dark24
 
 
+def _is_digits(labels: np.ndarray) -> bool:
+    values = np.unique(labels)
+    return labels.dtype.kind in "iu" and values.min() >= 0 and values.max() <= 9
+
+
 def _label_colors(labels: np.ndarray) -> dict:
+    """Digit classes get the colour-blind-safe digit palette (explorer.plots.style)."""
+    if _is_digits(labels):
+        return {c: DIGIT_COLORS[int(c)] for c in np.unique(labels)}
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(np.unique(labels))}
+
+
+def _label_symbol(labels: np.ndarray, c) -> str:
+    return DIGIT_SYMBOLS[int(c)] if _is_digits(labels) else "circle"
 
 
 def ellipse_path(
@@ -87,15 +100,17 @@ def latent_scatter(
     if labels is None:
         groups = [("data", rows, PALETTE[0])]
     else:
-        groups = [(str(c), rows[labels == c], color) for c, color in _label_colors(labels).items()]
-    for name, members, color in groups:
+        groups = [(str(c), rows[labels == c], color, _label_symbol(labels, c))
+                  for c, color in _label_colors(labels).items()]
+    groups = [g if len(g) == 4 else (*g, "circle") for g in groups]
+    for name, members, color, symbol in groups:
         fig.add_trace(
             go.Scatter(
                 x=coords[members, 0],
                 y=coords[members, 1],
                 mode="markers",
                 name=name,
-                marker=dict(marker, color=color),
+                marker=dict(marker, color=color, symbol=symbol),
                 customdata=indices[members],
                 text=text[members],
                 hovertemplate="%{text}<extra></extra>",
