@@ -7,6 +7,7 @@ from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show
 from ui.latent_data import codes_csv, model_for, projection, test_codes
+from ui.learning_view import watch_it_learn
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import checkpointed_run
 
@@ -20,6 +21,10 @@ info = data.info(spec.dataset)
 codes = test_codes(rec.run_id, epoch, spec.dataset)
 n, d = codes["mu"].shape
 images = info.image_shape is not None
+
+live = rec.status in ("queued", "running")
+with st.expander("Watch it learn: the latent map over training", expanded=live):
+    watch_it_learn(rec.run_id, live)
 
 sync_click_to_point()
 c1, c2, c3 = st.columns([1, 1, 2])

@@ -6,6 +6,7 @@ checkpoint retraces exactly the steps the uninterrupted run would have taken.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,7 @@ from explorer import data
 from explorer.models import evaluation_terms, training_terms
 
 from trainer.bound_tracking import record_bounds, should_record
+from trainer import snapshots
 from trainer.checkpoints import CorruptCheckpoint, build_model, load_checkpoint, save_checkpoint
 from trainer.code_stats import EpochStats, test_code_stats
 from trainer.divergence import Stop, describe_failure, diverged, exploded, explosion, non_finite
@@ -68,6 +70,7 @@ class Training:
     seconds: float = 0.0  # trained so far, as of the last epoch's end (a checkpoint keeps it)
     fresh: bool = True  # no checkpoint yet: the run starts from its untrained model
     first: dict | None = None  # the first step's metric row in this process (explosion test)
+    snapshot: Callable[["Training"], None] | None = None  # called after every step (snapshots)
     note: str | None = None  # what resuming had to do (a damaged checkpoint set aside)
 
     @property
@@ -153,6 +156,8 @@ def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> E
             spec.family.after_step(model, terms, spec)
         stats.add(terms.extras)
         state.step += 1
+        if state.snapshot is not None:
+            state.snapshot(state)
         row = metric_row(state.step, state.epoch, terms)
         state.first = state.first or row
         if exploded(state.first, row["loss"]):
@@ -209,6 +214,23 @@ def train_run(store: RunStore, run_id: str, on_progress: Progress | None = None)
             return "failed"
 
 
+def _snapshotter(store, state: Training, x_test: torch.Tensor, n_train: int):
+    """Snapshots of the latent map at log-spaced steps (trainer/snapshots.py), or None."""
+    spec = state.spec
+    if not snapshots.wanted(spec):
+        return None
+    per_epoch = snapshots.steps_per_epoch(spec, n_train)
+    due = snapshots.schedule(spec.epochs * per_epoch, per_epoch)
+    shape = data.info(spec.dataset).image_shape
+    snapshots.forget_after(store, state.run_id, state.step)
+
+    def snap(s: Training):
+        if s.step in due:
+            snapshots.save(store, s.run_id, snapshots.take(s.model, x_test, s.step, s.epoch, shape),
+                           before_replace=getattr(store, "check", None))
+    return snap
+
+
 def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
     spec = store.get(run_id).spec
     x_train, _ = data.load(spec.dataset, "train")
@@ -216,9 +238,12 @@ def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
     state = resume(store, run_id, x_train)
     recorder = Recorder(store, run_id, total_steps(spec, len(x_train)), state.seconds,
                         on_progress)
+    state.snapshot = _snapshotter(store, state, x_test, len(x_train))
     if state.fresh:
         checkpoint(store, state)  # the untrained model: pages can show a run from its first second
         track_bounds(store, state, x_test)
+        if state.snapshot is not None:
+            state.snapshot(state)
     results = (evaluate(state.model.eval(), x_test, seed=spec.seed, n_samples=FINAL_EVAL_SAMPLES)
                if state.finished else {})
     state.model.train()

@@ -67,7 +67,8 @@ def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape):
 
 @st.fragment
 def manifold(model, shape):
-    n = st.slider("Grid size", 5, 25, 15, key="grid_n")
+    n = st.slider("Grid size", 5, 25, 15, key="grid_n", bind="query-params",
+                  help="Decoded images per side of the manifold: the decoder mean at each z of a grid.")
     z1, z2, decoded = latent.manifold_grid(model, n=n)
     show(manifold_figure(decoded, shape, z1, z2), key="manifold", chars=55)
 

@@ -1,0 +1,83 @@
+"""Watching a run learn: its stored snapshots as plotly frames (a timeline the browser plays
+and scrubs with no server round trip)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.plots.images import png_data_uri, tile_images
+from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS
+
+FRAME_MS = 300  # one snapshot per 0.3 s when playing
+
+
+def _controls(names: Sequence[str], labels: Sequence[str], prefix: str, redraw: bool) -> dict:
+    """Play / pause buttons and a slider over the frames, starting at the last frame."""
+    return dict(
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.08, xanchor="left",
+                          buttons=[dict(label="▶ play", method="animate", args=[None, dict(
+                              frame=dict(duration=FRAME_MS, redraw=redraw), fromcurrent=True,
+                              transition=dict(duration=0))]),
+                              dict(label="❚❚ pause", method="animate", args=[[None], dict(
+                                  mode="immediate", frame=dict(duration=0, redraw=False))])])],
+        sliders=[dict(x=0.2, len=0.8, y=-0.04, active=len(names) - 1,
+                      currentvalue=dict(prefix=prefix),
+                      steps=[dict(label=lab, method="animate", args=[[n], dict(
+                          mode="immediate", frame=dict(duration=0, redraw=redraw))])
+                             for n, lab in zip(names, labels)])])
+
+
+def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_labels: Sequence[str],
+                    title: str) -> go.Figure:
+    """μ(x) of the snapshot test points at every snapshot: one trace per digit class, one
+    frame per snapshot, fixed axes so the motion is the model's, not the camera's."""
+    mus = [np.asarray(s["mu"], dtype=float)[:, :2] for s in snapshots]
+    allmu = np.concatenate(mus)
+    lo, hi = np.percentile(allmu, 0.5, axis=0), np.percentile(allmu, 99.5, axis=0)
+    pad = 0.05 * (hi - lo) + 1e-6
+    classes = [None] if labels is None else sorted(set(np.asarray(labels).tolist()))
+    digits = labels is not None and all(isinstance(c, int) and 0 <= c <= 9 for c in classes)
+
+    def traces(mu):
+        out = []
+        for k, c in enumerate(classes):
+            rows = slice(None) if c is None else np.asarray(labels) == c
+            out.append(go.Scatter(
+                x=mu[rows, 0], y=mu[rows, 1], mode="markers", name="data" if c is None else str(c),
+                marker=dict(size=5, opacity=0.75, color=DIGIT_COLORS[c] if digits else None,
+                            symbol=DIGIT_SYMBOLS[c] if digits else "circle")))
+        return out
+
+    names = [str(i) for i in range(len(snapshots))]
+    fig = go.Figure(data=traces(mus[-1]))
+    fig.frames = [go.Frame(data=traces(m), name=n, layout=dict(title_text=f"{title}<br>{lab}"))
+                  for m, n, lab in zip(mus, names, step_labels)]
+    fig.update_xaxes(title="z₁" if allmu.shape[1] == 2 else "μ₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
+    fig.update_yaxes(title="z₂" if allmu.shape[1] == 2 else "μ₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
+    fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
+                      margin=dict(t=80, b=110, l=50, r=10), legend=dict(title="label"),
+                      **_controls(names, step_labels, "", redraw=False))
+    return fig
+
+
+def manifold_timeline(snapshots: Sequence[dict], image_shape: tuple[int, int],
+                      step_labels: Sequence[str], title: str) -> go.Figure:
+    """The decoded manifold of each snapshot (a PNG per frame)."""
+    pictures = []
+    for s in snapshots:
+        m = np.asarray(s["manifold"], dtype=float)  # rows follow z₂ ascending
+        n = m.shape[0]
+        pictures.append(tile_images(m[::-1].reshape(n * n, -1), image_shape, n))
+    names = [str(i) for i in range(len(snapshots))]
+    fig = go.Figure(go.Image(source=png_data_uri(pictures[-1]), hoverinfo="skip"))
+    fig.frames = [go.Frame(data=[go.Image(source=png_data_uri(p))], name=nm,
+                           layout=dict(title_text=f"{title}<br>{lab}"))
+                  for p, nm, lab in zip(pictures, names, step_labels)]
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
+                      margin=dict(t=80, b=110, l=10, r=10),
+                      **_controls(names, step_labels, "", redraw=True))
+    return fig

@@ -1,0 +1,45 @@
+"""Watch it learn: snapshots of the latent map taken while a run trains."""
+import json
+
+import numpy as np
+
+from explorer import data
+from explorer.views.latent import posterior_stats
+from trainer import RunStore, default_store_dir, load_model, snapshots
+
+from .apptest_helpers import app, trained_run
+
+
+def test_schedule_is_dense_early_and_has_every_epoch_end():
+    s = snapshots.schedule(total_steps=300, steps_per_epoch=10)
+    assert {0, 1, 2, 3}.issubset(s) and set(range(10, 301, 10)).issubset(s)
+    early = sorted(x for x in s if x < 10)
+    assert len(early) >= 5  # log-spaced: most of them before the first epoch ends
+
+
+def test_a_run_keeps_snapshots_and_the_last_is_the_final_model():
+    run_id = trained_run(epochs=3)
+    store = RunStore(default_store_dir())
+    steps = snapshots.steps(store, run_id)
+    rec = store.get(run_id)
+    assert steps[0] == 0 and steps[-1] == rec.step
+    last = snapshots.load(store, run_id, steps[-1])
+    x, _ = data.load(rec.spec.dataset, "test")
+    mu, sigma = posterior_stats(load_model(run_id, store), x[: len(last["mu"])])
+    np.testing.assert_allclose(last["mu"], mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(last["sigma"], sigma, rtol=1e-5, atol=1e-6)
+    first = snapshots.load(store, run_id, 0)
+    assert not np.allclose(first["mu"], last["mu"])  # it learned
+    snapshots.forget_after(store, run_id, steps[2])
+    assert snapshots.steps(store, run_id) == steps[:3]
+
+
+def test_latent_space_plays_the_snapshots_as_frames():
+    run_id = trained_run(epochs=2)
+    at = app("app_pages/latent_space.py", run=run_id)
+    assert not at.exception
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    timeline = [f for f in figs if "as the run learns" in f["layout"]["title"]["text"]]
+    n = len(snapshots.steps(RunStore(default_store_dir()), run_id))
+    assert timeline and all(len(f["frames"]) == n for f in timeline)
+    assert timeline[0]["layout"]["sliders"][0]["active"] == n - 1  # starts at the newest
