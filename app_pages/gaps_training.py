@@ -2,6 +2,7 @@
 import streamlit as st
 
 from explorer.plots.bounds import bounds_over_training
+from explorer.plots.learning import reveal_timeline
 from ui.figures import show
 from ui.posterior_family_data import posterior_siblings
 from ui.preparation import trainer_command
@@ -42,7 +43,9 @@ def gaps_view(run_id: str):
         gaps["log p(x) − ELBO"] = [b - a for a, b in zip(elbo["value"], ex)]
         gaps[f"log p(x) − L_{rec.spec.bounds_k}"] = [b - a for a, b in zip(lk["value"], ex)]
         epochs.update({k: elbo["epoch"] for k in gaps})
-    show(bounds_over_training(epochs, gaps, title="The gaps between them (nats per example)"),
+    fig = bounds_over_training(epochs, gaps, title="The gaps between them (nats per example); ▶ "
+                               "replays them epoch by epoch, the slider scrubs")
+    show(reveal_timeline(fig) if rec.status not in ("queued", "running") else fig,
          key=f"gaps_{run_id}")
 
 

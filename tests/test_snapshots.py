@@ -43,3 +43,15 @@ def test_latent_space_plays_the_snapshots_as_frames():
     n = len(snapshots.steps(RunStore(default_store_dir()), run_id))
     assert timeline and all(len(f["frames"]) == n for f in timeline)
     assert timeline[0]["layout"]["sliders"][0]["active"] == n - 1  # starts at the newest
+
+
+def test_reveal_timeline_frames_draw_each_curve_up_to_each_epoch():
+    import plotly.graph_objects as go
+
+    from explorer.plots.learning import reveal_timeline
+
+    fig = go.Figure([go.Scatter(x=[0, 10, 20], y=[5.0, 3.0, 1.0]), go.Scatter(x=[0, 20], y=[2.0, 1.0])])
+    reveal_timeline(fig)
+    assert [f.name for f in fig.frames] == ["0", "10", "20"]
+    assert list(fig.frames[1].data[0].y) == [5.0, 3.0] and list(fig.frames[1].data[1].y) == [2.0]
+    assert fig.layout.sliders[0].active == 2

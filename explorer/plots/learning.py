@@ -81,3 +81,27 @@ def manifold_timeline(snapshots: Sequence[dict], image_shape: tuple[int, int],
                       margin=dict(t=80, b=110, l=10, r=10),
                       **_controls(names, step_labels, "", redraw=True))
     return fig
+
+
+def reveal_timeline(fig: go.Figure, prefix: str = "epoch ") -> go.Figure:
+    """Frames that draw every line of `fig` up to each x value in turn (the gap closing as
+    training goes on); the slider starts at the end, showing the whole curves."""
+    xs = sorted({float(v) for t in fig.data if t.x is not None for v in t.x})
+    if len(xs) < 2:
+        return fig
+    y_all = [float(v) for t in fig.data if t.y is not None for v in t.y if v is not None]
+    names = [f"{x:g}" for x in xs]
+
+    def upto(t, x_max):
+        keep = [i for i, v in enumerate(t.x) if float(v) <= x_max]
+        return go.Scatter(x=[t.x[i] for i in keep], y=[t.y[i] for i in keep])
+
+    fig.frames = [go.Frame(data=[upto(t, x) for t in fig.data], name=n) for x, n in zip(xs, names)]
+    if y_all:
+        lo, hi = min(y_all), max(y_all)
+        pad = 0.05 * (hi - lo) + 1e-9
+        fig.update_yaxes(range=[lo - pad, hi + pad])
+    fig.update_xaxes(range=[xs[0], xs[-1]])
+    fig.update_layout(margin=dict(b=110), **_controls(names, [f"{prefix}{n}" for n in names],
+                                                      prefix, redraw=False))
+    return fig
