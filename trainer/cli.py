@@ -4,9 +4,11 @@
     python -m trainer list [--store DIR]
     python -m trainer show RUN_ID [--store DIR]
     python -m trainer cancel|resume|delete RUN_ID [--store DIR]
+    python -m trainer evaluate RUN_ID [--k 5000] [--points N] [--seed 0] [--store DIR]
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
-(run_id, status, test_elbo, …) as its last line. Exit codes: 0 done, 1 the run failed,
+(run_id, status, test_elbo, …) as its last line; `evaluate` prints the test ELBO, L_k,
+KL and active units of a run's checkpoint as JSON (trainer.evaluation). Exit codes: 0 done, 1 the run failed,
 diverged or was cancelled, 2 bad input.
 """
 from __future__ import annotations
@@ -64,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--threads", type=int, default=1)
         p.add_argument("--store", default=None, help="store directory (default: $VAE_EXPLORER_STORE or ~/.cache/vae-explorer/runs)")
     train.add_argument("--store", default=None, help="store directory")
+    ev = sub.add_parser("evaluate", help="test ELBO, L_k, KL and active units of a run")
+    ev.add_argument("run_id")
+    ev.add_argument("--k", type=int, default=5000, help="importance samples of L_k (default 5000)")
+    ev.add_argument("--points", type=int, default=None, help="test points (default: all)")
+    ev.add_argument("--seed", type=int, default=0, help="seeds the z samples (default 0)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.add_argument("--store", default=None, help="store directory")
     return parser
 
 
@@ -122,6 +131,26 @@ def cmd_train(args, store: RunStore) -> int:
     return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
 
 
+def cmd_evaluate(args, store: RunStore) -> int:
+    from trainer.checkpoints import NoCheckpoint
+    from trainer.evaluation import evaluate_run
+
+    bar = ProgressBar(not args.quiet)
+    try:
+        result = evaluate_run(store, args.run_id, k=args.k, n_test=args.points, seed=args.seed,
+                              on_progress=lambda done, total: bar(done, total, {}))
+    except NoCheckpoint:
+        print(f"run {args.run_id} has no checkpoint yet: nothing to evaluate", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        bar.close()
+    print(json.dumps(result))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -132,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args, store)
+        if args.command == "evaluate":
+            return cmd_evaluate(args, store)
         if args.command == "worker":
             from trainer.executor import work
 
