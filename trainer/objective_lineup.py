@@ -42,7 +42,8 @@ def base_spec(dataset: str = "mnist5k", epochs: int = 100, seed: int = 0) -> Run
 
 def lineup_specs(base: RunSpec) -> list[RunSpec]:
     """The base spec with each objective of LINEUP (everything else, seed included, kept)."""
-    return [base.model_copy(update={"beta": 1.0, **variant}) for variant in LINEUP]
+    plain = dict(objective="elbo", k=1, alpha=0.5, regularizer="kl", beta=1.0, n_samples=1)
+    return [base.model_copy(update={**plain, **variant}) for variant in LINEUP]
 
 
 def same_except_objective(a: RunSpec, b: RunSpec) -> bool:
@@ -62,10 +63,10 @@ def objective_label(spec: RunSpec) -> str:
 
 
 def _order(spec: RunSpec) -> tuple:
-    keys = [{k: getattr(spec, k) for k in v} for v in LINEUP]
-    here = {k: getattr(spec, k) for k in ("objective", "k", "alpha", "regularizer", "beta")}
-    matches = [i for i, v in enumerate(keys) if all(here.get(k) == x for k, x in v.items())]
-    return (matches[0] if matches else len(LINEUP), objective_label(spec))
+    """Line-up position (by label: objective, k, α, regulariser, β), then the label."""
+    labels = [objective_label(s) for s in lineup_specs(spec)]
+    label = objective_label(spec)
+    return (labels.index(label) if label in labels else len(labels), label)
 
 
 def objective_rows(base: RunSpec, records: Iterable[RunRecord],
