@@ -12,6 +12,7 @@ from ui.objectives_data import evaluation_jobs, job_key, stored_evaluation
 from ui.prior_match_section import prior_match_section
 from ui.spec_form import dataset_options
 from ui.state import get_executor, get_store
+from ui.widget_state import clamp_state
 
 st.title("Training objectives compared")
 st.markdown(
@@ -33,6 +34,7 @@ seed = int(c3.number_input("Seed", 0, 2**31 - 1, 0, key="obj_seed", bind="query-
 k = int(c4.selectbox("k of the test L_k", (5000, 1000, 100, 10), key="obj_k",
                      bind="query-params"))
 n_test = data.info(dataset).n_test
+clamp_state("obj_points", range(n_test + 1), 0)  # another data set may have fewer test points
 points = int(c5.number_input(f"Test points (0 = all {n_test})", 0, n_test, 0, key="obj_points",
                              bind="query-params")) or None
 base = lineup.base_spec(dataset, epochs, seed)
@@ -63,7 +65,7 @@ def results():
         elif job is not None:
             st.progress(job.progress, text=f"evaluating L_{k} of {r['label']} · {r['run_id']}")
     if todo and st.button(f"Evaluate {len(todo)} run(s): ELBO and L_{k} on "
-                          f"{points or n_test} test points (about a minute each at k = 5000)",
+                          f"{points or n_test} test points (one to three minutes each at k = 5000)",
                           key="obj_evaluate"):
         for r in todo:
             jobs.submit(job_key(r["run_id"], k, points))

@@ -77,6 +77,11 @@ def test_page_without_runs_explains_and_offers_the_lineup():
     assert len(table) == 7 and set(table["status"]) == {"–"}
 
 
+def test_page_survives_bad_url_parameters():
+    at = app(PAGE, obj_dataset="../etc", obj_epochs="-3", obj_k="abc", obj_points="99999")
+    assert not at.exception and not at.error
+
+
 def _wait(predicate, timeout=60.0):
     t0 = time.time()
     while time.time() - t0 < timeout and not predicate():
