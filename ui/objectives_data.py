@@ -39,10 +39,11 @@ class EvaluationJobs:
         self._lock = threading.Lock()
 
     def submit(self, key: Key) -> Job:
-        """Queue an evaluation unless one for `key` is queued, running or finished."""
+        """Queue an evaluation unless one for `key` is queued or running (a finished one
+        answers from its cache file, or recomputes if the run has a newer checkpoint)."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and (not job.done or job.error is None):
+            if job is not None and not job.done:
                 return job
             job = self._jobs[key] = Job()
         self._pool.submit(self._run, key, job)
