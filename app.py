@@ -32,6 +32,7 @@ pages = {
         st.Page("app_pages/rate_distortion.py", title="Rate and distortion",
                 icon=":material/scatter_plot:"),
         st.Page("app_pages/digit_completion.py", title="Top half of a digit", icon=":material/draw:"),
+        st.Page("app_pages/objectives_compare.py", title="Objectives compared", icon=":material/leaderboard:"),
     ],
     "Gradient estimators": [
         st.Page("app_pages/estimator_race.py", title="Estimator race", icon=":material/sprint:"),

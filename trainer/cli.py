@@ -7,9 +7,11 @@
     python -m trainer pretrain [--store DIR] [--wait]   # the class models (trainer/class_models.py)
     python -m trainer export RUN_ID --out FILE.zip [--store DIR]
     python -m trainer import FILE.zip [--store DIR]     (validated first: trainer/archive.py)
+    python -m trainer evaluate RUN_ID [--k 5000] [--points N] [--seed 0] [--store DIR]
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
-(run_id, status, test_elbo, …) as its last line. With $VAE_EXPLORER_EXECUTOR=tcp://HOST:PORT
+(run_id, status, test_elbo, …) as its last line; `evaluate` prints the test ELBO, L_k, KL and
+active units of a run's checkpoint as JSON (trainer.evaluation). With $VAE_EXPLORER_EXECUTOR=tcp://HOST:PORT
 the run trains on that Dask cluster instead and `train` waits for it (docs/dask.md). Exit codes: 0 done, 1 the run failed,
 diverged or was cancelled, 2 bad input.
 """
@@ -26,8 +28,10 @@ from pydantic import ValidationError
 from explorer.models import registry as families
 
 from trainer import admission, executors
+from trainer.cli_evaluate import add_evaluate_parser, cmd_evaluate
 from trainer.executor import admit
 from trainer.records import FINISHED
+
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
 
@@ -75,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--store", default=None, help="store directory")
     add_pretrain_parser(sub)
     add_archive_commands(sub)
+    add_evaluate_parser(sub)
     return parser
 
 
@@ -237,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_pretrain(args, store)
         if args.command in ("export", "import"):
             return cmd_archive(args, store)
+        if args.command == "evaluate":
+            return cmd_evaluate(args, store, ProgressBar(not args.quiet))
         if args.command == "worker":
             from trainer.executor import work
 
