@@ -6,12 +6,15 @@ bound tracking on), one torch thread everywhere:
         the same loop as a fresh `python` process (start-up and data loading included);
   (ii)  `python -m trainer train` end to end as a subprocess, into a temporary store;
   (iii) trainer.loop.train_run in-process (store writes, test evaluation, bounds included).
+This machine is shared, so beside wall seconds it prints CPU seconds (user + system of
+this process or of the child), which other processes' load disturbs far less.
 
     python bench/train_ratio.py [--epochs 30] [--rounds 1]
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def plain_loop(epochs: int, seed: int = 0) -> float:
-    """Seconds of the textbook loop on the default spec's model (data already loaded)."""
+def plain_loop(epochs: int, seed: int = 0) -> tuple[float, float]:
+    """Wall and CPU seconds of the textbook loop on the default spec's model (data loaded)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -37,7 +40,7 @@ def plain_loop(epochs: int, seed: int = 0) -> float:
     model = build_model(spec)
     opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
     loader = DataLoader(TensorDataset(x), batch_size=spec.batch_size, shuffle=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(epochs):
         for (xb,) in loader:
             mu, logvar = model.encoder(xb).chunk(2, dim=-1)
@@ -49,11 +52,11 @@ def plain_loop(epochs: int, seed: int = 0) -> float:
             opt.zero_grad()
             loss.backward()
             opt.step()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def in_process_run(epochs: int) -> tuple[float, float]:
-    """Seconds and test ELBO of train_run on the default spec, in a temporary store."""
+def in_process_run(epochs: int) -> tuple[float, float, float]:
+    """Wall and CPU seconds and test ELBO of train_run on the default spec (temporary store)."""
     from trainer import RunSpec, RunStore
     from trainer.loop import train_run
 
@@ -61,16 +64,23 @@ def in_process_run(epochs: int) -> tuple[float, float]:
         store = RunStore(tmp)
         rec, _ = store.create(RunSpec(epochs=epochs))
         store.claim(rec.run_id)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         train_run(store, rec.run_id)
-        return time.perf_counter() - t0, store.get(rec.run_id).test_elbo
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return wall, cpu, store.get(rec.run_id).test_elbo
 
 
-def subprocess_seconds(args: list[str], env: dict) -> tuple[float, str]:
-    t0 = time.perf_counter()
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def subprocess_seconds(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall and CPU seconds of a fresh Python process, and its stdout."""
+    t0, c0 = time.perf_counter(), child_cpu()
     out = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True,
                          text=True, check=True)
-    return time.perf_counter() - t0, out.stdout
+    return time.perf_counter() - t0, child_cpu() - c0, out.stdout
 
 
 def main():
@@ -92,27 +102,35 @@ def main():
     for _ in range(args.rounds):
         rows["plain"].append(plain_loop(args.epochs))
         rows["plain_proc"].append(subprocess_seconds(
-            [__file__, "--plain-only", "--epochs", str(args.epochs)], env)[0])
+            [__file__, "--plain-only", "--epochs", str(args.epochs)], env)[:2])
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, out = subprocess_seconds(
+            *seconds, out = subprocess_seconds(
                 ["-m", "trainer", "train", "--epochs", str(args.epochs), "--quiet",
                  "--store", tmp], env)
             rows["cli"].append(seconds)
             cli_elbo = json.loads(out.strip().splitlines()[-1])["test_elbo"]
-        seconds, elbo = in_process_run(args.epochs)
+        *seconds, elbo = in_process_run(args.epochs)
         rows["run"].append(seconds)
-    t = {k: statistics.median(v) for k, v in rows.items()}
+    wall = {k: statistics.median(w for w, _ in v) for k, v in rows.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in rows.items()}
     load = os.getloadavg()
     print(f"default spec: mnist5k 784-400-400-2, batch 128, Adam, {args.epochs} epochs, bounds "
           f"every 10 epochs; 1 thread; median of {args.rounds}; load avg {load[0]:.2f} "
           f"{load[1]:.2f} on {os.cpu_count()} cores")
-    print(f"(i)   plain loop, in-process          {t['plain']:6.2f} s")
-    print(f"(i')  plain loop, whole process       {t['plain_proc']:6.2f} s")
-    print(f"(ii)  python -m trainer train         {t['cli']:6.2f} s   test ELBO {cli_elbo:.2f}"
-          f"   ratio to (i') {t['cli'] / t['plain_proc']:.2f}")
-    print(f"(iii) train_run, in-process           {t['run']:6.2f} s   test ELBO {elbo:.2f}"
-          f"   ratio to (i)  {t['run'] / t['plain']:.2f}")
+    print("                                         wall s    CPU s   ratio wall / CPU")
+    lines = [("(i)   plain loop, in-process", "plain", None),
+             ("(i')  plain loop, whole process", "plain_proc", None),
+             ("(ii)  python -m trainer train", "cli", "plain_proc"),
+             ("(iii) train_run, in-process", "run", "plain")]
+    for label, key, ref in lines:
+        ratio = (f"   {wall[key] / wall[ref]:5.2f} / {cpu[key] / cpu[ref]:5.2f} to "
+                 f"{label_of(lines, ref)}" if ref else "")
+        print(f"{label:38s} {wall[key]:8.2f} {cpu[key]:8.2f}{ratio}")
+    print(f"test ELBO: CLI {cli_elbo:.2f}, train_run {elbo:.2f}")
 
+
+def label_of(lines, key):
+    return next(label.split()[0] for label, k, _ in lines if k == key)
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,8 @@ import torch
 from explorer import data
 from explorer.models import evaluation_terms, training_terms
 
-from trainer.bound_tracking import record_bounds, should_record
+from trainer.bound_tracking import (ExactInBackground, bounds_due, has_exact, record_bounds,
+                                    recover_exact)
 from trainer.checkpoints import CorruptCheckpoint, build_model, load_checkpoint, save_checkpoint
 from trainer.code_stats import EpochStats, test_code_stats
 from trainer.divergence import Stop, describe_failure, diverged, exploded, explosion, non_finite
@@ -116,7 +117,9 @@ def total_steps(spec: RunSpec, n: int) -> int:
     return spec.epochs * math.ceil(n / spec.batch_size)
 
 
-def checkpoint(store: RunStore, state: Training):
+def checkpoint(store: RunStore, state: Training, exact: ExactInBackground | None = None):
+    if exact is not None:  # a resumed run recomputes only its checkpoint epoch's exact bound
+        exact.drain(before=state.epoch)
     save_checkpoint(store.checkpoint_path(state.run_id), {
         "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
         "epoch": state.epoch, "step": state.step, "seconds": state.seconds},
@@ -124,17 +127,20 @@ def checkpoint(store: RunStore, state: Training):
     store.set_checkpoint_epoch(state.run_id, state.epoch)
 
 
-def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor):
-    """The bound ladder on the first test points, at epoch 0, every few epochs and at the end."""
+def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor,
+                 exact: ExactInBackground):
+    """The bound ladder on the first test points, at epoch 0, every few epochs and at the
+    end: the sampled bounds now, the exact log p(x) in the background."""
     spec = state.spec
-    every = spec.bounds_every if spec.tracks_bounds else 0
-    if not should_record(state.epoch, spec.epochs, every):
+    if not bounds_due(spec, state.epoch):
         return
     model = state.model
     was_training = model.training
+    x = x_test[: spec.bounds_points]
     store.add_evals(state.run_id, state.epoch, state.step,
-                    record_bounds(model.eval(), x_test[: spec.bounds_points], spec.bounds_k,
-                                  seed=spec.seed))
+                    record_bounds(model.eval(), x, spec.bounds_k, seed=spec.seed, exact=False))
+    if has_exact(model):
+        exact.submit(state.epoch, state.step, model, x)
     model.train(was_training)
 
 
@@ -193,7 +199,7 @@ def check_explosion(state: Training, recorder: Recorder) -> Stop | None:
 
 
 def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: EpochStats,
-              recorder: Recorder) -> tuple[dict, bool]:
+              recorder: Recorder, exact: ExactInBackground) -> tuple[dict, bool]:
     """Record a completed epoch (test ELBO, code statistics, bounds), flush and checkpoint;
     returns the test results and whether a cancel was requested."""
     spec, model = state.spec, state.model
@@ -205,11 +211,12 @@ def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: Epo
     scheduled = spec.family.epoch_record(spec, state.step)  # e.g. the τ the next step uses
     store.add_evals(state.run_id, state.epoch, state.step,
                     {**results, **stats.summary(), **scheduled})
-    track_bounds(store, state, x_test)
+    exact.write_done()
+    track_bounds(store, state, x_test, exact)
     cancel = recorder.flush(state.epoch, state.step)
     state.seconds = recorder.seconds
     if state.epoch % spec.checkpoint_every == 0 or state.finished:
-        checkpoint(store, state)
+        checkpoint(store, state, exact)
     recorder.progress(state.step, results)
     return results, cancel
 
@@ -242,31 +249,42 @@ def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
     x_train, _ = data.load(spec.dataset, "train")
     x_test, _ = data.load(spec.dataset, "test")
     state = resume(store, run_id, x_train)
+    exact = ExactInBackground(store, run_id)
+    try:
+        status, fields = _epochs(store, state, x_train, x_test, exact, on_progress)
+        exact.drain()  # the run's bounds are complete before its status says it ended
+    finally:
+        exact.close()
+    store.finish(run_id, status, **fields)
+    return status
+
+
+def _epochs(store: Lease, state: Training, x_train: torch.Tensor, x_test: torch.Tensor,
+            exact: ExactInBackground, on_progress: Progress | None) -> tuple[str, dict]:
+    """Train to the end or to an early stop; the status to finish with and its fields."""
+    spec, run_id = state.spec, state.run_id
     recorder = Recorder(store, run_id, total_steps(spec, len(x_train)), state.seconds,
                         on_progress)
     if state.fresh:
         checkpoint(store, state)  # the untrained model: pages can show a run from its first second
-        track_bounds(store, state, x_test)
+        track_bounds(store, state, x_test, exact)
+    if not state.fresh:
+        recover_exact(store, run_id, spec, state.model, state.epoch, state.step, x_test)
     results = (evaluate(state.model.eval(), x_test, seed=spec.seed, n_samples=FINAL_EVAL_SAMPLES)
                if state.finished else {})
     state.model.train()
     while not state.finished:
         if store.cancel:  # seen by the heartbeat thread during a long evaluation
-            store.finish(run_id, "cancelled", error=None)
-            return "cancelled"
+            return "cancelled", {"error": None}
         outcome = train_epoch(state, x_train, recorder)
         if isinstance(outcome, Stop):
-            store.finish(run_id, outcome.status, **outcome.fields)
-            return outcome.status
-        results, cancel = end_epoch(store, state, x_test, outcome, recorder)
+            return outcome.status, outcome.fields
+        results, cancel = end_epoch(store, state, x_test, outcome, recorder, exact)
         test = results["test_elbo"]
         if state.first and (not math.isfinite(test) or exploded(state.first, -test)):
             stop = explosion(state, test, "test ELBO")
-            store.finish(run_id, stop.status, **stop.fields)
-            return stop.status
+            return stop.status, stop.fields
         if cancel and not state.finished:
-            store.finish(run_id, "cancelled", error=None)
-            return "cancelled"
-    store.finish(run_id, "done", test_elbo=results["test_elbo"], seconds=state.seconds,
-                 error=state.note)
-    return "done"
+            return "cancelled", {"error": None}
+    return "done", {"test_elbo": results["test_elbo"], "seconds": state.seconds,
+                    "error": state.note}
