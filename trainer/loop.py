@@ -204,6 +204,8 @@ def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: Epo
     returns the test results and whether a cancel was requested."""
     spec, model = state.spec, state.model
     state.epoch += 1
+    exact.write_done()
+    track_bounds(store, state, x_test, exact)  # first: its exact part overlaps the evaluation
     model.eval()
     results = evaluate(model, x_test, seed=spec.seed,
                        n_samples=FINAL_EVAL_SAMPLES if state.finished else EPOCH_EVAL_SAMPLES)
@@ -211,8 +213,6 @@ def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: Epo
     scheduled = spec.family.epoch_record(spec, state.step)  # e.g. the τ the next step uses
     store.add_evals(state.run_id, state.epoch, state.step,
                     {**results, **stats.summary(), **scheduled})
-    exact.write_done()
-    track_bounds(store, state, x_test, exact)
     cancel = recorder.flush(state.epoch, state.step)
     state.seconds = recorder.seconds
     if state.epoch % spec.checkpoint_every == 0 or state.finished:
