@@ -17,10 +17,15 @@ from ui.state import get_store
 st.title("Gradient estimators on a real VAE")
 st.markdown("The encoder's gradient of E_q[log p(x|z)] by the reparameterisation trick and by "
             "the score function (REINFORCE), for a trained run's encoder on real test data. "
-            "Each estimate uses one z ~ q(z|x); per-sample gradients come from `torch.func`.")
+            "Each estimate uses one z ~ q(z|x).")
 st.latex(r"\underbrace{\mathbb{E}_\epsilon\big[\nabla_\phi \log p(x\,|\,\mu_\phi+\sigma_\phi\epsilon)\big]}"
          r"_{\text{pathwise}} \;=\; \underbrace{\mathbb{E}_{q_\phi}\big[(\log p(x|z) - b)\,"
          r"\nabla_\phi \log q_\phi(z|x)\big]}_{\text{score function}}")
+st.caption("Only each weight's mean and variance over the estimates is kept: a Linear "
+           "layer's gradient for estimate i is δᵢaᵀ (its output gradient δᵢ times its input a, "
+           "the same for every estimate), so both sums need only δ and a (one test point):")
+st.latex(r"\bar g = \bar\delta\, a^\top, \qquad \sum_i (g_i - \bar g)^2 = "
+         r"\Big(\sum_i (\delta_i - \bar\delta)^2\Big)\,(a^2)^\top")
 rec = checkpointed_run(view="encoder_gradients")
 codes = test_codes(rec.run_id, rec.checkpoint_epoch, rec.spec.dataset)
 c1, c2 = st.columns(2)

@@ -114,3 +114,22 @@ def n_snapshots(total_steps: int, steps_per_epoch: int) -> int:
 
 def steps_per_epoch(spec, n_train: int) -> int:
     return math.ceil(n_train / spec.batch_size)
+
+
+def snapshotter(store, state, x_test: torch.Tensor, n_train: int):
+    """Snapshots of the latent map at log-spaced steps (trainer/snapshots.py), or None."""
+    spec = state.spec
+    if not wanted(spec):
+        return None
+    per_epoch = steps_per_epoch(spec, n_train)
+    due = schedule(spec.epochs * per_epoch, per_epoch)
+    from explorer import data
+
+    shape = data.info(spec.dataset).image_shape
+    forget_after(store, state.run_id, state.step)
+
+    def snap(s: Training):
+        if s.step in due:
+            save(store, s.run_id, take(s.model, x_test, s.step, s.epoch, shape),
+                           before_replace=getattr(store, "check", None))
+    return snap
