@@ -3,7 +3,8 @@ imply informative latent codes"; Alemi et al. 2018, "Fixing a broken ELBO")."""
 import pandas as pd
 import streamlit as st
 
-from explorer.plots.rate_distortion import collapse_figure, rate_distortion_figure
+from explorer.plots.rate_distortion import (collapse_figure, decoder_collapse_figure,
+                                            rate_distortion_figure)
 from trainer import families
 from ui import jobs
 from ui.figures import show
@@ -66,3 +67,69 @@ def sweep():
 active = any(r.status in ("queued", "running") and families.same_except_beta(r.spec, spec)
              for r in store.list())
 st.fragment(run_every=2.0 if active else None)(sweep)()  # polls only while the sweep trains
+
+
+st.subheader("A more powerful decoder")
+st.markdown("Posterior collapse also comes from the other side. A factorised decoder must send "
+            "everything the pixels share through z; an **autoregressive** decoder (a MADE, "
+            "Germain et al. 2015) sees the pixels before x_i and can model x without z, and "
+            "then the ELBO's cheapest move is R = 0 (Bowman et al. 2016; Chen et al. 2017). "
+            "The sweep keeps this run's β and encoder; no KL annealing, which favours collapse.")
+st.latex(r"\text{MLP: } p(x|z) = \prod_i p(x_i \mid z) \qquad"
+         r"\text{MADE: } p(x|z) = \prod_i p(x_i \mid x_{<i}, z)")
+decoders = families.decoder_specs(spec)
+if not decoders:
+    st.info("This run's latent family has no choice of decoder.")
+    st.stop()
+if spec.likelihood != "bernoulli":
+    st.caption("The MADE models binary pixels: with this run's likelihood only the MLPs train.")
+names = ", ".join(families.decoder_label(s) for s in decoders)
+if st.button(f"Train the decoders {names} in the background", key="train_decoder_family"):
+    if len(jobs.submit_all(decoders)) == len(decoders):
+        st.rerun()
+
+
+def decoder_sweep():
+    """Progress, table, R–D points and active units of the decoder sweep."""
+    records = store.list()
+    for r in records:
+        if r.status in ("queued", "running") and families.same_except_decoder(r.spec, spec):
+            st.progress(r.progress, text=f"{families.decoder_label(r.spec)} · run {r.run_id} · "
+                                         f"{r.status}")
+    rows = families.rate_distortion_table(spec, records, store.evals, last_kl_per_dim,
+                                          knobs=families.DECODER_KNOBS)
+    if not rows:
+        st.info("No finished run of the decoder sweep yet: press the button above.")
+        return
+    st.dataframe(pd.DataFrame(rows)[["decoder", "run_id", "rate", "distortion", "elbo",
+                                     "active_units"]].rename(columns={
+        "run_id": "run", "rate": "rate R (nats)", "distortion": "distortion D (nats)",
+        "elbo": "test ELBO", "active_units": f"active units (of {spec.latent_dim})"}),
+        hide_index=True)
+    show(rate_distortion_figure(rows, current=families.decoder_label(spec), label="decoder"),
+         key="rd_decoder_plane")
+    st.caption("Same axes as above, one point per decoder; the dotted lines are D + R = −ELBO.")
+    show(decoder_collapse_figure(rows), key="rd_decoder_collapse")
+    st.markdown(f"**What these runs show:** {decoder_summary(rows, spec.latent_dim)}")
+
+
+def decoder_summary(rows: list[dict], d: int) -> str:
+    """One sentence from the numbers: weakest against strongest decoder, and the MADE."""
+    first, last = rows[0], rows[-1]
+    text = (f"from {first['decoder']} to {last['decoder']} the rate goes from "
+            f"{first['rate']:.1f} to {last['rate']:.1f} nats, the distortion from "
+            f"{first['distortion']:.1f} to {last['distortion']:.1f} nats, and the active units "
+            f"from {first['active_units']} to {last['active_units']} of {d}")
+    made = [r for r in rows if r["autoregressive"]]
+    if not made:
+        return text + "."
+    m = made[-1]
+    if m["active_units"] == 0:
+        return text + f"; the autoregressive decoder {m['decoder']} ignores z altogether."
+    return text + (f"; the autoregressive decoder {m['decoder']} still uses "
+                   f"{m['active_units']} of {d} units in these runs.")
+
+
+decoding = any(r.status in ("queued", "running") and families.same_except_decoder(r.spec, spec)
+               for r in store.list())
+st.fragment(run_every=2.0 if decoding else None)(decoder_sweep)()

@@ -1,9 +1,10 @@
 """Run families: specs that differ in one knob, and the tables built from their stored results.
 
-Three families are trained from the app: the commitment weight β_c of a VQ-VAE (third lecture
-text §2.4, loss (∗∗); van den Oord et al. 2017), the encoder-gradient estimator of a
-Gaussian VAE (reparameterisation vs REINFORCE, with and without a leave-one-out baseline),
-and the standard line-up of latent families on one data set (each family's `lineup`).
+Families trained from the app: the KL weight β and the decoder (a factorised MLP of three
+sizes or an autoregressive MADE) of a Gaussian VAE, for rate against distortion; the
+commitment weight β_c of a VQ-VAE (third lecture text §2.4, loss (∗∗); van den Oord et al.
+2017); the encoder-gradient estimator of a Gaussian VAE (reparameterisation vs REINFORCE,
+with and without a leave-one-out baseline); and the standard line-up of latent families on one data set (each family's `lineup`).
 
 Comparing latent families: every model reports the ELBO of its own generative model (its
 family's evaluation_terms), so Gaussian, categorical and DVAE numbers are lower bounds on
@@ -184,13 +185,16 @@ def beta_specs(spec: RunSpec, values: Sequence[float] = BETA_GRID) -> list[RunSp
 
 def rate_distortion_table(spec: RunSpec, records: Iterable[RunRecord],
                           evals_of: Callable[[str], dict],
-                          kl_per_dim_of: Callable[[str], list]) -> list[dict]:
-    """One row per finished run that differs from `spec` only in β, sorted by β: the rate
-    R = KL(q(z|x) ‖ p(z)) and distortion D = −E_q log p(x|z) on the test set (so the ELBO is
-    −(D + R)), and the active units of its last training batch (KL_j > ACTIVE_KL)."""
+                          kl_per_dim_of: Callable[[str], list],
+                          knobs: Sequence[str] = ("beta",)) -> list[dict]:
+    """One row per finished run that differs from `spec` only in `knobs` (β by default; the
+    decoder sweep passes DECODER_KNOBS and gets a "decoder" column), sorted by β and then
+    decoder power: the rate R = KL(q(z|x) ‖ p(z)) and distortion D = −E_q log p(x|z) on the
+    test set (so the ELBO is −(D + R)), and the active units of its last training batch
+    (KL_j > ACTIVE_KL)."""
     rows = []
     for rec in records:
-        if rec.status != "done" or not same_except_beta(rec.spec, spec):
+        if rec.status != "done" or not _same_sweep(rec.spec, spec, knobs):
             continue
         evals = evals_of(rec.run_id)
 
@@ -199,8 +203,63 @@ def rate_distortion_table(spec: RunSpec, records: Iterable[RunRecord],
             return float(values[-1]) if values else float("nan")
 
         kl_dim = kl_per_dim_of(rec.run_id)
-        rows.append({"beta": float(rec.spec.beta), "run_id": rec.run_id, "rate": last("test_kl"),
-                     "distortion": -last("test_reconstruction"), "elbo": last("test_elbo"),
-                     "active_units": int(sum(k > ACTIVE_KL for k in kl_dim)),
-                     "latent_dim": rec.spec.latent_dim})
-    return sorted(rows, key=lambda r: r["beta"])
+        row = {"beta": float(rec.spec.beta), "run_id": rec.run_id, "rate": last("test_kl"),
+               "distortion": -last("test_reconstruction"), "elbo": last("test_elbo"),
+               "active_units": int(sum(k > ACTIVE_KL for k in kl_dim)),
+               "latent_dim": rec.spec.latent_dim}
+        if "decoder" in knobs:
+            row["decoder"] = decoder_label(rec.spec)
+            row["autoregressive"] = bool(_decoder_power(rec.spec)[0])
+        rows.append((row["beta"], _decoder_power(rec.spec), row))
+    return [row for *_, row in sorted(rows, key=lambda t: t[:2])]
+
+
+def _same_sweep(a: RunSpec, b: RunSpec, knobs: Sequence[str]) -> bool:
+    """a and b are in one sweep over `knobs`: q is stochastic (β matters), a decoder knob
+    needs a decoder choice, and every other field that decides the result agrees."""
+    uses = not a.family.deterministic and not b.family.deterministic
+    if "decoder" in knobs:
+        uses = uses and uses_decoder_option(a) and uses_decoder_option(b)
+    return uses and same_except(a, b, knobs)
+
+
+# The decoder family: posterior collapse as p(x|z) gets more powerful ----------------------
+# A factorised MLP must send every dependency between pixels through z; a MADE
+# p(x|z) = Π p(x_i | x_<i, z) can model x alone and then leaves z unused (Bowman et al. 2016,
+# Chen et al. 2017). () is the default MLP, the mirror of the encoder.
+DECODER_KNOBS = ("decoder", "decoder_hidden")
+DECODER_GRID = (("mlp", (64,)), ("mlp", ()), ("mlp", (1024, 1024)), ("made", (400,)))
+
+
+def uses_decoder_option(spec: RunSpec) -> bool:
+    """The spec's family has a choice of decoder (explorer.models.gaussian)."""
+    return "decoder" in spec.family.option_names()
+
+
+def same_except_decoder(a: RunSpec, b: RunSpec) -> bool:
+    """a and b both have a decoder choice and differ at most in the decoder and its sizes."""
+    return (uses_decoder_option(a) and uses_decoder_option(b)
+            and same_except(a, b, DECODER_KNOBS))
+
+
+def decoder_specs(spec: RunSpec, grid=DECODER_GRID) -> list[RunSpec]:
+    """The spec with each decoder of `grid` (kind, hidden sizes), weakest first; the MADE
+    only where the likelihood is Bernoulli (it models binary pixels). [] without a choice."""
+    if not uses_decoder_option(spec):
+        return []
+    return [spec.model_copy(update={"decoder": kind, "decoder_hidden": tuple(hidden)})
+            for kind, hidden in grid if kind == "mlp" or spec.likelihood == "bernoulli"]
+
+
+def _decoder_hidden(spec: RunSpec) -> tuple[int, ...]:
+    return tuple(getattr(spec, "decoder_hidden", ()) or tuple(spec.hidden)[::-1])
+
+
+def decoder_label(spec: RunSpec) -> str:
+    """'MLP 400-400', 'MADE 400': the decoder kind and its hidden sizes from z to x."""
+    return f"{getattr(spec, 'decoder', 'mlp').upper()} {'-'.join(map(str, _decoder_hidden(spec)))}"
+
+
+def _decoder_power(spec: RunSpec) -> tuple[int, int]:
+    """Sort key: factorised before autoregressive, then by hidden units."""
+    return (getattr(spec, "decoder", "mlp") != "mlp", sum(_decoder_hidden(spec)))

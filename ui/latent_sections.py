@@ -15,6 +15,16 @@ from explorer.plots.training import kl_bars
 from ui.figures import show
 
 
+AUTOREGRESSIVE_NOTE = ("This run's decoder is autoregressive (MADE): p(x|z) has no closed-form "
+                       "mean, so each picture shows the conditional means σ(f_i(x_<i, z)) along "
+                       "one sample x ~ p(x|z).")
+
+
+def _note_if_autoregressive(model):
+    if latent.decoder_is_autoregressive(model):
+        st.caption(AUTOREGRESSIVE_NOTE)
+
+
 @st.fragment
 def one_point(model, x_one: np.ndarray, recon_one: np.ndarray, shape, label):
     """Input, reconstruction and decoded samples z ~ q(z|x) of the selected point."""
@@ -26,6 +36,7 @@ def one_point(model, x_one: np.ndarray, recon_one: np.ndarray, shape, label):
                               title=f"Test point (label {label}): input, reconstruction at the "
                                     "posterior mean, and decodings of samples z ~ q(z|x)"),
                     key="one_point")
+    _note_if_autoregressive(model)
 
 
 @st.fragment
@@ -46,6 +57,7 @@ def prior_samples(model, shape):
     show(image_grid(decoded, shape, ncols=min(16, n),
                                title="New data: decoder means of p(x|z) for z ~ p(z) = N(0, I)"),
                     key="prior_grid")
+    _note_if_autoregressive(model)
 
 
 @st.fragment
@@ -71,6 +83,7 @@ def manifold(model, shape):
                   help="Decoded images per side of the manifold: the decoder mean at each z of a grid.")
     z1, z2, decoded = latent.manifold_grid(model, n=n)
     show(manifold_figure(decoded, shape, z1, z2), key="manifold", chars=55)
+    _note_if_autoregressive(model)
 
 
 def active_units(kl_dim: np.ndarray):

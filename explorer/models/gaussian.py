@@ -14,6 +14,7 @@ from explorer.models.protocol import (LOGVAR_MAX, LOGVAR_MIN, check_likelihood, 
                                       observation_model, output_size, set_output_bias)
 from explorer.bounds.log_weights import chunked_log_weights
 from explorer.bounds.quadrature import exact_log_marginal
+from explorer.models.autoregressive import MADE, AutoregressiveBernoulli
 from explorer.models.flows import ConditionalFlow
 from explorer.models.posteriors import (LABELS, POSTERIORS, check_posterior, encoder_outputs,
                                         posterior_from)
@@ -32,6 +33,8 @@ class GaussianVAE(nn.Module):
                          squared error / 2s², so s² plays the role of β (second lecture).
       "gaussian_learned" p(x|z) = N(x; f(z), diag σ²(z)), σ(z) ≥ min_std so the density
                          cannot collapse onto pixels that are exactly constant.
+    decoder "made": p(x|z) = Π Bernoulli(x_i; σ(f_i(x_<i, z))), an autoregressive MADE
+      (explorer.models.autoregressive; Bernoulli only) with decoder_hidden as its layers.
     """
 
     kind = "gaussian"
@@ -47,6 +50,7 @@ class GaussianVAE(nn.Module):
         posterior: str = "diagonal",
         flow_layers: int = 4,
         decoder_hidden: Sequence[int] = (),
+        decoder: str = "mlp",
     ):
         super().__init__()
         check_likelihood(likelihood)
@@ -57,7 +61,12 @@ class GaussianVAE(nn.Module):
         # The decoder mirrors the encoder unless decoder_hidden (listed from z to x) is given.
         self.decoder_hidden = tuple(int(h) for h in decoder_hidden) or hidden[::-1]
         self.encoder = mlp((data_dim, *hidden, encoder_outputs(posterior, latent_dim)))
-        self.decoder = mlp((latent_dim, *self.decoder_hidden, output_size(data_dim, likelihood)))
+        self.decoder_kind = check_decoder(decoder, likelihood)
+        if decoder == "made":
+            self.decoder = MADE(data_dim, latent_dim, self.decoder_hidden)
+        else:
+            self.decoder = mlp((latent_dim, *self.decoder_hidden,
+                                output_size(data_dim, likelihood)))
         if posterior == "flow":
             self.flow = ConditionalFlow(latent_dim, self.flow_layers)
         self.register_buffer("_zero", torch.zeros(latent_dim), persistent=False)
@@ -77,12 +86,15 @@ class GaussianVAE(nn.Module):
         return Independent(Normal(mu, std), 1)
 
     def decode(self, z: torch.Tensor) -> Distribution:
-        """p(x|z) for the configured likelihood."""
+        """p(x|z) for the configured likelihood (autoregressive for the MADE decoder)."""
+        if self.decoder_kind == "made":
+            return AutoregressiveBernoulli(self.decoder, z)
         return observation_model(self.decoder(z), self.likelihood, self.obs_std, self.min_std)
 
     def init_output_bias(self, data_mean: torch.Tensor):
         """Start the decoder at the data mean (see `set_output_bias`)."""
-        set_output_bias(self.decoder[-1], self.likelihood, data_mean)
+        last = self.decoder.output if self.decoder_kind == "made" else self.decoder[-1]
+        set_output_bias(last, self.likelihood, data_mean)
 
     def config(self) -> dict:
         """Constructor arguments, enough to rebuild the model from a checkpoint."""
@@ -96,7 +108,21 @@ class GaussianVAE(nn.Module):
             posterior=self.posterior,
             flow_layers=self.flow_layers,
             decoder_hidden=list(self.decoder_hidden),
+            decoder=self.decoder_kind,
         )
+
+
+DECODERS = ("mlp", "made")
+
+
+def check_decoder(decoder: str, likelihood: str) -> str:
+    """The decoder kind, or a ValueError: the MADE decoder models binary pixels only."""
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if decoder == "made" and likelihood != "bernoulli":
+        raise ValueError("the autoregressive (MADE) decoder is a product of Bernoullis: use "
+                         f"likelihood bernoulli, not {likelihood}")
+    return decoder
 
 
 class GaussianOptions(BaseModel):
@@ -122,6 +148,14 @@ class GaussianOptions(BaseModel):
         ui_default="mirror",
         help="A weaker or stronger decoder than the encoder (posterior collapse grows with "
              "decoder power). \"mirror\" reverses the encoder's hidden sizes.")
+
+    decoder: Literal[DECODERS] = option(
+        "mlp", "p(x|z): mlp (factorised, each pixel from z alone) or made (autoregressive, "
+        "pixel i from z and x_<i; Germain et al. 2015); made needs likelihood bernoulli",
+        label="Decoder p(x|z)", choices=DECODERS,
+        help="mlp: p(x|z) = Π Bern(x_i; σ(f_i(z))), so everything the pixels share must pass "
+             "through z. made: p(x|z) = Π Bern(x_i; σ(f_i(x_<i, z))), strong enough to model "
+             "x without z, so z tends to go unused (Bowman et al. 2016; Chen et al. 2017).")
 
     @field_validator("decoder_hidden", mode="before")
     @classmethod
@@ -152,6 +186,8 @@ def _normalize(d: dict) -> dict:
         del d["posterior"]
     if tuple(d.get("decoder_hidden", ())) in ((), tuple(d["hidden"])[::-1]):
         d.pop("decoder_hidden", None)
+    if d.get("decoder") == "mlp":
+        del d["decoder"]
     return d
 
 
@@ -183,7 +219,8 @@ FAMILY = register(LatentFamily(
                                              spec.likelihood, spec.obs_std,
                                              posterior=spec.posterior,
                                              flow_layers=spec.flow_layers,
-                                             decoder_hidden=spec.decoder_hidden),
+                                             decoder_hidden=spec.decoder_hidden,
+                                             decoder=spec.decoder),
     training_terms=objective_terms,
     # The run's objective (ELBO, IWAE L_K, Rényi L_α) and regulariser (KL, L2, MMD).
     step_options=lambda spec, step: {"objective": spec.objective, "k": spec.k,

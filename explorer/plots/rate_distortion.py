@@ -11,8 +11,20 @@ import plotly.graph_objects as go
 LINE_COLOR = "#9a9a9a"
 
 
-def rate_distortion_figure(rows: Sequence[dict], current: float | None = None) -> go.Figure:
-    """Each run at (R, D), labelled by its β, with the iso-ELBO line D + R = −ELBO through it."""
+def _point_label(row: dict, label: str) -> str:
+    return f"β={row['beta']:g}" if label == "beta" else str(row[label])
+
+
+def _is_current(row: dict, label: str, current) -> bool:
+    if current is None:
+        return False
+    value = row[label]
+    return bool(np.isclose(value, current)) if label == "beta" else value == current
+
+
+def rate_distortion_figure(rows: Sequence[dict], current=None, label: str = "beta") -> go.Figure:
+    """Each run at (R, D), labelled by its β (or by the row's `label` column, e.g. "decoder"),
+    with the iso-ELBO line D + R = −ELBO through it; the `current` run drawn larger."""
     rate = np.array([r["rate"] for r in rows], dtype=float)
     dist = np.array([r["distortion"] for r in rows], dtype=float)
     fig = go.Figure()
@@ -22,10 +34,11 @@ def rate_distortion_figure(rows: Sequence[dict], current: float | None = None) -
         fig.add_trace(go.Scatter(x=[lo, c], y=[c, lo], mode="lines", showlegend=False,
                                  line=dict(color=LINE_COLOR, dash="dot", width=1),
                                  hoverinfo="skip"))
-    size = [16 if current is not None and np.isclose(x["beta"], current) else 10 for x in rows]
+    size = [16 if _is_current(x, label, current) else 10 for x in rows]
+    what = "β" if label == "beta" else label
     fig.add_trace(go.Scatter(
-        x=rate, y=dist, mode="lines+markers+text", name="runs (β)",
-        text=[f"β={x['beta']:g}" for x in rows], textposition="top right",
+        x=rate, y=dist, mode="lines+markers+text", name=f"runs ({what})",
+        text=[_point_label(x, label) for x in rows], textposition="top right",
         marker=dict(size=size, color="#1f77b4"), line=dict(color="#1f77b4"),
         customdata=[[x["elbo"]] for x in rows],
         hovertemplate="R %{x:.2f} nats<br>D %{y:.2f} nats<br>ELBO %{customdata[0]:.2f}"
@@ -36,7 +49,7 @@ def rate_distortion_figure(rows: Sequence[dict], current: float | None = None) -
         fig.update_yaxes(range=[float(np.nanmin(dist)) - pad, float(np.nanmax(dist)) + pad])
     fig.update_xaxes(title="rate R = KL(q(z|x) ‖ p(z)), nats")
     fig.update_yaxes(title="distortion D = −E_q log p(x|z), nats")
-    fig.update_layout(title="Rate against distortion, one point per β; dotted: the lines "
+    fig.update_layout(title=f"Rate against distortion, one point per {what}; dotted: the lines "
                             "D + R = −ELBO through each run", height=460)
     return fig
 
@@ -55,6 +68,27 @@ def collapse_figure(rows: Sequence[dict]) -> go.Figure:
         xaxis=dict(title="β (KL weight)", type="log", tickvals=beta,
                    ticktext=[f"{b:g}" for b in beta]),
         yaxis=dict(title="active units", range=[-0.2, d + 0.2], dtick=max(1, d // 10)),
+        yaxis2=dict(title="rate R (nats)", overlaying="y", side="right", rangemode="tozero"),
+        legend=dict(orientation="h", yref="container", y=0.01, yanchor="bottom"),
+        margin=dict(b=90))
+    return fig
+
+
+def decoder_collapse_figure(rows: Sequence[dict]) -> go.Figure:
+    """Active units (bars) and the rate (markers) per decoder, weakest first: posterior
+    collapse as p(x|z) gets more powerful (Bowman et al. 2016; Chen et al. 2017)."""
+    names = [r["decoder"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=names, y=[r["active_units"] for r in rows],
+                         name="active units (KL_j > 0.01 nats)", marker_color="#1f77b4"))
+    fig.add_trace(go.Scatter(x=names, y=[r["rate"] for r in rows], mode="markers",
+                             marker=dict(size=12, symbol="diamond", color="#d55e00"),
+                             name="rate R (nats)", yaxis="y2"))
+    d = rows[0]["latent_dim"] if rows else 1
+    fig.update_layout(
+        title="Posterior collapse: active latent units and the rate per decoder p(x|z)",
+        height=380, xaxis=dict(title="decoder (hidden sizes from z to x)", type="category"),
+        yaxis=dict(title="active units", range=[0, d + 0.2], dtick=max(1, d // 10)),
         yaxis2=dict(title="rate R (nats)", overlaying="y", side="right", rangemode="tozero"),
         legend=dict(orientation="h", yref="container", y=0.01, yanchor="bottom"),
         margin=dict(b=90))

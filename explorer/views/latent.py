@@ -19,6 +19,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from torch.distributions import Normal
 
 from explorer.bounds.kl import kl_per_dimension as _kl_per_dimension
+from explorer.models.autoregressive import is_autoregressive
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -48,11 +49,24 @@ def seeded(seed: int):
         yield
 
 
-def _decoded_means(model, z: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
-    """decode(z).mean for z of shape (N, d), batched; returns (N, D)."""
-    return np.concatenate(
-        [model.decode(chunk).mean.cpu().numpy() for chunk in _batches(z, batch_size)]
-    )
+def decoder_is_autoregressive(model) -> bool:
+    """Whether p(x|z) is autoregressive (explorer.models.autoregressive): it has no closed-form
+    mean, so its pictures are conditional means along one sample."""
+    return is_autoregressive(model)
+
+
+def _mean_image(px) -> torch.Tensor:
+    """decode(z).mean, or for an autoregressive p(x|z) the conditional means along a sample."""
+    return px.display_mean() if getattr(px, "autoregressive", False) else px.mean
+
+
+def _decoded_means(model, z: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> np.ndarray:
+    """decode(z).mean for z of shape (N, d), batched; returns (N, D) (an autoregressive
+    decoder's pictures come from samples drawn with `seed`)."""
+    with seeded(seed):
+        return np.concatenate(
+            [_mean_image(model.decode(chunk)).cpu().numpy() for chunk in _batches(z, batch_size)]
+        )
 
 
 @torch.no_grad()
