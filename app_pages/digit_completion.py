@@ -7,6 +7,7 @@ from explorer.plots.completion import elbo_trace, phi_images, sample_grid, svi_a
 from explorer.plots.images import image_row
 from ui import completion_data as cd
 from ui.figures import show
+from explorer.models.gaussian import has_mean_decoder
 from ui.run_picker import checkpointed_run
 from ui.widget_state import clamp_state
 
@@ -17,7 +18,7 @@ st.markdown("Treat the **top half z** of a binarised test digit as unobserved an
 st.latex(r"q(\mathbf z;\phi)=\prod_i \phi_i^{z_i}(1-\phi_i)^{1-z_i},\qquad "
          r"\mathcal L(\mathbf x;\phi)=\mathbb E_{q}\big[\log p(\mathbf x,\mathbf z)\big]+H(q)"
          r"\;\le\;\log p(\mathbf x)=\log\sum_{\mathbf z} p(\mathbf x,\mathbf z)")
-rec = checkpointed_run(view="bound_ladder")
+rec = checkpointed_run(view="bound_ladder", where=has_mean_decoder)
 spec, epoch = rec.spec, rec.checkpoint_epoch
 info = data.info(spec.dataset)
 if info.kind != "images" or info.image_shape is None or spec.likelihood != "bernoulli":

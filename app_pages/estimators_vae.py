@@ -11,6 +11,7 @@ from ui import estimator_vae_data as ed
 from ui.figures import show
 from ui.latent_data import test_codes
 from ui.point_picker import point_input
+from explorer.models.gaussian import has_diagonal_encoder
 from ui.run_picker import checkpointed_run
 from ui.state import get_store
 
@@ -26,7 +27,7 @@ st.caption("Only each weight's mean and variance over the estimates is kept: a L
            "the same for every estimate), so both sums need only δ and a (one test point):")
 st.latex(r"\bar g = \bar\delta\, a^\top, \qquad \sum_i (g_i - \bar g)^2 = "
          r"\Big(\sum_i (\delta_i - \bar\delta)^2\Big)\,(a^2)^\top")
-rec = checkpointed_run(view="encoder_gradients")
+rec = checkpointed_run(view="encoder_gradients", where=has_diagonal_encoder)
 codes = test_codes(rec.run_id, rec.checkpoint_epoch, rec.spec.dataset)
 c1, c2 = st.columns(2)
 i = point_input(len(codes["mu"]), c1)

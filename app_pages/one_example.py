@@ -9,6 +9,7 @@ from ui import one_example_data as oe
 from ui.figures import show
 from ui.latent_data import model_for, projection, test_codes
 from ui.point_picker import point_input
+from explorer.models.gaussian import has_mean_decoder
 from ui.run_picker import checkpointed_run
 
 MAP_POINTS = 600  # test means drawn behind z on the d = 2 latent map
@@ -19,7 +20,7 @@ st.markdown("One test image x goes through the encoder to q(z|x) = N(μ, diag σ
             "one-sample ELBO scores it, and its gradient (red) reaches μ and σ **through z** — "
             "ε is a sampled input, it gets no gradient and blocks none (the reparameterisation "
             "trick, eq. 25–26).")
-rec = checkpointed_run(view="latent_space")
+rec = checkpointed_run(view="latent_space", where=has_mean_decoder)
 spec, epoch = rec.spec, rec.checkpoint_epoch
 model_for(rec.run_id, epoch)  # a damaged checkpoint stops here with the reason
 info = data.info(spec.dataset)

@@ -127,9 +127,8 @@ class RunSpec(BaseModel):
         if self.objective != "elbo" and self.regularizer != "kl":
             raise ValueError(f"the {self.objective} objective keeps the KL inside its log "
                              "weights; regularizer l2 or mmd needs objective elbo")
-        if self.regularizer == "l2" and getattr(self, "posterior", "diagonal") != "diagonal":
-            raise ValueError("the L2 regularizer Σ μ² + (σ − 1)² is defined for a diagonal "
-                             "Gaussian q(z|x): use posterior diagonal, or regularizer kl or mmd")
+        if self.family.check is not None:
+            self.family.check(self)
         if self.regularizer == "mmd" and self.estimator != "reparam":
             raise ValueError("the MMD regularizer needs pathwise z samples: use estimator reparam")
         if self.estimator == "reinforce_loo":

@@ -26,20 +26,23 @@ def _no_runs_hint(view: str | None, can_show):
 
 
 def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
-             require_checkpoint: bool = False, view: str | None = None) -> RunRecord | None:
+             require_checkpoint: bool = False, view: str | None = None,
+             where=None) -> RunRecord | None:
     """A run chosen from the store, or None with a hint (or a class model's progress) when
     there is none.
 
     The URL holds the run id; an unknown id (a deleted run, a bad link) falls back to the
     newest run someone trained, else the first class model (trainer/class_models.py).
-    `view` keeps only runs whose latent family a page showing it can display.
+    `view` keeps only runs whose latent family a page showing it can display, `where(spec)`
+    only runs whose own settings it can (e.g. no autoregressive decoder).
     Labels carry no status: the live view beside the picker refreshes without it, so a
     status in the label would go stale.
     """
     def can_show(r: RunRecord) -> bool:
         return ((statuses is None or r.status in statuses)
                 and (not require_checkpoint or r.checkpoint_epoch is not None)
-                and (not view or view in r.spec.family.views))
+                and (not view or view in r.spec.family.views)
+                and (where is None or where(r.spec)))
 
     runs = [r for r in order_for_display(get_store().list()) if can_show(r)]
     if not runs:
@@ -57,11 +60,12 @@ def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
     return by_id[run_id]
 
 
-def checkpointed_run(label: str = "Run", view: str | None = "latent_space") -> RunRecord:
+def checkpointed_run(label: str = "Run", view: str | None = "latent_space",
+                     where=None) -> RunRecord:
     """A run with a checkpoint to inspect; stops the page (with a hint) when there is none,
     and says so when the checkpoint belongs to a run that is still training. Most pages read
     a Gaussian latent space, hence the default `view`."""
-    rec = pick_run(require_checkpoint=True, label=label, view=view)
+    rec = pick_run(require_checkpoint=True, label=label, view=view, where=where)
     if rec is None:
         st.stop()
     if rec.status in ("running", "queued"):

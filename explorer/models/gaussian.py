@@ -204,6 +204,24 @@ def _exact(model, x: torch.Tensor) -> torch.Tensor | None:
     return exact_log_marginal(model, x) if model.latent_dim <= 2 else None
 
 
+def has_mean_decoder(spec) -> bool:
+    """Does the run's p(x|z) have a mean image one pass computes (not the MADE decoder)?"""
+    return getattr(spec, "decoder", "mlp") != "made"
+
+
+def has_diagonal_encoder(spec) -> bool:
+    """Is the run's q(z|x) the diagonal Gaussian (what encoder-gradient statistics read)?"""
+    return getattr(spec, "posterior", "diagonal") == "diagonal" and has_mean_decoder(spec)
+
+
+def _check_spec(spec) -> None:
+    """Combinations the spec's fields cannot check one by one."""
+    check_decoder(spec.decoder, spec.likelihood)
+    if spec.regularizer == "l2" and spec.posterior != "diagonal":
+        raise ValueError("the L2 regularizer Σ μ² + (σ − 1)² is defined for a diagonal "
+                         "Gaussian q(z|x): use posterior diagonal, or regularizer kl or mmd")
+
+
 FAMILY = register(LatentFamily(
     name="gaussian",
     label="Gaussian",
@@ -227,6 +245,7 @@ FAMILY = register(LatentFamily(
                                      "alpha": spec.alpha, "regularizer": spec.regularizer},
     objectives=OBJECTIVES,
     regularizers=REGULARIZERS,
+    check=_check_spec,
     evaluation_terms=lambda model, x, n_samples=1: elbo_terms(model, x, n_samples=n_samples),
     log_weights=chunked_log_weights,
     exact_log_marginal=_exact,

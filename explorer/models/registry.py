@@ -94,6 +94,9 @@ class LatentFamily:
     # first; a family passes the spec's choice to its training_terms with step_options.
     objectives: tuple[str, ...] = ("elbo",)
     regularizers: tuple[str, ...] = ("kl",)
+    # Checks across the spec's common fields and the family's own (a ValueError with the
+    # reason), run when a spec is validated, e.g. "the MADE decoder needs bernoulli".
+    check: Callable[[Any], None] | None = None
 
     def option_fields(self) -> dict:
         return dict(self.options.model_fields)
