@@ -31,6 +31,10 @@ PAGES = {  # page path → slider labels to press
     "/gumbel": ("temperature τ", "logit ℓ₁"),
     "/smoothing": ("β (log scale)", "p = P(z = 1)"),
     "/discrete_codes": ("Test image", "Number of samples"),
+    "/elbo_posterior": ("q mean φ₁", "q variance φ₂ (not σ)"),
+    "/relaxation_bias": ("temperature τ", "logit ℓ₁"),
+    "/variational_learning": ("φ₁: q mean",),
+    "/mc_marginals": ("proposal q mean",),
 }
 
 
