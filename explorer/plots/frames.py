@@ -40,11 +40,13 @@ class FramedFigure(go.Figure):
 
 
 def animate(fig: go.Figure, frames: Sequence[dict], active: int, prefix: str,
-            chars: int = 100, slider_y: float = -0.12) -> go.Figure:
+            chars: int = 100, slider_y: float = -0.12, redraw: bool = True) -> go.Figure:
     """`fig` showing frames[active], with every frame attached and a slider (labelled by the
     frame names, `prefix` before the current one) that animates between them in the browser.
     Frame titles are wrapped at `chars`; the top margin makes room for the longest. Frame
-    arrays are sent as float32."""
+    arrays are sent as float32. `redraw=False` only restyles the traces (3–5× faster) but
+    recomputes no autorange and, next to a waterfall, left titles and legend names one frame
+    behind in Chromium: every figure here redraws."""
     titles = []
     for f in frames:
         title = f["layout"].get("title")
@@ -64,7 +66,7 @@ def animate(fig: go.Figure, frames: Sequence[dict], active: int, prefix: str,
     fig = FramedFigure(fig)
     convert_to_base64(frames)  # numpy arrays as typed arrays, as plotly's own to_dict does
     fig.raw_frames = list(frames)
-    step_args = dict(mode="immediate", frame=dict(duration=0, redraw=True),
+    step_args = dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                      transition=dict(duration=0))
     fig.update_layout(sliders=[dict(
         active=active, x=0.0, len=1.0, y=slider_y, yanchor="top", pad=dict(t=10, b=10),

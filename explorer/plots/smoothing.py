@@ -122,6 +122,13 @@ def l1_figure(betas: np.ndarray, l1: Mapping[str, np.ndarray], current: str, bet
                    yaxis=dict(type="log", title="L1 distance ∫|f − step| dε"))
 
 
+def _padded(y: np.ndarray) -> list[float]:
+    """An axis range around y and 0, with 8% to spare."""
+    lo, hi = min(float(np.min(y)), 0.0), max(float(np.max(y)), 0.0)
+    pad = 0.08 * max(hi - lo, 1e-9)
+    return [lo - pad, hi + pad]
+
+
 def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views: Sequence[dict],
                             l1: Mapping[str, np.ndarray], current: str, notes: Sequence[str],
                             active: int) -> go.Figure:
@@ -165,7 +172,7 @@ def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views:
     fig.update_xaxes(title_text="ζ", range=[-0.03, 1.02], row=1, col=2)
     fig.update_xaxes(title_text="ε", row=2, col=1)
     fig.update_xaxes(title_text="β", type="log", row=2, col=2)
-    fig.update_yaxes(title_text="ζ", row=1, col=1)
+    fig.update_yaxes(title_text="ζ", range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=2)
     fig.update_yaxes(title_text="∂ζ/∂p", row=2, col=1)
     fig.update_yaxes(title_text="L1 distance", type="log", row=2, col=2)
@@ -190,7 +197,7 @@ def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views:
         frames.append(frame(f"{beta:g}", changing, data, dict(
             title=dict(text=f"{label} at β = {beta:g}, p = {p:g}: the smoothed bit ζ, its density, "
                             "its gradient in p, and its distance to the step"),
-            yaxis2=dict(range=[0, ymax]),
+            yaxis2=dict(range=[0, ymax]), yaxis3=dict(range=_padded(v["grad"])),
             annotations=static + spike_text + [dict(
                 text=note_html(note), x=0, y=-0.37, xref="paper", yref="paper", xanchor="left",
                 yanchor="top", align="left", showarrow=False)])))
