@@ -107,7 +107,19 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
     await context.close()
 
 
-async def drive(url: str, sessions: int, moves: int, stagger: float) -> dict:
+async def drive_measured(url: str, sessions: int, moves: int, stagger: float) -> dict:
+    """drive, with the CPU seconds each kind of process spent during it (sampled just before
+    the browser closes, while its processes are alive)."""
+    before = cpu_seconds()
+    out = await drive(url, sessions, moves, stagger, on_done=lambda: out_cpu.update(cpu_seconds()))
+    out["cpu"] = {k: out_cpu.get(k, 0.0) - before[k] for k in before}
+    return out
+
+
+out_cpu: dict = {}
+
+
+async def drive(url: str, sessions: int, moves: int, stagger: float, on_done=None) -> dict:
     from playwright.async_api import async_playwright
 
     out = {"page": [], "slider": [], "errors": [], "by_page": {}, "page_by": {}, "kind": {}}
@@ -116,6 +128,8 @@ async def drive(url: str, sessions: int, moves: int, stagger: float) -> dict:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         await asyncio.gather(*(session(browser, url, paths[i % len(paths)], moves, i * stagger, out)
                                for i in range(sessions)))
+        if on_done:
+            on_done()
         await browser.close()
     return out
 
@@ -133,6 +147,24 @@ def start_training(root: Path, env: dict):
             "finally:\n    [e.cancel(i) for i in ids]\n    e.shutdown()\n")
     return subprocess.Popen([sys.executable, "-c", code, env["VAE_EXPLORER_STORE"]], cwd=root,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this benchmark's processes: the app server, the training
+    workers, the browsers (live processes only)."""
+    import psutil
+
+    out = {"server": 0.0, "training": 0.0, "browsers": 0.0}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmd, t = " ".join(proc.cmdline()), proc.cpu_times()
+        except psutil.Error:
+            continue
+        kind = ("server" if "streamlit" in cmd else "training" if "trainer" in cmd or "LocalExecutor" in cmd
+                else "browsers" if "chrom" in cmd else None)
+        if kind:
+            out[kind] += t.user + t.system
+    return out
 
 
 def training_count(store: str) -> int:
@@ -162,9 +194,9 @@ def main():
         app, url = serve(args.root / "app.py", env, cwd=args.root)
         # one warm-up visit per page: the first import of torch etc. is not what is measured
         asyncio.run(drive(url, len(PAGES), 0, 0.0))
-        load0 = os.getloadavg()[0]
-        out = asyncio.run(drive(url, args.sessions, args.moves, args.stagger))
-        load1 = os.getloadavg()[0]
+        load0, t0 = os.getloadavg()[0], time.perf_counter()
+        out = asyncio.run(drive_measured(url, args.sessions, args.moves, args.stagger))
+        load1, wall = os.getloadavg()[0], time.perf_counter() - t0
         running = training_count(env["VAE_EXPLORER_STORE"])
     finally:
         if app is not None:
@@ -175,6 +207,8 @@ def main():
 
     print(f"{args.sessions} sessions × {args.moves} slider moves, {running} runs training at the "
           f"end; load average {load0:.1f} before, {load1:.1f} after (1 min), {os.cpu_count()} cores")
+    print(f"{wall:.0f} s wall; CPU seconds meanwhile: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in out["cpu"].items()))
     for name in ("page", "slider"):
         v = out[name]
         p95 = percentile(v, 0.95)

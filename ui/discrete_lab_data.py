@@ -50,6 +50,7 @@ def overlapping(beta: float, p: float):
     return ds.overlapping_views(beta, p, N_SAMPLES, SEED)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def relaxation_notes(logits: tuple, n: int, labels: tuple) -> tuple[list[str], list[list[str]]]:
     """The notes that hold at every τ (extreme logits), and those of each τ of the grid."""
     probs, mom = ds.softmax(logits), moments(logits, n)
@@ -74,6 +75,7 @@ def relaxation_figure(logits: tuple, n: int, active: int, labels: tuple, points:
                               notes, labels, active)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def smoothing_notes(name: str, p: float, a: float) -> tuple[list[str], list[list[str]]]:
     """The notes of every β (an extreme p), and those of each β of the grid (ζ numerically the
     step; a y-axis cut where the density is infinite)."""

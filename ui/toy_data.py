@@ -25,6 +25,7 @@ def q_curve(z, m: float, v: float, name: str, color: str):
     return name, zq, tp.q_log_density(zq, m, v), color
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
 def elbo_notes(x: float, v: float) -> tuple[list[str], list[list[str]]]:
     """Notes that hold for every q mean (v, x extreme), and those of each mean (q far off)."""
     notes = [tp.degeneracy_notes(x, TH, m, v, tp.bound(x, TH, m, v)) for m in MEAN_GRID]
