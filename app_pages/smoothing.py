@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.discrete import sampling_stats as ds
-from explorer.plots.smoothing import SHORT, density_figure, derivative_figure, figure1, zeta_figure
+from explorer.plots.smoothing import SHORT, density_figure, derivative_figure, zeta_figure
 from explorer.discrete.transformations import NAMES
 from ui import discrete_lab_data as lab
 from ui.discrete_lab_data import N_SAMPLES
@@ -34,10 +34,9 @@ st.subheader("Figure 1 of the text")
 a_fig = math.e
 
 
-show(figure1(lab.fig1_curves(a_fig), ds.FIG1_BETAS,
-             title="Figure 1: ζ = f(β, p, ε) against ε for f1, f2, f3 (rows) and p = 0.2, 0.5, 0.8 "
-                   f"(columns), β = {', '.join(f'{b:g}' for b in ds.FIG1_BETAS)} (dotted < solid "
-                   "< dashed); grey long dashes: the step 1[ε ≥ 1−p]"), key="sm_fig1", chars=100)
+show(lab.figure1(a_fig, "Figure 1: ζ = f(β, p, ε) against ε for f1, f2, f3 (rows) and p = 0.2, 0.5, "
+                 f"0.8 (columns), β = {', '.join(f'{b:g}' for b in ds.FIG1_BETAS)} (dotted < solid "
+                 "< dashed); grey long dashes: the step 1[ε ≥ 1−p]"), key="sm_fig1", chars=100)
 st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 with base a = e. "
            "At β = 1, f2 is the straight ramp from 1 − p and f3 is the identity ζ = ε for every "
            "p — it says nothing about the bit; as β grows all three close in on the step.")

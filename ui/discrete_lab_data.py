@@ -8,6 +8,8 @@ import streamlit as st
 from explorer.discrete import SAMPLING_TAU_GRID
 from explorer.discrete import sampling_stats as ds
 from explorer.plots.gumbel import relaxation_figure as _relaxation_figure
+from explorer.plots.frames import wrap_title
+from explorer.plots.smoothing import figure1 as _figure1
 from explorer.plots.smoothing import smoothing_frames_figure as _smoothing_figure
 
 SEED = 0          # the same noise on every rerun, so sliders move samples smoothly
@@ -33,6 +35,12 @@ def relaxed(logits: tuple, tau: float, n: int):
 @st.cache_data(max_entries=8, show_spinner=False)
 def fig1_curves(a: float):
     return ds.figure1_curves(a=a)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def figure1(a: float, title: str):
+    """The text's Figure 1 (36 curves in 9 panels): built once per base a and title."""
+    return wrap_title(_figure1(fig1_curves(a), ds.FIG1_BETAS, title=title), 100)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

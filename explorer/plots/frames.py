@@ -19,6 +19,18 @@ def wrap(text: str, chars: int) -> str:
     return "<br>".join(textwrap.wrap(text, chars)) if len(text) > chars else text
 
 
+def wrap_title(fig: go.Figure, chars: int) -> go.Figure:
+    """The title wrapped at `chars`, with the top margin and height grown to fit (as
+    ui.figures.show does), for figures cached and shared between sessions: never mutated later."""
+    title = fig.layout.title.text
+    if title and "<br>" not in title and len(title) > chars:
+        text = wrap(title, chars)
+        extra = LINE * text.count("<br>")
+        fig.update_layout(title_text=text, margin_t=(fig.layout.margin.t or 50) + extra,
+                          height=(fig.layout.height or 450) + extra)
+    return fig
+
+
 def note_html(notes: Sequence[str], chars: int = 130) -> str:
     """Page notes (markdown **bold**) as the text of a plotly annotation."""
     return "<br>".join(wrap(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", n), chars) for n in notes)

@@ -100,7 +100,8 @@ def svi_figure(z: np.ndarray, log_post: np.ndarray, path: np.ndarray, elbos: np.
 def posterior2d_figure(axis: np.ndarray, log_post: np.ndarray, ellipses: Sequence[tuple],
                        title: str) -> go.Figure:
     """Contours of p(z|x) on a 2-D grid (indexed [z1, z2]) and 2σ ellipses [(name, xs, ys, color)]."""
-    fig = go.Figure(go.Contour(x=axis, y=axis, z=np.exp(log_post).T, colorscale="Blues",
+    fig = go.Figure(go.Contour(x=axis, y=axis, z=np.exp(log_post).T.astype(np.float32),
+                               colorscale="Blues",
                                contours=dict(coloring="heatmap"), line=dict(width=0.5),
                                showscale=False, name="p(z|x)"))
     for name, xs, ys, color in ellipses:
