@@ -92,7 +92,13 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
         out["page"].append(time.perf_counter() - t0)
         out["page_by"].setdefault(path, []).append(out["page"][-1])
         await page.wait_for_function(IDLE, timeout=90_000)
-        frames = await page.locator(RAIL).count() > 0 and path != "/latent_space"
+        if path != "/latent_space":  # the chart with its own slider is drawn after the run ends
+            try:
+                await page.wait_for_selector(RAIL, timeout=15_000)
+                frames = True
+            except Exception:  # an app without frames (an older checkout): its st.slider
+                frames = False
+        out["kind"][path] = "plotly frames" if frames else "st.slider"
         for k in range(moves):
             dt = await (move_plotly_slider(page, k) if frames
                         else move_streamlit_slider(page, PAGES[path], k))
@@ -103,7 +109,6 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
     except Exception as e:  # a timeout or a missing element: one error, the session ends
         out["errors"].append(f"{path}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
     out["errors"].extend(f"{path}: JS error {m[:120]}" for m in js_errors)
-    out["kind"].setdefault(path, "plotly frames" if frames else "st.slider")
     await context.close()
 
 
