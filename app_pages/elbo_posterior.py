@@ -1,13 +1,13 @@
 """ELBO & posterior: a toy model whose posterior is known exactly, a Gaussian q against it, and
 the identity log p(x) = ELBO + KL(q ‖ p(z|x)) drawn as a budget."""
-import numpy as np
 import streamlit as st
 
 from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
-from explorer.plots.toys import (BLUE, GREEN, ORANGE, PURPLE, budget_figure, posterior2d_figure,
-                                 posterior_q_figure, svi_figure)
+from explorer.plots.toys import BLUE, ORANGE, PURPLE, posterior2d_figure, svi_figure
+from ui import toy_data as toy
 from ui.figures import show
+from ui.frame_state import url_index
 
 st.title("The ELBO and the posterior")
 st.markdown(
@@ -19,65 +19,42 @@ st.latex(r"\log p(x;\theta) = \underbrace{\mathbb{E}_{q(z;\phi)}[\log p(x,z;\the
          r"H(q)}_{\mathcal{L}(x;\theta,\phi)\ (\text{ELBO})} + "
          r"D_{KL}\big(q(z;\phi)\,\|\,p(z|x;\theta)\big)")
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+c1, c3, c4 = st.columns([3, 3, 1])
 x = c1.slider("Observation x", -10.0, 10.0, tp.X0, 0.1, key="x", bind="query-params")
-m = c2.slider("q mean φ₁", -8.0, 8.0, 2.0, 0.1, key="q_mean", bind="query-params")
 v = c3.select_slider("q variance φ₂ (not σ)", tp.VARIANCE_CHOICES, 2.0, key="q_var",
                      bind="query-params")
 green = c4.checkbox("show N(−4, 0.75)", True, key="green")
 th = tp.THETA0
+active = url_index("q_mean", toy.MEAN_GRID, 2.0)
 
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def posterior(x: float):
-    return tp.posterior_on_grid(x, th)
-
-
-z, log_post = posterior(x)
-b = tp.bound(x, th, m, v)
-
-
-def q_curve(mq, vq, name, color):
-    zq = np.sort(np.concatenate([z, mq + np.sqrt(vq) * np.linspace(-5, 5, 201)]))
-    return name, zq, tp.q_log_density(zq, mq, vq), color
-
-
-qs = [q_curve(m, v, f"q = N({m:g}, {v:g})", ORANGE)]
-if green:
-    qs.append(q_curve(*tp.Q_GREEN, "N(−4, 0.75) (lecture's green)", GREEN))
-cdf = np.cumsum(np.exp(log_post)) * (z[1] - z[0])
-lo = min(-7.0, z[np.searchsorted(cdf, 1e-4)] - 1, m - 4 * np.sqrt(v))
-hi = max(7.0, z[min(np.searchsorted(cdf, 1 - 1e-4), len(z) - 1)] + 1, m + 4 * np.sqrt(v))
-left, right = st.columns([3, 2])
-with left:
-    show(posterior_q_figure(
-        z, log_post, qs, x_range=(lo, hi),
-        title=f"Exact posterior p(z|x={x:g}) (blue) vs q(z) = N({m:g}, {v:g}) (orange): "
-              "the closer q, the smaller KL(q‖p(z|x)) — the gap in log p(x) = ELBO + KL"),
-         key="posterior_q", chars=70)
-with right:
-    show(budget_figure(b.expected_log_joint, b.entropy, b.kl,
-                       title="The budget: ELBO = E_q[log p(x,z)] + H(q), and "
-                             "log p(x) = ELBO + KL(q‖p(z|x))"), key="budget", chars=50)
-    k1, k2, k3 = st.columns(3)
-    k1.metric("log p(x)", f"{b.log_px:.3f}")
-    k2.metric("ELBO", f"{b.elbo:.3f}")
-    k3.metric("KL", f"{b.kl:.3f}")
-for note in tp.degeneracy_notes(x, th, m, v, b):
+z, log_post = toy.posterior(x)
+lp = toy.log_px(x)
+always, _ = toy.elbo_notes(x, v)
+for note in always:
     st.warning(note)
+# q's mean φ₁ is the figure's own slider: its frames are computed once, so moving it costs the
+# server nothing; x and φ₂ are widgets (each redraws the figure with new frames).
+show(toy.elbo_figure(x, v, green, active), key="posterior_q", chars=200)
+st.caption("Slide q's mean φ₁ under the figure (it moves in your browser, without the server). "
+           "The budget on the right: E_q[log p(x,z)] + H(q) = ELBO, and ELBO + KL(q‖p(z|x)) = "
+           f"log p(x) = {lp:.3f} for every q.")
+st.metric("log p(x)", f"{lp:.3f}")
 if green:
-    kg = tp.kl_to_posterior(x, th, *tp.Q_GREEN, b.log_px)
-    st.caption(f"For comparison, KL(N(−4, 0.75) ‖ p(z|x)) = {kg:.2f} nats vs {b.kl:.2f} for "
-               f"your q: the lecture's orange N(2, 2) is the better approximation.")
+    kg = tp.kl_to_posterior(x, th, *tp.Q_GREEN, lp)
+    ko = tp.kl_to_posterior(x, th, *tp.Q_ORANGE, lp)
+    st.caption(f"For comparison, KL(N(−4, 0.75) ‖ p(z|x)) = {kg:.2f} nats vs {ko:.2f} for the "
+               "lecture's orange N(2, 2), the better approximation.")
 
 st.subheader("Stochastic variational inference for this one x")
 st.markdown("Gradient ascent φ ← φ + η ∇_φ L on the ELBO in φ = (m, log v), starting from "
-            "your q — the first lecture's per-point optimisation of φⁱ. (Here the "
+            "a q = N(m₀, φ₂) — the first lecture's per-point optimisation of φⁱ. (Here the "
             "gradient is computed exactly by quadrature, so the path is smooth.)")
-s1, s2 = st.columns(2)
+s0, s1, s2 = st.columns(3)
+m = s0.slider("start: q mean m₀", -8.0, 8.0, toy.MEAN_GRID[active], 0.1, key="svi_m0")
 steps = s1.slider("SVI steps", 10, 200, 80, 10, key="svi_steps")
 lr = s2.select_slider("learning rate η", (0.01, 0.02, 0.05, 0.1, 0.2), 0.1, key="svi_lr")
 if st.button("Run SVI", key="run_svi", type="primary"):
+    b = tp.bound(x, th, m, v)
     path, vals = tp.svi_path(x, th, m, v, steps, lr)
     show(svi_figure(z, log_post, path, vals, b.log_px,
                     title="SVI: q_t = N(m_t, v_t) climbing the ELBO L(x; θ, φ_t) toward the "
@@ -109,7 +86,7 @@ def two_d():
     m2 = b2.slider("q mean m₂", -4.0, 4.0, 1.0, 0.1, key="m2_2d")
     v1 = b3.select_slider("q variance v₁", tp.VARIANCE_CHOICES, 0.5, key="v1_2d")
     v2 = b4.select_slider("q variance v₂", tp.VARIANCE_CHOICES, 0.5, key="v2_2d")
-    g, lp2, lpx2 = t2.posterior_grid2d(x2, kind)
+    g, lp2, lpx2 = toy.posterior2d(x2, kind)
     cov = t2.covariance(v1, v2, rho)
     e2, k2 = t2.elbo2d(x2, (m1, m2), cov, kind), t2.kl2d(x2, (m1, m2), cov, kind, log_px=lpx2)
     ells = [("your q (2σ)", *t2.ellipse((m1, m2), cov), ORANGE)]

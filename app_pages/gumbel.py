@@ -5,12 +5,12 @@ import streamlit as st
 
 from explorer.discrete import sampling_stats as ds
 from explorer.discrete import SAMPLING_TAU_GRID, TAU_DEFAULT, temperature
-from explorer.plots.gumbel import (gumbel_max_figure, moments_figure, sample_bars_figure,
-                                   schedule_figure, simplex_figure)
+from explorer.plots.gumbel import gumbel_max_figure, moments_figure, schedule_figure
 from ui import discrete_lab_data as lab
 from ui.figures import show
+from ui.frame_state import url_index
 
-SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw
+SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw (per frame)
 LABELS = ["c = 1", "c = 2", "c = 3"]
 RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
 TAU0_CHOICES = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -30,39 +30,37 @@ st.latex(r"z = \arg\max_c\,(\ell_c + g_c),\quad g_c \sim \text{Gumbel}(0,1)"
 
 @st.fragment
 def relaxation_sections():
-    """Its own fragment: the logit and τ sliders redraw these views, not the schedule below."""
-    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
+    """Its own fragment: the logit sliders redraw these views, not the schedule below. τ is the
+    figure's own slider: its frames are computed once, so moving τ costs the server nothing."""
+    c1, c2, c3, c5 = st.columns([2, 2, 2, 2])
     l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
     l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
     l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
-    tau = c4.select_slider("temperature τ", SAMPLING_TAU_GRID, TAU_DEFAULT, key="gm_tau", bind="query-params")
     n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
     logits = (l1, l2, l3)
     probs = ds.softmax(logits)
-    y, jac = lab.relaxed(logits, tau, n)
-    mom = lab.moments(logits, n)
-    i_tau = SAMPLING_TAU_GRID.index(tau)
-    if not np.isfinite(y).all():  # the library works in log space; this is a guard, not expected
-        st.error("Some relaxed samples are not finite; move τ or the logits back.")
-        return
-    for note in ds.relaxation_notes(probs, tau, n, mom["one_hot"][i_tau], jac, LABELS):
+    always, _ = lab.relaxation_notes(logits, n, tuple(LABELS))
+    for note in always:
         st.info(note)
 
     st.subheader("The Gumbel-max trick: an exact sample")
     freq, se = lab.gumbel_max(logits, n)
+    y1, _ = lab.relaxed(logits, 1.0, n)
+    if not np.isfinite(y1).all():  # the library works in log space; this is a guard, not expected
+        st.error("Some relaxed samples are not finite; move the logits back.")
+        return
     left, right = st.columns([3, 2])
     with left:
         show(gumbel_max_figure(freq, probs, se, LABELS,
                                title=f"Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = {n} "
                                      "samples (±2 SE) vs softmax(ℓ)"), key="gm_max", chars=70)
     with right:
-        counts = np.bincount(y.argmax(1), minlength=3).tolist()
+        counts = np.bincount(y1.argmax(1), minlength=3).tolist()
         st.markdown(
             "The frequencies match softmax(ℓ) within their error bars **for any τ**: τ does not enter "
-            "the Gumbel-max sample. The argmax of the relaxed sample y at τ is the same sample (a "
-            "softmax keeps the order of (ℓ + g)/τ): with the same noise, argmax y at "
-            f"τ = {tau:g} gives the counts {counts}, Gumbel-max gives "
-            f"{np.rint(freq * n).astype(int).tolist()}.")
+            "the Gumbel-max sample. The argmax of the relaxed sample y at any τ is the same sample (a "
+            "softmax keeps the order of (ℓ + g)/τ): with the same noise, argmax y gives the counts "
+            f"{counts} at every τ, Gumbel-max gives {np.rint(freq * n).astype(int).tolist()}.")
         z_stat = np.max(np.abs(freq - probs) / np.maximum(se, 1e-12))
         st.caption(f"Largest deviation: {z_stat:.2f} standard errors √(p(1−p)/n). Error bars are "
                    "±2 SE; about 1 in 20 bars misses by chance.")
@@ -71,25 +69,20 @@ def relaxation_sections():
     st.latex(r"y_c = \frac{\exp\big((\ell_c + g_c)/\tau\big)}{\sum_{j=1}^{K}\exp\big((\ell_j + g_j)/\tau"
              r"\big)},\qquad y \xrightarrow[\tau\to 0]{} \text{one-hot}(z),\qquad "
              r"y \xrightarrow[\tau\to\infty]{} (\tfrac1K,\dots,\tfrac1K)")
-    left, right = st.columns([3, 2])
-    with left:
-        # Ternary plots are SVG (no WebGL): each point costs redraw time on every slider move.
-        show(simplex_figure(y[:SIMPLEX_POINTS].astype(np.float32), probs, mom["mean"][i_tau],
-                            LABELS,
-                            title=f"Gumbel-softmax samples y = softmax((ℓ + g)/τ) on the simplex at τ = {tau:g}: "
-                                  "corners are the one-hot z; small τ pushes y to the corners"),
-             key="gm_simplex", chars=60)
-    with right:
-        show(sample_bars_figure(y[:4], LABELS, title=f"Four relaxed samples y = softmax((ℓ + g)/τ) at τ = {tau:g}"),
-             key="gm_bars", chars=50)
-        st.caption(f"The first {SIMPLEX_POINTS} samples are drawn in the simplex. Slide τ: the "
-                   "same Gumbel noise is reused at every τ, so each point moves from the centre (large τ) to a corner "
-                   "(small τ) — always the corner of its Gumbel-max category.")
+    active = url_index("gm_tau", SAMPLING_TAU_GRID, TAU_DEFAULT)
+    # Ternary plots are SVG (no WebGL): each point costs redraw time on every slider move.
+    show(lab.relaxation_figure(logits, n, active, tuple(LABELS), SIMPLEX_POINTS), key="gm_relaxed",
+         chars=200)
+    st.caption(f"Slide τ under the figure (it moves in your browser, without the server). The first "
+               f"{SIMPLEX_POINTS} of the n samples are drawn in the simplex. The same Gumbel noise "
+               "is reused at every τ, so each point moves from the centre (large τ) to a corner "
+               "(small τ) — always the corner of its Gumbel-max category.")
 
     st.subheader("Mean and variance of y against τ")
-    show(moments_figure(np.array(SAMPLING_TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS, tau,
-                        title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax y = softmax((ℓ + g)/τ) vs τ "
-                              f"(n = {n}, logits {logits}); dashed: τ = {tau:g}"),
+    mom = lab.moments(logits, n)
+    show(moments_figure(np.array(SAMPLING_TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS,
+                        None, title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax "
+                                    f"y = softmax((ℓ + g)/τ) vs τ (n = {n}, logits {logits})"),
          key="gm_moments", chars=90)
     st.caption("As τ → 0 the mean tends to softmax(ℓ) (dotted, the Gumbel-max probabilities) and the "
                "total variance to Σ_c p_c(1 − p_c), that of a one-hot z; as τ → ∞ the mean tends to "

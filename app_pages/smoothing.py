@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 
 from explorer.discrete import sampling_stats as ds
-from explorer.plots.smoothing import (SHORT, density_figure, derivative_figure, figure1, l1_figure,
-                                      zeta_figure)
+from explorer.plots.smoothing import SHORT, density_figure, derivative_figure, zeta_figure
 from explorer.discrete.transformations import NAMES
 from ui import discrete_lab_data as lab
 from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
+from ui.frame_state import url_index
 
 BASES = {"e": math.e, "2": 2.0, "10": 10.0}
 
@@ -34,10 +34,9 @@ st.subheader("Figure 1 of the text")
 a_fig = math.e
 
 
-show(figure1(lab.fig1_curves(a_fig), ds.FIG1_BETAS,
-             title="Figure 1: ζ = f(β, p, ε) against ε for f1, f2, f3 (rows) and p = 0.2, 0.5, 0.8 "
-                   f"(columns), β = {', '.join(f'{b:g}' for b in ds.FIG1_BETAS)} (dotted < solid "
-                   "< dashed); grey long dashes: the step 1[ε ≥ 1−p]"), key="sm_fig1", chars=100)
+show(lab.figure1(a_fig, "Figure 1: ζ = f(β, p, ε) against ε for f1, f2, f3 (rows) and p = 0.2, 0.5, "
+                 f"0.8 (columns), β = {', '.join(f'{b:g}' for b in ds.FIG1_BETAS)} (dotted < solid "
+                 "< dashed); grey long dashes: the step 1[ε ≥ 1−p]"), key="sm_fig1", chars=100)
 st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 with base a = e. "
            "At β = 1, f2 is the straight ramp from 1 − p and f3 is the identity ζ = ε for every "
            "p — it says nothing about the bit; as β grows all three close in on the step.")
@@ -45,11 +44,11 @@ st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 
 
 @st.fragment
 def explore():
-    """Its own fragment: these sliders redraw only the views below, not Figure 1."""
+    """Its own fragment: these widgets redraw only the views below, not Figure 1. β is the
+    figure's own slider: its frames are computed once, so moving β costs the server nothing."""
     st.subheader("Explore one transformation")
-    c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
+    c1, c3, c4 = st.columns([3, 3, 1])
     name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params")
-    beta = c2.select_slider("β (log scale)", ds.BETA_GRID, 3.0, key="sm_beta", bind="query-params")
     p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params")
     base = c4.selectbox("base a of f1", tuple(BASES), key="sm_a", bind="query-params",
                         disabled=name != "spike_exponential")
@@ -58,27 +57,10 @@ def explore():
     spiky = name != "symmetric_power"
     st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
                                "rescales β." if name == "spike_exponential" else ""))
-
-    eps, zeta, grad, edges, hist, spike, grid, dens, mass = lab.smoothing_views(name, beta, p, a)
-    l1 = lab.l1_curves(p, a)
-    l1_now = float(l1[name][ds.BETA_GRID.index(beta)])
-    singular = name != "spike_exponential" and beta > 1
-    ymax = 1.3 * max(hist.max(), 0 if singular else dens.max(), 1e-3)
-
-    for note in ds.smoothing_notes(beta, p, l1_now, np.abs(grad).max(), spiky, N_SAMPLES):
+    for note in lab.smoothing_notes(name, p, a)[0]:
         st.info(note)
-
-    left, right = st.columns(2)
-    with left:
-        show(zeta_figure(eps, zeta, beta, p,
-                         title=f"ζ = {label.split()[0]}(β = {beta:g}, p = {p:g}, ε) against ε and the "
-                               "step 1[ε ≥ 1−p] it smooths"), key="sm_zeta", chars=60)
-    with right:
-        where = {"spike_power": "ζ = 1", "symmetric_power": "ζ = 0 and ζ = 1"}.get(name)
-        cut = f"; y-axis cut: the density is infinite at {where} for β > 1" if singular else ""
-        show(density_figure(edges, hist, grid, dens, mass, spike, ymax,
-                            title=f"Density q(ζ) of ζ = f(β, p, ε): histogram of {N_SAMPLES} samples vs the "
-                                  f"analytic density (change of variables){cut}"), key="sm_density", chars=60)
+    active = url_index("sm_beta", ds.BETA_GRID, 3.0)
+    show(lab.smoothing_figure(name, p, a, active, label), key="sm_views", chars=200)
     if spiky:
         st.latex(r"q(\zeta) = (1-p)\,\delta(\zeta) + " + (
             r"p\,\frac{b\,e^{b(\zeta-1)}}{1-e^{-b}},\quad b = \beta\ln a" if name == "spike_exponential"
@@ -86,25 +68,14 @@ def explore():
     else:
         st.latex(r"q(\zeta) = \frac1\beta\Big(\frac{\zeta}{1-p}\Big)^{1/\beta-1}\ (\zeta<1-p),\qquad "
                  r"\frac1\beta\Big(\frac{1-\zeta}{p}\Big)^{1/\beta-1}\ (\zeta>1-p)")
-    st.caption(("The spike at ζ = 0 is the bit z = 0: mass 1 − p, drawn as a red stem (not to scale); "
-                "the bars and the curve show the continuous part, which integrates to p. "
-                if spiky else "f3 has no spike: ζ is continuous on [0, 1]. ")
-               + (f"For β > 1 the density goes to infinity at {where} (integrably), so the y-axis is "
-                  f"cut at {ymax:.3g}." if singular else ""))
-
-    left, right = st.columns(2)
-    with left:
-        show(derivative_figure(eps, grad, p,
-                               title=f"Pathwise gradient ∂ζ/∂p of {label.split()[0]} against ε (autograd), "
-                                     f"β = {beta:g}, p = {p:g}"), key="sm_grad", chars=60)
-        st.caption("For f1 and f2 the gradient is 0 for ε < 1 − p: a sample with z = 0 tells p "
-                   "nothing. f3 moves every sample. The step itself has ∂/∂p = 0 almost everywhere.")
-    with right:
-        show(l1_figure(np.array(ds.BETA_GRID), l1, name, beta,
-                       title=f"Convergence to the step: ∫|f(β, p, ε) − 1[ε ≥ 1−p]| dε against β at "
-                             f"p = {p:g} (log–log)"), key="sm_l1", chars=60)
-        st.caption(f"At β = {beta:g} the L1 distance of {label.split()[0]} to the step is {l1_now:.3g}. "
-                   "For the power families it falls like 1/(β + 1); for f1 like 1/(β ln a).")
+    st.caption("Slide β under the figure (it moves in your browser, without the server). "
+               + ("Density: the spike at ζ = 0 is the bit z = 0, mass 1 − p, drawn as a red stem (not "
+                  "to scale); the bars and the curve show the continuous part, which integrates to p. "
+                  if spiky else "Density: f3 has no spike, ζ is continuous on [0, 1]. ")
+               + "Gradient: for f1 and f2 it is 0 for ε < 1 − p — a sample with z = 0 tells p "
+               "nothing; f3 moves every sample; the step itself has ∂/∂p = 0 almost everywhere. "
+               "L1 distance: for the power families it falls like 1/(β + 1), for f1 like "
+               "1/(β ln a); the star is the current β.")
 
 
 explore()

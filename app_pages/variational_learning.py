@@ -4,6 +4,7 @@ import streamlit as st
 from explorer.toys import learning as tl
 from explorer.toys import posterior as tp
 from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
+from ui import toy_data as toy
 from ui.figures import show
 
 st.title("Variational learning")
@@ -16,47 +17,43 @@ st.latex(r"\log p(x;\theta) \;\ge\; \mathcal{L}(x;\theta,\phi) = \mathbb{E}_{q(z
          r"[\log p(x,z;\theta)] + H(q(z;\phi))\quad\text{for every }\theta\text{ and }\phi")
 
 x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-params")
-c1, c2, c3, c4 = st.columns(4)
-m1 = c1.slider("φ₁: q mean", -6.0, 6.0, 2.0, 0.1, key="m1", bind="query-params")
-v1 = c2.select_slider("φ₁: q variance", tp.VARIANCE_CHOICES, 1.0, key="v1", bind="query-params")
-m2 = c3.slider("φ₂: q mean", -6.0, 6.0, 0.7, 0.1, key="m2", bind="query-params")
-v2 = c4.select_slider("φ₂: q variance", tp.VARIANCE_CHOICES, 0.1, key="v2", bind="query-params")
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def evidence_curve(x: float):
-    return tl.log_evidence_curve(x)
-
-
-@st.cache_data(max_entries=64, show_spinner="Coordinate ascent…")
-def trace(x: float, a0: float, steps: int, exact: bool):
-    return tl.em_trace(x, a0, steps, exact)
-
-
 grid = tl.A_GRID
-lp = evidence_curve(x)
-l1, l2 = tl.elbo_curve(x, m1, v1, a_grid=grid), tl.elbo_curve(x, m2, v2, a_grid=grid)
-show(learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({m1:g}, {v1:g})", l1, ORANGE),
-                                (f"L(x; θ, φ₂), q = N({m2:g}, {v2:g})", l2, GREEN)],
-                     title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), L(x; θ, φ₂) "
-                           "over θ; dots mark where each bound comes closest"),
-     key="learning_curves", chars=80)
-gap1, gap2 = (lp - l1).min(), (lp - l2).min()
-j = int(lp.argmax())
-k1, k2, k3 = st.columns(3)
-k1.metric("max_θ log p(x; θ)", f"{lp[j]:.3f}", help=f"at θ = {grid[j]:.2f}")
-k2.metric("closest gap of φ₁", f"{gap1:.3f}", help=f"at θ = {grid[(lp - l1).argmin()]:.2f}")
-k3.metric("closest gap of φ₂", f"{gap2:.3f}", help=f"at θ = {grid[(lp - l2).argmin()]:.2f}")
-if max(gap1, gap2) > 20:
-    st.warning("One of the q's is far from every posterior p(z|x; θ) on this θ range "
-               f"(closest gaps {gap1:.1f} and {gap2:.1f} nats): its ELBO curve lies far below "
-               "log p(x; θ) — maximising it over θ would learn from a useless bound.")
-if min(v1, v2) < 1e-3:
-    st.warning("A q with variance < 0.001 is almost a point mass: its entropy ½ log(2πe v) → −∞, "
-               "so its whole ELBO curve drops by that amount (but stays finite).")
-if lp.max() < -50:
-    st.warning(f"x = {x:g} is far in the tail of p(x; θ) for every θ on the grid "
-               f"(best log p(x; θ) = {lp.max():.1f}).")
+lp = toy.evidence_curve(x)
+
+
+@st.fragment
+def bounds_section():
+    """Its own fragment: the four q sliders redraw only these curves, not the EM section."""
+    c1, c2, c3, c4 = st.columns(4)
+    m1 = c1.slider("φ₁: q mean", -6.0, 6.0, 2.0, 0.1, key="m1", bind="query-params")
+    v1 = c2.select_slider("φ₁: q variance", tp.VARIANCE_CHOICES, 1.0, key="v1", bind="query-params")
+    m2 = c3.slider("φ₂: q mean", -6.0, 6.0, 0.7, 0.1, key="m2", bind="query-params")
+    v2 = c4.select_slider("φ₂: q variance", tp.VARIANCE_CHOICES, 0.1, key="v2", bind="query-params")
+    l1, l2 = toy.elbo_curve(x, m1, v1), toy.elbo_curve(x, m2, v2)
+    show(learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({m1:g}, {v1:g})", l1, ORANGE),
+                                    (f"L(x; θ, φ₂), q = N({m2:g}, {v2:g})", l2, GREEN)],
+                         title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), L(x; θ, φ₂) "
+                               "over θ; dots mark where each bound comes closest"),
+         key="learning_curves", chars=80)
+    gap1, gap2 = (lp - l1).min(), (lp - l2).min()
+    j = int(lp.argmax())
+    k1, k2, k3 = st.columns(3)
+    k1.metric("max_θ log p(x; θ)", f"{lp[j]:.3f}", help=f"at θ = {grid[j]:.2f}")
+    k2.metric("closest gap of φ₁", f"{gap1:.3f}", help=f"at θ = {grid[(lp - l1).argmin()]:.2f}")
+    k3.metric("closest gap of φ₂", f"{gap2:.3f}", help=f"at θ = {grid[(lp - l2).argmin()]:.2f}")
+    if max(gap1, gap2) > 20:
+        st.warning("One of the q's is far from every posterior p(z|x; θ) on this θ range "
+                   f"(closest gaps {gap1:.1f} and {gap2:.1f} nats): its ELBO curve lies far below "
+                   "log p(x; θ) — maximising it over θ would learn from a useless bound.")
+    if min(v1, v2) < 1e-3:
+        st.warning("A q with variance < 0.001 is almost a point mass: its entropy ½ log(2πe v) → −∞, "
+                   "so its whole ELBO curve drops by that amount (but stays finite).")
+    if lp.max() < -50:
+        st.warning(f"x = {x:g} is far in the tail of p(x; θ) for every θ on the grid "
+                   f"(best log p(x; θ) = {lp.max():.1f}).")
+
+
+bounds_section()
 
 st.subheader("EM-style coordinate ascent")
 st.markdown("Alternate the two moves of variational learning: **E-step** — fit q at the current "
@@ -74,7 +71,7 @@ def em_section():
                      bind="query-params")
     total = 8
     t = e3.slider("steps shown", 1, total, 1, key="em_t")
-    tr = trace(x, a0, total, estep == "exact")
+    tr = toy.em_trace(x, a0, total, estep == "exact")
     show(em_figure(grid, lp, tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves, tr.log_px, t,
                    title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step raises "
                          "the bound at θ_t, red = M-step moves θ along L(x; θ, q_t)"),

@@ -4,7 +4,8 @@ machine in the same run.
 
     python bench/ui_latency.py [--only gumbel]   # needs Debian's chromium; trains two runs first
 
-Latency = key press on a focused slider → the app's script run has finished.
+Latency = key press on a focused slider (or a click on the rail of a figure's own plotly
+slider) → the last chart redraw it caused.
 """
 import os
 import shutil
@@ -25,16 +26,21 @@ n = st.slider("Points", 10, 100, 50)
 st.plotly_chart(go.Figure(go.Scatter(y=np.sin(np.arange(n)))))
 '''
 
+FIGURE = "figure's own slider"  # a plotly slider stepping through frames: clicked on its rail
 PAGES = {  # page path → slider labels to press
     "/latent_space": ("Grid size", "Samples from q(z|x)", "Interpolation steps",
                       "Number of samples", "Range ± around μ_j"),
-    "/gumbel": ("temperature τ", "logit ℓ₁"),
-    "/smoothing": ("β (log scale)", "p = P(z = 1)"),
+    "/gumbel": (FIGURE, "logit ℓ₁"),
+    "/smoothing": (FIGURE, "p = P(z = 1)"),
     "/discrete_codes": ("Test image", "Number of samples"),
+    "/elbo_posterior": (FIGURE, "q variance φ₂ (not σ)"),
+    "/relaxation_bias": ("temperature τ", "logit ℓ₁"),
+    "/variational_learning": ("φ₁: q mean",),
+    "/mc_marginals": ("proposal q mean",),
 }
 
 
-def serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
+def serve(script: Path, env: dict, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -42,7 +48,7 @@ def serve(script: Path, env: dict) -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -86,6 +92,22 @@ def slider_latency(page, label: str, presses: int = 6) -> list[float]:
     return times
 
 
+def figure_slider_latency(page, presses: int = 6) -> list[float]:
+    """As slider_latency, for the first figure with its own (plotly, browser-side) slider: a
+    click on its rail, alternately at 30% and 70%, so that every click moves it."""
+    rail = page.locator("[data-testid='stPlotlyChart'] .slider-rail-touch-rect").first
+    times = []
+    for k in range(presses):
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
+        page.evaluate(WATCH.replace('"keydown"', '"mousedown"'))
+        page.mouse.click(box["x"] + box["width"] * (0.3 if k % 2 else 0.7), box["y"] + box["height"] / 2)
+        page.wait_for_function("() => window.__last !== undefined", timeout=30000)
+        page.wait_for_timeout(600)
+        times.append(page.evaluate("() => window.__last - window.__t0") / 1000)
+    return times
+
+
 def main():
     import argparse
 
@@ -117,7 +139,8 @@ def main():
                 page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
                 page.wait_for_timeout(2000)
                 for label in labels:
-                    med = statistics.median(slider_latency(page, label))
+                    med = statistics.median(figure_slider_latency(page) if label == FIGURE
+                                            else slider_latency(page, label))
                     print(f"{path[1:]:16s} · {label:22s} {med:.2f} s   ratio {med / baseline:.1f}")
             browser.close()
     finally:

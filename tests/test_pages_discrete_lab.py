@@ -42,6 +42,19 @@ def infos(at) -> str:
 # ---------------------------------------------------------------- Gumbel-max & softmax
 
 
+def frames(fig: dict) -> dict[str, dict]:
+    """A figure's frames by name (the label of its slider step)."""
+    return {f["name"]: f for f in fig.get("frames", [])}
+
+
+def ternary_points(trace: dict) -> np.ndarray:
+    return np.array([array(trace[k]) for k in "abc"], dtype=float).T
+
+
+def frame_note(fig: dict, name: str) -> str:
+    return " ".join(a.get("text", "") for a in frames(fig)[name]["layout"]["annotations"])
+
+
 def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_limits():
     at = app(GUMBEL)
     assert at.title[0].value == "Gumbel-max and Gumbel-softmax"
@@ -49,8 +62,8 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
     assert any(r"/\tau" in l.value for l in at.latex)
     assert any(r"\tau_{\min}" in l.value for l in at.latex)
     t = titles(at)
-    for start in ("Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c)", "Gumbel-softmax samples y",
-                  "Four relaxed samples y = softmax((ℓ + g)/τ) at τ = 0.5", "Monte Carlo E[y_c] and Var[y_c]",
+    for start in ("Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c)",
+                  "Gumbel-softmax samples y = softmax((ℓ + g)/τ) at τ = 0.5", "Monte Carlo E[y_c] and Var[y_c]",
                   "Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t))"):
         assert any(s.startswith(start) for s in t), start
     p, n = softmax((1.0, 0.0, -1.0)), 20000
@@ -62,7 +75,6 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
 
     mom = figure(at, "Monte Carlo E[y_c]")
     assert mom["layout"]["xaxis"]["type"] == "log"
-    assert [s["x0"] for s in mom["layout"]["shapes"]] == [0.5, 0.5]
     for c in range(3):
         m = np.array(array(trace(mom, f"c = {c + 1}")["y"]))
         assert abs(m[0] - p[c]) < Z * math.sqrt(p[c] * (1 - p[c]) / n)  # τ = 0.01: softmax
@@ -73,16 +85,48 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
     assert simplex["data"][0]["type"] == "scatterternary" and len(array(simplex["data"][0]["a"])) == 600
 
 
+def test_gumbel_tau_frames_are_the_relaxed_samples_at_each_tau():
+    """The figure's own τ slider steps through one frame per τ of the grid: each frame holds the
+    library's samples at that τ, and y at τ is y at τ = 1 sharpened: y_τ ∝ y₁^(1/τ)."""
+    from explorer.discrete import SAMPLING_TAU_GRID
+    from explorer.discrete import sampling_stats as ds
+
+    at = app(GUMBEL)
+    fig = figure(at, "Gumbel-softmax samples y")
+    fr = frames(fig)
+    assert list(fr) == [f"{t:g}" for t in SAMPLING_TAU_GRID]
+    slider = fig["layout"]["sliders"][0]
+    assert [s["args"][0] for s in slider["steps"]] == [[k] for k in fr]
+    assert all(s["method"] == "animate" for s in slider["steps"])
+    assert SAMPLING_TAU_GRID[slider["active"]] == 0.5
+    logits = (1.0, 0.0, -1.0)
+    mean = ds.relaxed_moments(logits, SAMPLING_TAU_GRID, 20000, 0)["mean"]
+    bars1 = np.array(array(fr["1"]["data"][2]["y"])).reshape(4, 3)
+    for i, tau in enumerate(SAMPLING_TAU_GRID):
+        f = fr[f"{tau:g}"]
+        assert f["traces"] == [0, 3, 4]
+        want = ds.relaxed_samples(logits, tau, 20000, 0)[:600]
+        np.testing.assert_allclose(ternary_points(f["data"][0]), want, atol=1e-6)  # float32
+        np.testing.assert_allclose(ternary_points(f["data"][1])[0], mean[i], rtol=1e-9)
+        bars = np.array(array(f["data"][2]["y"])).reshape(4, 3)
+        np.testing.assert_allclose(bars, want[:4], atol=1e-6)  # float32
+        sharp = np.exp(np.log(bars1) / tau - (np.log(bars1) / tau).max(1, keepdims=True))
+        np.testing.assert_allclose(bars, sharp / sharp.sum(1, keepdims=True), atol=1e-5)
+        assert f"at τ = {tau:g}:" in f["layout"]["title"]["text"]
+    # the figure as sent shows the frame of its slider's active step
+    np.testing.assert_allclose(ternary_points(fig["data"][0]), ternary_points(fr["0.5"]["data"][0]))
+
+
 def test_gumbel_url_params_and_sliders_change_the_figures():
     at = app(GUMBEL, gm_l1="3.0", gm_l2="-2.0", gm_l3="0.5", gm_tau="2.0", gm_n="5000")
-    assert at.slider(key="gm_l1").value == 3.0 and at.select_slider(key="gm_tau").value == 2.0
+    assert at.slider(key="gm_l1").value == 3.0
     p = softmax((3.0, -2.0, 0.5))
     hist = figure(at, "Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = 5000")
     np.testing.assert_allclose(array(hist["data"][1]["y"]), p, rtol=1e-6)
     freq = np.array(array(hist["data"][0]["y"]))
     assert np.all(np.abs(freq - p) < Z * np.sqrt(p * (1 - p) / 5000))
-    assert [s["x0"] for s in figure(at, "Monte Carlo")["layout"]["shapes"]] == [2.0, 2.0]
-    assert any(s.startswith("Four relaxed samples y = softmax((ℓ + g)/τ) at τ = 2") for s in titles(at))
+    relaxed = figure(at, "Gumbel-softmax samples y = softmax((ℓ + g)/τ) at τ = 2:")  # from the URL
+    assert relaxed["layout"]["sliders"][0]["steps"][relaxed["layout"]["sliders"][0]["active"]]["label"] == "2"
 
     at.slider(key="gm_l3").set_value(5.0).run()
     assert not at.exception
@@ -95,24 +139,26 @@ def test_gumbel_url_params_and_sliders_change_the_figures():
 def test_gumbel_extreme_tau_and_logits_explained_without_nan():
     at = app(GUMBEL, gm_tau="0.01")
     assert not at.exception
-    assert "numerically one-hot" in infos(at) and "vanishes" in infos(at)
-    simplex = figure(at, "Gumbel-softmax samples y = softmax((ℓ + g)/τ) on the simplex at τ = 0.01")
-    pts = np.array([array(simplex["data"][0][k]) for k in "abc"]).T
+    fig = figure(at, "Gumbel-softmax samples y")
+    assert "at τ = 0.01:" in fig["layout"]["title"]["text"]
+    note = frame_note(fig, "0.01")
+    assert "numerically one-hot" in note and "vanishes" in note
+    pts = ternary_points(fig["data"][0])
     assert np.mean(pts.max(1) > 1 - 1e-6) > 0.9  # (almost) every sample sits on a corner
     assert_all_finite(at)
 
-    at.select_slider(key="gm_tau").set_value(10.0).run()
-    assert not at.exception and "is large" in infos(at)
-    pts = np.array([array(figure(at, "Gumbel-softmax samples")["data"][0][k]) for k in "abc"]).T
+    assert "is large" in frame_note(fig, "10") and "numerically one-hot" not in frame_note(fig, "1")
+    pts = ternary_points(frames(fig)["10"]["data"][0])
     assert np.abs(pts - 1 / 3).max() < 0.35  # all near the centre
 
     for k, v in (("gm_l1", 10.0), ("gm_l2", -10.0), ("gm_l3", -10.0)):
         at.slider(key=k).set_value(v).run()
-    at.select_slider(key="gm_tau").set_value(0.01).run()
     assert not at.exception and "almost deterministic" in infos(at)
     freq = array(figure(at, "Gumbel-max")["data"][0]["y"])
     assert freq[0] > 0.999
     assert_all_finite(at)
+    for f in frames(figure(at, "Gumbel-softmax samples")).values():
+        assert np.isfinite(ternary_points(f["data"][0])).all()
 
 
 def test_gumbel_schedule_marks_where_tau_min_is_reached():
@@ -150,43 +196,71 @@ def test_smoothing_page_figure1_grid_and_default_curves():
         np.testing.assert_allclose(array(t["y"]), array(t["x"]), atol=1e-12)
 
     # default: f1, β = 3, p = 0.5, a = e
-    zeta = figure(at, "ζ = f1(β = 3, p = 0.5, ε)")["data"][0]
+    views = figure(at, "f1 (spike-and-exponential) at β = 3, p = 0.5")
+    zeta = trace(views, "ζ = f1(β = 3, p = 0.5, ε)")
     eps, z = np.array(array(zeta["x"])), np.array(array(zeta["y"]))
     u = np.clip((eps - 0.5) / 0.5, 0, 1)
-    np.testing.assert_allclose(z, np.log(u * math.expm1(3) + 1) / 3, atol=1e-12)
-    l1 = figure(at, "Convergence to the step")
-    star = trace(l1, "β = 3")
+    np.testing.assert_allclose(z, np.log(u * math.expm1(3) + 1) / 3, atol=1e-6)  # float32
+    star = trace(views, "current β")
     assert array(star["y"])[0] == pytest.approx(0.5 * (1 / 3 - 1 / math.expm1(3)), rel=1e-4)
-    dens = figure(at, "Density q(ζ) of ζ")
-    assert {"histogram of samples", "analytic density"} <= {t["name"] for t in dens["data"]}
-    assert any(t["name"].startswith("spike at ζ = 0: mass 1 − p = 0.5") for t in dens["data"])
+    assert {"histogram of samples", "analytic density"} <= {t["name"] for t in views["data"]}
+    assert any(t["name"].startswith("spike at ζ = 0: mass 1 − p = 0.5") for t in views["data"])
+
+
+def test_smoothing_beta_frames_follow_the_closed_forms():
+    """One frame per β of the grid (the figure's own slider): in each, ζ(ε) is f1's closed form
+    and the star sits on the closed-form L1 distance ½(1/β − 1/(e^β − 1)) at p = ½."""
+    from explorer.discrete.sampling_stats import BETA_GRID
+
+    at = app(SMOOTH)
+    views = figure(at, "f1 (spike-and-exponential) at β = 3")
+    fr = frames(views)
+    assert list(fr) == [f"{b:g}" for b in BETA_GRID]
+    assert BETA_GRID[views["layout"]["sliders"][0]["active"]] == 3.0
+    names = [t["name"] for t in views["data"]]
+    eps = np.array(array(trace(views, "ζ = f1(β = 3, p = 0.5, ε)")["x"]))
+    u = np.clip((eps - 0.5) / 0.5, 0, 1)
+    for beta in BETA_GRID:
+        f = fr[f"{beta:g}"]
+        got = dict(zip((names[i] for i in f["traces"]), f["data"]))
+        z = np.array(array(got["ζ = f1(β = 3, p = 0.5, ε)"]["y"]))
+        np.testing.assert_allclose(z, np.log1p(u * math.expm1(beta)) / beta, atol=2e-6, rtol=1e-5)
+        star = got["current β"]
+        assert array(star["x"]) == [beta]
+        assert array(star["y"])[0] == pytest.approx(0.5 * (1 / beta - 1 / math.expm1(beta)), rel=1e-4)
+        assert f["layout"]["yaxis2"]["range"][1] > 0
+    assert "numerically the step" in frame_note(views, "100")
+    assert "numerically the step" not in frame_note(views, "3")
 
 
 def test_smoothing_url_params_extremes_and_derivative():
     at = app(SMOOTH, sm_f="spike_power", sm_beta="100.0", sm_p="0.01")
-    assert at.selectbox(key="sm_f").value == "spike_power"
-    assert at.select_slider(key="sm_beta").value == 100.0 and at.slider(key="sm_p").value == 0.01
-    assert "numerically the step" in infos(at) and "p = 0.01 is extreme" in infos(at)
-    dens = figure(at, "Density q(ζ) of ζ")
-    assert any("infinite at ζ = 1" in t for t in titles(at))
-    assert np.isfinite(dens["layout"]["yaxis"]["range"]).all()
-    star = trace(figure(at, "Convergence to the step"), "β = 100")
-    assert array(star["y"])[0] == pytest.approx(0.01 / 101, rel=1e-4)
+    assert at.selectbox(key="sm_f").value == "spike_power" and at.slider(key="sm_p").value == 0.01
+    assert "p = 0.01 is extreme" in infos(at)
+    views = figure(at, "f2 (spike-and-power) at β = 100, p = 0.01")
+    assert "numerically the step" in frame_note(views, "100")
+    assert "infinite at ζ = 1" in frame_note(views, "100") and "infinite" not in frame_note(views, "1")
+    assert np.isfinite(views["layout"]["yaxis2"]["range"]).all()
+    assert array(trace(views, "current β")["y"])[0] == pytest.approx(0.01 / 101, rel=1e-4)
     assert_all_finite(at)
 
     at.slider(key="sm_p").set_value(0.4).run()
-    at.select_slider(key="sm_beta").set_value(3.0).run()
     assert not at.exception and not at.info
-    d = figure(at, "Pathwise gradient ∂ζ/∂p of f2")["data"][0]
-    eps, g = np.array(array(d["x"])), np.array(array(d["y"]))
+    views = figure(at, "f2 (spike-and-power) at β = 100, p = 0.4")
+    names = [t["name"] for t in views["data"]]
+    f = frames(views)["3"]
+    d = dict(zip((names[i] for i in f["traces"]), f["data"]))["∂ζ/∂p (autograd)"]
+    eps = np.array(array(views["data"][names.index("∂ζ/∂p (autograd)")]["x"]))
+    g = np.array(array(d["y"]))
     want = np.where(1 - eps <= 0.4, 3 / 0.4 * np.clip((1 - eps) / 0.4, 0, 1) ** 3, 0.0)
-    np.testing.assert_allclose(g, want, atol=1e-9)
+    np.testing.assert_allclose(g, want, atol=1e-5, rtol=1e-5)
 
     at.selectbox(key="sm_f").set_value("symmetric_power").run()
     at.slider(key="sm_p").set_value(0.99).run()
     assert not at.exception and "almost always 1" in infos(at)
-    assert any("infinite at ζ = 0 and ζ = 1" in t for t in titles(at))
-    assert not any(t["name"].startswith("spike") for t in figure(at, "Density q(ζ) of ζ")["data"])
+    views = figure(at, "f3 (symmetric power) at β = 100")
+    assert "infinite at ζ = 0 and ζ = 1" in frame_note(views, "3")
+    assert not any(t["name"].startswith("spike") for t in views["data"])
     assert_all_finite(at)
 
 
@@ -195,11 +269,12 @@ def test_smoothing_base_a_rescales_beta():
     assert at.selectbox(key="sm_a").value == "e"
     at.selectbox(key="sm_a").set_value("2").run()
     assert not at.exception
-    zeta = figure(at, "ζ = f1(β = 2")["data"][0]
+    views = figure(at, "f1 (spike-and-exponential) at β = 2")
+    zeta = trace(views, "ζ = f1(β = 2, p = 0.5, ε)")
     eps, z = np.array(array(zeta["x"])), np.array(array(zeta["y"]))
     u = np.clip((eps - 0.5) / 0.5, 0, 1)
-    np.testing.assert_allclose(z, np.log2(u * 3 + 1) / 2, atol=1e-12)  # a^β − 1 = 3
-    star = trace(figure(at, "Convergence to the step"), "β = 2")
+    np.testing.assert_allclose(z, np.log2(u * 3 + 1) / 2, atol=1e-6)  # a^β − 1 = 3
+    star = trace(views, "current β")
     b = 2 * math.log(2)
     assert array(star["y"])[0] == pytest.approx(0.5 * (1 / b - 1 / math.expm1(b)), rel=1e-4)
 

@@ -1,6 +1,7 @@
 """AppTest tests of the toy-model pages: ELBO & posterior, Variational learning, MC marginals."""
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from .conftest import ROOT
@@ -38,34 +39,81 @@ def metric(at: AppTest, label: str) -> float:
     return float(next(m.value for m in at.metric if m.label == label))
 
 
+def frames(fig: dict) -> dict[str, dict]:
+    return {f["name"]: f for f in fig.get("frames", [])}
+
+
+def elbo_view(at: AppTest) -> dict:
+    return next(f for t, f in figures(at).items() if t.startswith("Exact posterior"))
+
+
+def budget(fr: dict) -> list[float]:
+    """E_q[log p(x,z)], H(q), ELBO, KL, log p(x) of a frame's waterfall."""
+    import numpy as np
+
+    from .apptest_helpers import array
+
+    return list(np.array(array(fr["data"][1]["x"]), dtype=float))
+
+
 def test_elbo_page_shows_posterior_budget_and_identity():
     at = app(ELBO)
-    assert has(at, "Exact posterior p(z|x=1.9) (blue) vs q(z) = N(2, 2)", "log p(x) = ELBO + KL",
-               "2-D latent: contours of p(z|x")
+    assert has(at, "Exact posterior p(z|x=1.9) vs q(z) = N(2, 2)", "2-D latent: contours of p(z|x")
     assert any("D_{KL}" in l.value for l in at.latex)
-    lp, elbo, kl = metric(at, "log p(x)"), metric(at, "ELBO"), metric(at, "KL")
-    assert abs(lp - (elbo + kl)) < 2e-3 and kl > 0
-    post = next(f for t, f in figures(at).items() if t.startswith("Exact posterior"))
-    assert [tr["line"]["color"] for tr in post["data"][:3]] == ["#1f77b4", "#ff7f0e", "#2ca02c"]
-    at.slider(key="q_mean").set_value(-4.0).run()
-    assert not at.exception and metric(at, "KL") > kl + 5
-    assert has(at, "q(z) = N(-4, 2)")
+    fig = elbo_view(at)
+    assert [tr["line"]["color"] for tr in fig["data"][:3]] == ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    lp = metric(at, "log p(x)")
+    fr = frames(fig)
+    assert len(fr) == 161 and fig["layout"]["sliders"][0]["steps"][fig["layout"]["sliders"][0]["active"]]["label"] == "2"
+    e, h, elbo, kl, total = budget(fr["2"])
+    assert abs(e + h - elbo) < 1e-9 and abs(total - lp) < 2e-3 and kl > 0
+    assert budget(fr["-4"])[3] > kl + 5  # q far from the posterior: a large gap
+    assert "q(z) = N(-4, 2)" in fr["-4"]["layout"]["title"]["text"]
+
+
+def test_elbo_mean_frames_match_the_closed_forms():
+    """Each frame of the q-mean slider: q is N(m, v) on ±5σ (x0 = m − 5σ), its budget is the
+    library's bound for that m, and H(q) is the closed form ½ log(2πe v)."""
+    import math
+
+    import numpy as np
+
+    from explorer.toys import posterior as tp
+
+    from .apptest_helpers import array
+
+    at = app(ELBO, q_var="0.5", x="1.0")
+    fig = elbo_view(at)
+    q = fig["data"][1]
+    sd = math.sqrt(0.5)
+    assert q["dx"] == pytest.approx(10 * sd / 200)
+    y = np.array(array(q["y"]), dtype=float)
+    u = np.linspace(-5, 5, 201)
+    np.testing.assert_allclose(y, np.exp(tp.q_log_density(u * sd, 0.0, 0.5)), rtol=1e-6)
+    for m in (-8.0, -4.0, 0.0, 1.3, 8.0):
+        fr = frames(fig)[f"{m:g}"]
+        assert fr["data"][0]["x0"] == pytest.approx(m - 5 * sd)
+        b = tp.bound(1.0, tp.THETA0, m, 0.5)
+        np.testing.assert_allclose(budget(fr), [b.expected_log_joint, b.entropy, b.elbo, b.kl,
+                                                b.log_px], rtol=1e-6)
+        assert b.kl >= 0 and b.entropy == pytest.approx(0.5 * math.log(2 * math.pi * math.e * 0.5))
 
 
 def test_elbo_page_extreme_values_warn_instead_of_failing():
-    at = app(ELBO)
-    at.select_slider(key="q_var").set_value(1e-06).run()
+    at = app(ELBO, q_var="1e-06")
     assert not at.exception and any("point mass" in w.value for w in at.warning)
     at.select_slider(key="q_var").set_value(1000.0).run()
     at.slider(key="x").set_value(10.0).run()
     assert not at.exception
     assert any("tail" in w.value for w in at.warning) and any("wider" in w.value for w in at.warning)
     assert all(m.value not in ("nan", "inf", "-inf") for m in at.metric)
+    notes = " ".join(a.get("text", "") for a in frames(elbo_view(at))["-8"]["layout"]["annotations"])
+    assert "very loose bound" in notes
 
 
 def test_svi_button_animates_q_to_the_optimum():
     at = app(ELBO, q_mean="-4.0", q_var="0.75")
-    assert at.slider(key="q_mean").value == -4.0
+    assert at.slider(key="svi_m0").value == -4.0  # the URL's q mean starts the SVI too
     at.button(key="run_svi").click().run()
     assert not at.exception
     fig = next(f for t, f in figures(at).items() if t.startswith("SVI"))

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.plots.estimators import EXACT, relaxed_samples_figure
+from explorer.plots.frames import animate, frame, note_html
 
 CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 GREY = "#7f7f7f"
@@ -65,11 +66,54 @@ def sample_bars_figure(y: np.ndarray, labels: Sequence[str], title: str) -> go.F
     return fig
 
 
+def relaxation_figure(ys: Sequence[np.ndarray], means: np.ndarray, probs: np.ndarray,
+                      taus: Sequence[float], notes: Sequence[Sequence[str]], labels: Sequence[str],
+                      active: int, bars: int = 4) -> go.Figure:
+    """Relaxed samples y = softmax((ℓ + g)/τ) in the simplex (with softmax(ℓ) and their mean) and
+    the first `bars` samples as bars, one frame per τ (ys[i], means[i], notes[i]) moved by the
+    figure's own τ slider in the browser; it opens at taus[active]."""
+    k = len(labels)
+    fig = make_subplots(rows=1, cols=2, specs=[[{"type": "ternary"}, {"type": "xy"}]],
+                        column_widths=[0.55, 0.45], horizontal_spacing=0.1,
+                        subplot_titles=("samples y on the simplex (corners: one-hot z)",
+                                        f"the first {bars} samples y: bars y_c"))
+    fig.add_trace(go.Scatterternary(mode="markers", name="relaxed samples y", opacity=0.5,
+                                    marker=dict(color=_color(0), size=5)))
+    fig.add_trace(go.Scatterternary(a=[1, 0, 0], b=[0, 1, 0], c=[0, 0, 1], mode="markers",
+                                    name="one-hot corners (discrete z)",
+                                    marker=dict(color=EXACT, size=12, symbol="diamond")))
+    for point, name, symbol in ((probs, "softmax(ℓ) = P(z)", "x"),
+                                (probs, "mean of the relaxed samples", "circle-open")):
+        fig.add_trace(go.Scatterternary(a=[point[0]], b=[point[1]], c=[point[2]], mode="markers",
+                                        name=name, marker=dict(color="#d62728", size=14,
+                                                               symbol=symbol, line_width=3)))
+    x = [[f"sample {i + 1}" for i in range(bars) for _ in range(k)], list(labels) * bars]
+    fig.add_trace(go.Bar(x=x, name="y_c of a sample", showlegend=False, textposition="outside",
+                         marker_color=[_color(c) for _ in range(bars) for c in range(k)]),
+                  row=1, col=2)
+    fig.update_layout(ternary=dict(aaxis_title=labels[0], baxis_title=labels[1],
+                                   caxis_title=labels[2]),
+                      height=700, margin=dict(t=90, b=300), legend=dict(orientation="h", y=-0.4))
+    fig.update_yaxes(range=[0, 1.15], title="y_c", row=1, col=2)
+    frames = []
+    for tau, y, mean, note in zip(taus, ys, means, notes):
+        top = np.asarray(y[:bars], dtype=float).ravel()
+        frames.append(frame(f"{tau:g}", (0, 3, 4), [
+            dict(a=y[:, 0], b=y[:, 1], c=y[:, 2]), dict(a=[mean[0]], b=[mean[1]], c=[mean[2]]),
+            dict(y=top, text=[f"{v:.2f}" for v in top])],
+            dict(title=dict(text=f"Gumbel-softmax samples y = softmax((ℓ + g)/τ) at τ = {tau:g}: "
+                                 "small τ pushes y to the corners, large τ to the centre"),
+                 annotations=[*(a.to_plotly_json() for a in fig.layout.annotations[:2]),
+                              dict(text=note_html(note), x=0, y=-0.55, xref="paper", yref="paper",
+                                   xanchor="left", yanchor="top", align="left", showarrow=False)])))
+    return animate(fig, frames, active, "τ = ", chars=110, slider_y=-0.1)
+
+
 def moments_figure(taus: np.ndarray, mean: np.ndarray, var: np.ndarray, se: np.ndarray,
-                   probs: np.ndarray, labels: Sequence[str], current_tau: float,
+                   probs: np.ndarray, labels: Sequence[str], current_tau: float | None,
                    title: str) -> go.Figure:
     """E[y_c] (left, ±2 SE) and Var[y_c] and Σ_c Var[y_c] (right) against τ on a log axis; dotted
-    lines at the limits softmax(ℓ) (τ → 0) and 1/K (τ → ∞); the current τ dashed."""
+    lines at the limits softmax(ℓ) (τ → 0) and 1/K (τ → ∞); the current τ dashed (if given)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("mean E[y_c]", "variance Var[y_c]"))
     taus = np.asarray(taus, dtype=float)
     k = mean.shape[1]
@@ -89,7 +133,7 @@ def moments_figure(taus: np.ndarray, mean: np.ndarray, var: np.ndarray, se: np.n
     fig.add_trace(go.Scatter(x=taus, y=var.sum(1), mode="lines+markers",
                              name="total variance Σ_c Var[y_c]",
                              line=dict(color=EXACT, width=2)), row=1, col=2)
-    for col in (1, 2):
+    for col in (1, 2) if current_tau is not None else ():
         fig.add_vline(x=float(current_tau), line=dict(color=EXACT, width=2, dash="dash"),
                       row=1, col=col)
     fig.update_xaxes(type="log", title="temperature τ")

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer.plots.estimators import EXACT
+from explorer.plots.frames import animate, frame, note_html
 
 SHORT = {"spike_exponential": "f1 (spike-and-exponential)", "spike_power": "f2 (spike-and-power)",
          "symmetric_power": "f3 (symmetric power)"}
@@ -119,3 +120,85 @@ def l1_figure(betas: np.ndarray, l1: Mapping[str, np.ndarray], current: str, bet
                                  marker=dict(color=EXACT, size=13, symbol="star")))
     return _finish(fig, title, xaxis=dict(type="log", title="β"),
                    yaxis=dict(type="log", title="L1 distance ∫|f − step| dε"))
+
+
+def _padded(y: np.ndarray) -> list[float]:
+    """An axis range around y and 0, with 8% to spare."""
+    lo, hi = min(float(np.min(y)), 0.0), max(float(np.max(y)), 0.0)
+    pad = 0.08 * max(hi - lo, 1e-9)
+    return [lo - pad, hi + pad]
+
+
+def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views: Sequence[dict],
+                            l1: Mapping[str, np.ndarray], current: str, notes: Sequence[str],
+                            active: int) -> go.Figure:
+    """One smoothing f at one p, one frame per β (moved by the figure's own β slider in the
+    browser): ζ(ε) and the step, the density of ζ (histogram, analytic curve, spike at 0), the
+    pathwise gradient ∂ζ/∂p, and the L1 distance to the step against β with β marked.
+    views[i]: eps, zeta, grad, edges, hist, spike, grid, dens, mass, ymax at betas[i]."""
+    v0 = views[active]
+    short = label.split()[0]
+    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.16, horizontal_spacing=0.08,
+                        subplot_titles=(f"ζ = {short}(β, p, ε) against ε, and the step it smooths",
+                                        f"density q(ζ): histogram of samples vs the analytic density",
+                                        "pathwise gradient ∂ζ/∂p against ε (autograd)",
+                                        "L1 distance ∫|f − step| dε against β (log–log)"))
+    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="ζ = f(β, p, ε)",
+                             line=dict(color=BETA_COLORS[1], width=2.5)), row=1, col=1)
+    fig.add_trace(step_trace(p), row=1, col=1)
+    centres = (v0["edges"][:-1] + v0["edges"][1:]) / 2
+    fig.add_trace(go.Bar(x=centres, width=np.diff(v0["edges"]), name="histogram of samples",
+                         marker_color="#1f77b4", opacity=0.6), row=1, col=2)
+    fig.add_trace(go.Scatter(x=v0["grid"], mode="lines", name="analytic density",
+                             line=dict(color=EXACT, width=2.5)), row=1, col=2)
+    spiky = v0["mass"] > 0
+    if spiky:
+        fig.add_trace(go.Scatter(x=[0, 0], mode="lines+markers", line=dict(color="#d62728", width=6),
+                                 name=f"spike at ζ = 0: mass 1 − p = {v0['mass']:.3g}",
+                                 marker=dict(size=[0, 12], symbol="triangle-up")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="∂ζ/∂p (autograd)",
+                             line=dict(color="#9467bd", width=3)), row=2, col=1)
+    fig.add_vline(x=1 - p, line=dict(color=STEP["color"], width=2, dash="dot"),
+                  annotation_text="ε = 1 − p", row=2, col=1)
+    betas = np.asarray(betas, dtype=float)
+    for name, d in l1.items():
+        fig.add_trace(go.Scatter(x=betas, y=d, mode="lines+markers", name=SHORT.get(name, name),
+                                 line=dict(color=FUNC_COLORS.get(name), width=4 if name == current
+                                           else 1.5, dash="dash" if name == "spike_power" else None)),
+                      row=2, col=2)
+    fig.add_trace(go.Scatter(mode="markers", name="current β", showlegend=False,
+                             marker=dict(color=EXACT, size=13, symbol="star")), row=2, col=2)
+    fig.update_xaxes(title_text="ε ~ U(0, 1)", row=1, col=1)
+    fig.update_xaxes(title_text="ζ", range=[-0.03, 1.02], row=1, col=2)
+    fig.update_xaxes(title_text="ε", row=2, col=1)
+    fig.update_xaxes(title_text="β", type="log", row=2, col=2)
+    fig.update_yaxes(title_text="ζ", range=[-0.05, 1.05], row=1, col=1)
+    fig.update_yaxes(title_text="density", row=1, col=2)
+    fig.update_yaxes(title_text="∂ζ/∂p", row=2, col=1)
+    fig.update_yaxes(title_text="L1 distance", type="log", row=2, col=2)
+    fig.update_layout(height=930, margin=dict(t=90, b=290), bargap=0,
+                      legend=dict(orientation="h", y=-0.25))
+    static = [a.to_plotly_json() for a in fig.layout.annotations]
+    grad_idx = 5 if spiky else 4
+    changing = [0, 2, 3] + ([4] if spiky else []) + [grad_idx, len(fig.data) - 1]
+    frames = []
+    for beta, v, note in zip(betas, views, notes):
+        ymax = v["ymax"]
+        data = [dict(y=v["zeta"], name=f"ζ = {short}(β = {beta:g}, p = {p:g}, ε)"),
+                dict(y=v["hist"]), dict(y=np.minimum(v["dens"], 10 * ymax))]
+        spike_text = []
+        if spiky:
+            data.append(dict(y=[0, 0.92 * ymax]))
+            spike_text = [dict(x=0, y=0.92 * ymax, xref="x2", yref="y2", xanchor="left",
+                               showarrow=False, text=f" P(ζ = 0) = {v['mass']:.3g} "
+                                                     f"(sampled {v['spike']:.3f})")]
+        data += [dict(y=v["grad"]), dict(x=[beta], y=[float(np.interp(np.log(beta), np.log(betas),
+                                                                       l1[current]))])]
+        frames.append(frame(f"{beta:g}", changing, data, dict(
+            title=dict(text=f"{label} at β = {beta:g}, p = {p:g}: the smoothed bit ζ, its density, "
+                            "its gradient in p, and its distance to the step"),
+            yaxis2=dict(range=[0, ymax]), yaxis3=dict(range=_padded(v["grad"])),
+            annotations=static + spike_text + [dict(
+                text=note_html(note), x=0, y=-0.37, xref="paper", yref="paper", xanchor="left",
+                yanchor="top", align="left", showarrow=False)])))
+    return animate(fig, frames, active, "β = ", chars=110, slider_y=-0.08)

@@ -1,0 +1,73 @@
+"""Cached views of the toy-model pages (ELBO & posterior, Variational learning): thin
+st.cache_data / st.cache_resource wrappers of explorer.toys, keyed by plain values."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.plots.toys import GREEN, elbo_frames_figure
+from explorer.toys import learning as tl
+from explorer.toys import posterior as tp
+from explorer.toys import posterior2d as t2
+
+TH = tp.THETA0
+MEAN_GRID = tuple(round(-8.0 + 0.1 * i, 1) for i in range(161))  # the q mean slider's values
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def posterior(x: float):
+    return tp.posterior_on_grid(x, TH)
+
+
+def q_curve(z, m: float, v: float, name: str, color: str):
+    """q = N(m, v) on the posterior's grid plus ±5σ around m: (name, z, log q, colour)."""
+    zq = np.sort(np.concatenate([z, m + np.sqrt(v) * np.linspace(-5, 5, 201)]))
+    return name, zq, tp.q_log_density(zq, m, v), color
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def elbo_notes(x: float, v: float) -> tuple[list[str], list[list[str]]]:
+    """Notes that hold for every q mean (v, x extreme), and those of each mean (q far off)."""
+    notes = [tp.degeneracy_notes(x, TH, m, v, tp.bound(x, TH, m, v)) for m in MEAN_GRID]
+    always = [n for n in notes[0] if all(n in other for other in notes)]
+    return always, [[n for n in ns if n not in always] for ns in notes]
+
+
+@st.cache_resource(max_entries=64, show_spinner="Computing q at every mean…")
+def elbo_figure(x: float, v: float, green: bool, active: int):
+    """The posterior/q and budget views at every q mean of MEAN_GRID, opening at `active`."""
+    z, log_post = posterior(x)
+    cdf = np.cumsum(np.exp(log_post)) * (z[1] - z[0])
+    left = z[np.searchsorted(cdf, 1e-4)] - 1
+    right = z[min(np.searchsorted(cdf, 1 - 1e-4), len(z) - 1)] + 1
+    sd = np.sqrt(v)
+    ranges = [(min(-7.0, left, m - 4 * sd), max(7.0, right, m + 4 * sd)) for m in MEAN_GRID]
+    extra = [q_curve(z, *tp.Q_GREEN, "N(−4, 0.75) (lecture's green)", GREEN)] if green else []
+    bounds = [tp.bound(x, TH, m, v) for m in MEAN_GRID]
+    return elbo_frames_figure(z, log_post, x, v, MEAN_GRID, bounds, elbo_notes(x, v)[1], ranges,
+                              active, extra)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def log_px(x: float) -> float:
+    return tp.log_evidence(x, TH)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def posterior2d(x2: float, kind: str):
+    return t2.posterior_grid2d(x2, kind)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def evidence_curve(x: float):
+    return tl.log_evidence_curve(x)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def elbo_curve(x: float, m: float, v: float):
+    return tl.elbo_curve(x, m, v, a_grid=tl.A_GRID)
+
+
+@st.cache_data(max_entries=64, show_spinner="Coordinate ascent…")
+def em_trace(x: float, a0: float, steps: int, exact: bool):
+    return tl.em_trace(x, a0, steps, exact)
