@@ -273,11 +273,13 @@ def test_scrubber_moves_through_snapshots(server, page):
     fig = figure(page, WATCH)
     assert fig["frames"] >= 3, fig["frames"]
     assert f"snapshot {fig['frames']} of {fig['frames']}" in fig["title"], fig["title"]
-    # The slider's rail: a click at its left end jumps to the first step (snapshot 1).
+    # A click on the slider's rail at its first tick jumps to the first step (snapshot 1)
+    # (the rail's very left end lies under the pause button).
     plot = page.locator(f".st-key-watch_latent_{server['runs']['gauss']} .js-plotly-plot")
-    rail = plot.locator(".slider-rail-touch-rect").first
-    box = rail.bounding_box()
-    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    rail = plot.locator(".slider-rail-rect").first
+    rail.scroll_into_view_if_needed()
+    box, tick = rail.bounding_box(), plot.locator(".slider-tick-rect").first.bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, box["y"] + box["height"] / 2)
     first = poll(lambda: "snapshot 1 of" in (figure(page, WATCH) or {}).get("title", ""), 10)
     assert first, (figure(page, WATCH) or {}).get("title")
     title = figure(page, WATCH)["title"]
@@ -297,7 +299,8 @@ def test_ab_view_with_two_runs(server, page):
     page.get_by_text("The settings that differ").wait_for()
     assert page.locator("[data-testid='stDataFrame']").count() == 2  # the diff and the summary
     assert f"a={a}" in page.url and f"b={b}" in page.url
-    picked = page.locator(".st-key-ab_a").inner_text(), page.locator(".st-key-ab_b").inner_text()
+    picked = (page.get_by_role("combobox", name="Run A").input_value(),
+              page.get_by_role("combobox", name="Run B").input_value())
     assert a in picked[0] and "β=1 " in picked[0] and b in picked[1] and "β=4 " in picked[1], picked
     no_errors(page, "A/B")
 
@@ -368,19 +371,21 @@ def test_live_latent_view_gains_frames_while_training(server, page):
     assert new, "pressing Train queued no run"
     run_id = new[0].run_id
     try:
-        open_page(page, f"{server['url']}/latent_space?run={run_id}")
         t_end = time.monotonic() + 60
+        # The page shows a run once it has a checkpoint (ui/run_picker.py), else another run.
+        if not poll(lambda: store.get(run_id).checkpoint_epoch is not None, 45, interval=0.5):
+            pytest.skip("the machine is too slow: the run wrote no checkpoint within 45 s")
+        open_page(page, f"{server['url']}/latent_space?run={run_id}")
+        plot = f".st-key-watch_latent_{run_id} .js-plotly-plot"
 
         def frames():
-            fig = figure(page, WATCH)
-            return fig["frames"] if fig else 0
+            return page.evaluate("sel => { const gd = document.querySelector(sel); return gd &&"
+                                 " gd._transitionData ? gd._transitionData._frames.length : 0; }",
+                                 plot)
 
         first = poll(frames, max(1.0, t_end - time.monotonic()), interval=0.5)
         if not first:
             pytest.skip("the machine is too slow: no snapshot of the live run within 60 s")
-        rec = store.get(run_id)
-        if rec.status not in ("queued", "running"):
-            pytest.skip(f"the run finished ({rec.status}) before a second read")
         later = poll(lambda: frames() > first, max(1.0, t_end - time.monotonic()), interval=0.5)
         if not later and store.get(run_id).status == "running" and time.monotonic() >= t_end:
             pytest.skip("the machine is too slow: the live run wrote no new snapshot in 60 s")
