@@ -273,17 +273,25 @@ def test_scrubber_moves_through_snapshots(server, page):
     fig = figure(page, WATCH)
     assert fig["frames"] >= 3, fig["frames"]
     assert f"snapshot {fig['frames']} of {fig['frames']}" in fig["title"], fig["title"]
-    # A click on the slider's rail at its first tick jumps to the first step (snapshot 1)
-    # (the rail's very left end lies under the pause button).
+    # Drag the slider's grip past the rail's left end: the first step (snapshot 1). (A click
+    # on the first tick does not reach the slider: the pause button lies over it.)
     plot = page.locator(f".st-key-watch_latent_{server['runs']['gauss']} .js-plotly-plot")
     rail = plot.locator(".slider-rail-rect").first
     rail.scroll_into_view_if_needed()
-    box, tick = rail.bounding_box(), plot.locator(".slider-tick-rect").first.bounding_box()
-    page.mouse.click(tick["x"] + tick["width"] / 2, box["y"] + box["height"] / 2)
-    first = poll(lambda: "snapshot 1 of" in (figure(page, WATCH) or {}).get("title", ""), 10)
-    assert first, (figure(page, WATCH) or {}).get("title")
-    title = figure(page, WATCH)["title"]
-    assert "step 1" in title or "snapshot 1 of" in title
+    box, grip = rail.bounding_box(), plot.locator(".slider-grip-rect").first.bounding_box()
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, y, steps=5)
+    page.mouse.move(box["x"] - 40, y, steps=5)
+    page.mouse.up()
+    label = f"snapshot 1 of {fig['frames']}"
+    first_step = plot.locator(".slider-label-group text").first.text_content()  # its tick label
+    assert first_step.endswith(label), first_step
+    moved = poll(lambda: first_step in (figure(page, WATCH) or {}).get("title", ""), 10)
+    assert moved, ((figure(page, WATCH) or {}).get("title"), first_step)
+    current = plot.locator(".slider-group > text.slider-label").first.text_content()
+    assert current == first_step, current  # the slider's current value says the same
     no_errors(page, "latent space")
 
 
