@@ -15,7 +15,7 @@ def _url_keys(page: str) -> set[str]:
         path = ROOT / "ui" / f"{name}.py"
         if path.exists():
             text += path.read_text()
-    keys = set()
+    keys = set(re.findall(r'url_index\("(\w+)"', text))  # a figure's own slider, from the URL
     for call in re.findall(r"\((?:[^()]|\([^()]*\))*bind=\"query-params\"(?:[^()]|\([^()]*\))*\)", text, flags=re.S):
         keys.update(re.findall(r'key="(\w+)"', call))
     return keys
@@ -33,11 +33,11 @@ def test_every_step_names_a_registered_page_and_presets_real_url_widgets():
 
 def test_opening_a_step_sets_its_preset_and_the_bar_moves_on():
     at = app("app_pages/lessons.py")
-    i = next(n for n, s in enumerate(lessons.STEPS) if s.preset.get("q_mean"))
+    i = next(n for n, s in enumerate(lessons.STEPS) if s.preset.get("rf_family"))
     at.button(key=f"lesson_open_{i}").click().run()
     assert not at.exception
     assert at.query_params["lesson"] in (str(i + 1), [str(i + 1)])
-    assert at.slider(key="q_mean").value == float(lessons.STEPS[i].preset["q_mean"])
+    assert at.selectbox(key="rf_family").value == lessons.STEPS[i].preset["rf_family"]
     assert any(lessons.STEPS[i].title in m.value for m in at.sidebar.markdown)
     at.sidebar.button(key="lesson_next").click().run()
     assert not at.exception
@@ -47,3 +47,17 @@ def test_opening_a_step_sets_its_preset_and_the_bar_moves_on():
 def test_a_bad_lesson_number_shows_no_bar():
     at = app("app_pages/home.py", lesson="99")
     assert not at.exception and not any("Lesson" in m.value for m in at.sidebar.markdown)
+
+
+def test_a_preset_opens_a_browser_side_slider_at_its_frame():
+    """q's mean on ELBO & posterior is a figure slider (frames): the preset picks the frame."""
+    import json
+
+    from ui.toy_data import MEAN_GRID
+
+    step = next(s for s in lessons.STEPS if s.preset.get("q_mean"))
+    at = app(step.page, **lessons.step_query(lessons.STEPS.index(step)))
+    assert not at.exception
+    sliders = [f["layout"]["sliders"][0] for f in
+               (json.loads(c.proto.spec) for c in at.get("plotly_chart")) if f["layout"].get("sliders")]
+    assert sliders and sliders[0]["active"] == MEAN_GRID.index(float(step.preset["q_mean"]))

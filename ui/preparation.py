@@ -2,9 +2,7 @@
 that waits for one (trainer/class_models.py); the trainer commands the pages print."""
 from __future__ import annotations
 
-import importlib
 import sys
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -15,10 +13,6 @@ from trainer.admission import Refused
 from ui.state import get_executor, get_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Imported in the background when the server starts: scikit-learn alone takes 1.5–6 s, which
-# the first visitor of the Train or Latent space page would otherwise wait for.
-WARM_MODULES = ("explorer.views", "explorer.plots", "explorer.bounds.sweeps",
-                "explorer.estimators.encoder_snr")
 
 
 def trainer_command(args: str) -> str:
@@ -37,19 +31,11 @@ def _prepared(store_root: str) -> int:
     return len(class_models.first_start(get_executor()))
 
 
-@st.cache_resource
-def _warm_imports() -> threading.Thread:
-    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in WARM_MODULES],
-                              name="warm-imports", daemon=True)
-    thread.start()
-    return thread
-
-
 def prepare_class_models():
     """First start of a fresh store: queue the class models once (the server's own action, so
-    classroom mode does not apply; VAE_EXPLORER_PRETRAIN=0 turns it off). Also starts the
-    library's slow imports in the background, once per server."""
-    _warm_imports()
+    classroom mode does not apply; VAE_EXPLORER_PRETRAIN=0 turns it off). (Importing the
+    library in a background thread to save the first visitor a few seconds raced the page's
+    own imports: "partially initialized module 'pandas'".)"""
     try:
         _prepared(str(get_store().root))
     except Refused as exc:
