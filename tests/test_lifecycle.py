@@ -20,17 +20,9 @@ from trainer.loop import train_run
 from trainer.records import LeaseLost
 from trainer.slots import claim_slot, live_slots, release_slot
 
+from .test_trainer import SMALL, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = dict(dataset="digits", hidden=(32,), latent_dim=2, epochs=3, batch_size=256)
-
-
-def wait_for(predicate, timeout=60.0, every=0.05):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
 
 
 def cli(*args, store, **kw):

@@ -23,6 +23,7 @@ from trainer.spec import RunSpec
 from trainer.store import RunRecord, RunStore
 
 IDLE_GRACE_SECONDS = 1.0
+WORKER_NICE = 10  # workers yield the CPU to the app's sessions
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -172,6 +173,10 @@ def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
     import torch
 
     torch.set_num_threads(threads)
+    try:
+        os.nice(WORKER_NICE)  # a class's page reruns come before training on a shared server
+    except OSError:
+        pass
     limit = admission.limit_worker_memory()
     done = 0
     try:
