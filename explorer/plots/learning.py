@@ -22,7 +22,8 @@ def _controls(names: Sequence[str], labels: Sequence[str], prefix: str, redraw: 
                               transition=dict(duration=0))]),
                               dict(label="❚❚ pause", method="animate", args=[[None], dict(
                                   mode="immediate", frame=dict(duration=0, redraw=False))])])],
-        sliders=[dict(x=0.2, len=0.8, y=-0.04, active=len(names) - 1,
+        # The slider starts right of the two buttons, so its first tick stays clickable.
+        sliders=[dict(x=0.3, len=0.7, y=-0.04, active=len(names) - 1,
                       currentvalue=dict(prefix=prefix),
                       steps=[dict(label=lab, method="animate", args=[[n], dict(
                           mode="immediate", frame=dict(duration=0, redraw=redraw))])
