@@ -55,3 +55,9 @@ def test_reveal_timeline_frames_draw_each_curve_up_to_each_epoch():
     assert [f.name for f in fig.frames] == ["0", "10", "20"]
     assert list(fig.frames[1].data[0].y) == [5.0, 3.0] and list(fig.frames[1].data[1].y) == [2.0]
     assert fig.layout.sliders[0].active == 2
+
+
+def test_long_runs_keep_a_bounded_number_of_snapshots():
+    s = snapshots.schedule(total_steps=4000, steps_per_epoch=10)  # 400 epochs
+    assert len(s) <= snapshots.MAX_LOG_STEPS + snapshots.MAX_EPOCH_SNAPSHOTS + 2
+    assert 4000 in s and 100 in s

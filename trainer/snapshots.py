@@ -21,14 +21,18 @@ import torch
 SNAPSHOT_POINTS = 500  # test points whose μ and σ a snapshot keeps
 MANIFOLD_N = 10  # decoded images per side of the manifold grid
 MAX_LOG_STEPS = 24  # log-spaced steps in the first part of a run, besides epoch ends
+MAX_EPOCH_SNAPSHOTS = 40  # at most about this many epoch-end snapshots (every k-th epoch)
 _NAME = re.compile(r"^step_(\d{8})\.npz$")
 
 
 def schedule(total_steps: int, steps_per_epoch: int) -> set[int]:
     """Steps after which a snapshot is taken: ≈ MAX_LOG_STEPS log-spaced steps (1, 2, 3, 5, …)
-    within the first epochs, and the end of every epoch."""
+    within the first epochs, the end of every epoch (every k-th in runs of more than
+    MAX_EPOCH_SNAPSHOTS epochs) and the last step."""
     steps = {int(round(v)) for v in np.geomspace(1, max(2, total_steps), MAX_LOG_STEPS)}
-    steps |= set(range(steps_per_epoch, total_steps + 1, steps_per_epoch))
+    epochs = max(1, total_steps // max(steps_per_epoch, 1))
+    stride = steps_per_epoch * max(1, epochs // MAX_EPOCH_SNAPSHOTS)  # long runs: every k epochs
+    steps |= set(range(stride, total_steps + 1, stride)) | {total_steps}
     return {s for s in steps if 1 <= s <= total_steps} | {0}
 
 
