@@ -34,7 +34,7 @@ def exported(tmp_path_factory):
     store.claim(rec.run_id)
     assert train_run(store, rec.run_id) == "done"
     run_id = rec.run_id
-    (store.run_dir(run_id) / "snapshots").mkdir()
+    (store.run_dir(run_id) / "snapshots").mkdir(exist_ok=True)  # training made it already
     torch.save({"z": torch.arange(4.0)}, store.run_dir(run_id) / "snapshots" / "epoch_1.pt")
     (store.run_dir(run_id) / "checkpoint.tmp").write_bytes(b"half a checkpoint")
     summary = export_run(store, run_id, folder / "run.zip")
