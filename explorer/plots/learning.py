@@ -35,6 +35,10 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
     """μ(x) of the snapshot test points at every snapshot: one trace per digit class, one
     frame per snapshot, fixed axes so the motion is the model's, not the camera's."""
     mus = [np.asarray(s["mu"], dtype=float)[:, :2] for s in snapshots]
+    one_d = mus[0].shape[1] == 1
+    if one_d:  # d = 1: μ₁ across, the test point's index up, so the points do not overlap
+        rank = np.arange(len(mus[0]), dtype=float)[:, None]
+        mus = [np.hstack([m, rank]) for m in mus]
     allmu = np.concatenate(mus)
     lo, hi = np.percentile(allmu, 0.5, axis=0), np.percentile(allmu, 99.5, axis=0)
     pad = 0.05 * (hi - lo) + 1e-6
@@ -55,8 +59,8 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
     fig = go.Figure(data=traces(mus[-1]))
     fig.frames = [go.Frame(data=traces(m), name=n, layout=dict(title_text=f"{title}<br>{lab}"))
                   for m, n, lab in zip(mus, names, step_labels)]
-    fig.update_xaxes(title="z₁" if allmu.shape[1] == 2 else "μ₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
-    fig.update_yaxes(title="z₂" if allmu.shape[1] == 2 else "μ₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
+    fig.update_xaxes(title="z₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
+    fig.update_yaxes(title="test point" if one_d else "z₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
     fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
                       margin=dict(t=80, b=110, l=50, r=10), legend=dict(title="label"),
                       **_controls(names, step_labels, "", redraw=False))
