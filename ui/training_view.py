@@ -82,7 +82,6 @@ def live_run_view(run_id: str, active: bool):
 
 def _run_view(run_id: str, active: bool):
     store = get_store()
-    store.reap_orphans()  # a run whose worker was killed reads "failed", not "training" forever
     try:
         rec = store.get(run_id)
     except KeyError:

@@ -1,0 +1,125 @@
+"""Real-browser tests of sharing and live views: a lesson step, a URL round trip, the live
+latent view during a run, a fresh store preparing its class models (tests/classroom_browser.py)."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from .classroom_browser import (figure, no_errors, open_page, poll, press, slider_value, _start_server, _stop_server)
+from .test_browser import wait_idle
+
+pytestmark = pytest.mark.browser
+
+# --- lessons ------------------------------------------------------------------------------------
+
+def test_lesson_step_opens_its_preset(server, page):
+    from ui.lessons import STEPS
+
+    n = next(i for i, s in enumerate(STEPS) if s.page.endswith("elbo_posterior.py")) + 1
+    open_page(page, f"{server['url']}/lessons")
+    page.get_by_role("button", name=f"{n}. Open", exact=True).click()
+    page.wait_for_url(re.compile(r"/elbo_posterior\?"), timeout=60_000)
+    wait_idle(page)
+    assert "q_mean=-1.0" in page.url and f"lesson={n}" in page.url, page.url
+    # q's mean is the figure's own (browser-side) slider now; that it opens at the URL's frame
+    # is checked in AppTest (tests/test_lessons.py).
+    page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot >> visible=true").first.wait_for(
+        timeout=60_000)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert f"Lesson {n} of {len(STEPS)}" in sidebar.inner_text()
+    sidebar.get_by_role("button", name="Next ▶").click()
+    page.wait_for_url(re.compile(rf"/{Path(STEPS[n].page).stem}\?.*lesson={n + 1}"), timeout=60_000)
+    wait_idle(page)
+    sidebar.get_by_text(f"Lesson {n + 1} of {len(STEPS)}").wait_for()
+    no_errors(page, "lesson step")
+
+
+# --- URL round trip -----------------------------------------------------------------------------
+
+# τ is the figure's own slider (frames in the browser); its URL value is checked in AppTest.
+GUMBEL = {"logit ℓ₁": ("ArrowRight", 2), "logit ℓ₂": ("ArrowLeft", 3), "logit ℓ₃": ("ArrowRight", 1),
+          "samples n": ("ArrowLeft", 1)}
+
+
+def test_url_round_trip_restores_every_widget(server, browser, page):
+    open_page(page, f"{server['url']}/gumbel")
+    defaults = {}
+    for name in GUMBEL:
+        page.get_by_role("slider", name=name).wait_for()
+        defaults[name] = slider_value(page, name)
+    for name, (key, times) in GUMBEL.items():
+        press(page, name, key, times)
+    changed = {name: slider_value(page, name) for name in GUMBEL}
+    assert all(changed[k] != defaults[k] for k in GUMBEL), (defaults, changed)
+    assert poll(lambda: all(k in page.url for k in ("gm_l1", "gm_l2", "gm_l3", "gm_n")),
+                10), page.url
+    fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        open_page(fresh, page.url)
+        for name in GUMBEL:
+            fresh.get_by_role("slider", name=name).wait_for()
+        restored = {name: slider_value(fresh, name) for name in GUMBEL}
+        assert restored == changed, (page.url, restored, changed)
+        no_errors(fresh, "gumbel from its URL")
+    finally:
+        fresh.close()
+
+
+# --- live latent view while a run trains --------------------------------------------------------
+
+def test_live_latent_view_gains_frames_while_training(server, page):
+    from trainer import RunStore
+
+    store = RunStore(server["store"])
+    before = {r.run_id for r in store.list()}
+    # Long enough that it is still training at the second look, even on a quiet machine.
+    open_page(page, f"{server['url']}/train?dataset=digits&epochs=400")
+    page.get_by_role("button", name="Train", exact=True).click()
+    new = poll(lambda: [r for r in store.list() if r.run_id not in before], 30)
+    assert new, "pressing Train queued no run"
+    run_id = new[0].run_id
+    try:
+        t_end = time.monotonic() + 60
+        # The page shows a run once it has a checkpoint (ui/run_picker.py), else another run.
+        if not poll(lambda: store.get(run_id).checkpoint_epoch is not None, 45, interval=0.5):
+            pytest.skip("the machine is too slow: the run wrote no checkpoint within 45 s")
+        open_page(page, f"{server['url']}/latent_space?run={run_id}")
+        plot = f".st-key-watch_latent_{run_id} .js-plotly-plot"
+
+        def frames():
+            return page.evaluate("sel => { const gd = document.querySelector(sel); return gd &&"
+                                 " gd._transitionData ? gd._transitionData._frames.length : 0; }",
+                                 plot)
+
+        first = poll(frames, max(1.0, t_end - time.monotonic()), interval=0.5)
+        if not first:
+            pytest.skip("the machine is too slow: no snapshot of the live run within 60 s")
+        later = poll(lambda: frames() > first, max(1.0, t_end - time.monotonic()), interval=0.5)
+        if not later and store.get(run_id).status == "running" and time.monotonic() >= t_end:
+            pytest.skip("the machine is too slow: the live run wrote no new snapshot in 60 s")
+        if not later and store.get(run_id).status == "done":
+            pytest.skip("the run finished before a second look; nothing live left to see")
+        assert later, (first, frames(), store.get(run_id).status)
+        assert "Live" in page.inner_text("body")
+        no_errors(page, "live latent view")
+    finally:
+        store.request_cancel(run_id)
+
+
+# --- a fresh store: the class models are prepared -----------------------------------------------
+
+def test_fresh_store_shows_the_class_models_preparing(browser, tmp_path):
+    root = tmp_path / "fresh"
+    proc, url = _start_server(root / "store", root / "data", tmp_path / "fresh.log", pretrain="1")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/latent_space", timeout=90_000)
+        page.get_by_text("Preparing the class models").first.wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.close()
+    finally:
+        _stop_server(proc, root / "store")
+    assert not _worker_pids(root / "store"), "a worker outlived the test"
