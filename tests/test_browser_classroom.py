@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from .classroom_browser import (TEXT_PAGES, CONTENT, app_pages, figure, no_errors, open_page, poll, press, slider_value)
+from .classroom_browser import (CONTENT, FIGURES_JS, NO_CONTENT_EXPECTED, TEXT_PAGES, app_pages,
+                                figure, no_errors, open_page, poll, press, slider_value)
 
 pytestmark = pytest.mark.browser
 

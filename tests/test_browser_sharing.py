@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .classroom_browser import (figure, no_errors, open_page, poll, press, slider_value, _start_server, _stop_server)
+from .classroom_browser import (_start_server, _stop_server, _worker_pids, figure, no_errors,
+                                open_page, poll, press, slider_value)
 from .test_browser import wait_idle
 
 pytestmark = pytest.mark.browser
