@@ -90,6 +90,9 @@ def results():
     verdicts = lineup.burda_ordering(rows, k)
     for v in verdicts:
         st.markdown(v["text"])
+    collapse = lineup.collapse_note(rows)
+    if collapse:
+        st.info(collapse)
     if not verdicts:
         st.info("Burda et al.'s ordering is checked once an IWAE k = 50 run and a k = 1 run "
                 "(IWAE L_1 or the ELBO) are trained and evaluated.")
@@ -108,7 +111,9 @@ st.dataframe(pd.DataFrame([{"objective": lineup.objective_label(s), "run": s.run
                            for s in specs]), hide_index=True, key="obj_lineup")
 todo_specs = missing(specs, known.values())
 st.caption("Same data, network, optimiser, epochs and seed; only the objective differs. "
-           "IWAE k = 50 costs about 20× the ELBO's time per epoch.")
+           "IWAE k = 50 costs about 20× the ELBO's time per epoch. IWAE k = 1 and k = 50 "
+           "are trained with the pathwise gradient (Burda et al.) and with DReG (Tucker et "
+           "al. 2018), which drops the sampled KL's score noise that collapses k = 1 at d = 50.")
 if st.button(f"Train the {len(todo_specs)} missing run(s) in the background", key="obj_train",
              disabled=not todo_specs):
     if len(ui_jobs.submit_all(todo_specs)) == len(todo_specs):  # else the reason is shown

@@ -62,6 +62,8 @@ def test_estimator_family_runs_and_missing_variants():
     base = RunSpec(dataset="digits", latent_dim=2, epochs=3)
     specs = families.estimator_specs(base)
     assert [s.estimator for s in specs] == ["reparam", "reinforce", "reinforce_loo"]
+    iwae = families.estimator_specs(base.model_copy(update={"objective": "iwae", "k": 5}))
+    assert [s.estimator for s in iwae] == ["reparam", "reinforce", "reinforce_loo", "dreg"]
     assert all(s.n_samples == 2 for s in specs)  # the leave-one-out baseline needs S ≥ 2
     assert [s.n_samples for s in families.estimator_specs(
         base.model_copy(update={"n_samples": 4}))] == [4, 4, 4]

@@ -27,11 +27,12 @@ def row(label, objective, k, lk, lk_se, active, regularizer="kl", beta=1.0):
 def test_lineup_differs_only_in_the_objective():
     base = lineup.base_spec("mnist5k", epochs=100, seed=0)
     specs = lineup.lineup_specs(base)
-    assert len({s.run_id for s in specs}) == len(lineup.LINEUP) == 7
+    assert len({s.run_id for s in specs}) == len(lineup.LINEUP) == 9
     assert all(lineup.same_except_objective(s, base) for s in specs)
     assert [lineup.objective_label(s) for s in specs] == [
-        "ELBO", "IWAE k=1", "IWAE k=5", "IWAE k=50", "Rényi α=0.5 k=5", "ELBO + L2 (β=1)",
-        f"ELBO + MMD (β={lineup.MMD_BETA:g})"]
+        "ELBO", "IWAE k=1", "IWAE k=1 (DReG)", "IWAE k=5", "IWAE k=50", "IWAE k=50 (DReG)",
+        "Rényi α=0.5 k=5", "ELBO + L2 (β=1)", f"ELBO + MMD (β={lineup.MMD_BETA:g})"]
+    assert {s.estimator for s in specs} == {"reparam", "dreg"}
     assert specs[1].run_id == "404f68ac57fd"  # the IWAE k = 1 run trained for the lead's note
     other = base.model_copy(update={"bounds_every": 0, "checkpoint_every": 7})  # bookkeeping
     assert lineup.same_except_objective(other, base)
@@ -42,7 +43,7 @@ def test_lineup_differs_only_in_the_objective():
 def test_rows_are_finished_runs_in_lineup_order_with_their_evaluations():
     base = lineup.base_spec("digits", epochs=1)
     specs = lineup.lineup_specs(base)
-    records = [_record(specs[3]), _record(specs[0]), _record(specs[2], "running"),
+    records = [_record(specs[4]), _record(specs[0]), _record(specs[3], "running"),
                _record(specs[1].model_copy(update={"seed": 4}))]
     evals = {specs[0].run_id: dict(elbo=-30.0, elbo_se=0.5, lk=-29.0, lk_se=0.5, kl=3.0,
                                    reconstruction=-27.0, active_units=4)}
@@ -70,11 +71,25 @@ def test_the_ordering_sentence_follows_the_numbers():
     assert lineup.burda_ordering(unevaluated) == []
 
 
+def test_dreg_pairs_are_checked_within_their_estimator_and_the_collapse_is_named():
+    rows = [row("IWAE k=1", "iwae", 1, -208.6, 1.5, 0), row("IWAE k=50", "iwae", 50, -106.0, 1.0, 50),
+            dict(row("IWAE k=1 (DReG)", "iwae", 1, -110.0, 1.0, 20), estimator="dreg"),
+            dict(row("IWAE k=50 (DReG)", "iwae", 50, -105.0, 1.0, 30), estimator="dreg")]
+    verdicts = lineup.burda_ordering(rows)
+    assert [(v["top"], v["reference"]) for v in verdicts] == [
+        ("IWAE k=50", "IWAE k=1"), ("IWAE k=50 (DReG)", "IWAE k=1 (DReG)")]
+    assert verdicts[1]["difference"] == 5.0 and "30 vs 20" in verdicts[1]["text"]
+    note = lineup.collapse_note(rows)
+    assert "collapsed (0 active units" in note and "kept 20 units" in note
+    assert lineup.collapse_note(rows[1:]) is None  # no pathwise k = 1 run
+    assert lineup.collapse_note([dict(rows[0], active_units=3), *rows[1:]]) is None
+
+
 def test_page_without_runs_explains_and_offers_the_lineup():
     at = app(PAGE, **PARAMS)
     assert any("No finished run" in i.value for i in at.info)
     table = at.dataframe[0].value
-    assert len(table) == 7 and set(table["status"]) == {"–"}
+    assert len(table) == 9 and set(table["status"]) == {"–"}
 
 
 def test_page_survives_bad_url_parameters():
@@ -92,7 +107,7 @@ def _wait(predicate, timeout=60.0):
 def test_page_evaluates_in_the_background_then_shows_table_chart_verdict_and_prior_match():
     store = RunStore(default_store_dir())
     specs = lineup.lineup_specs(lineup.base_spec("digits", epochs=1))
-    chosen = [specs[0], specs[3], specs[5]]  # ELBO, IWAE k=50, ELBO + L2
+    chosen = [specs[0], specs[4], specs[7]]  # ELBO, IWAE k=50, ELBO + L2
     for spec in chosen:
         rec, _ = store.create(spec)
         store.claim(rec.run_id)
@@ -107,9 +122,9 @@ def test_page_evaluates_in_the_background_then_shows_table_chart_verdict_and_pri
     at = app(PAGE, **PARAMS)
     table = at.dataframe[0].value
     lk = dict(zip(table["run"], table["test L_10"]))
-    assert lk[specs[3].run_id] == cached_evaluation(store, specs[3].run_id, 10, 30)["lk"]
+    assert lk[specs[4].run_id] == cached_evaluation(store, specs[4].run_id, 10, 30)["lk"]
     assert (table["test L_10"] >= table["test ELBO"]).all()
-    assert any("IWAE k = 50 against ELBO" in m.value for m in at.markdown)
+    assert any("IWAE k=50 against ELBO" in m.value for m in at.markdown)
     names = titles(at)
     assert any(t.startswith("Test ELBO and L_10 per training objective") for t in names)
     assert sum("E[x|z], z ~ p(z)" in t for t in names) == 2  # the KL and L2 runs' samples
@@ -118,7 +133,7 @@ def test_page_evaluates_in_the_background_then_shows_table_chart_verdict_and_pri
     assert list(prior["objective"]) == ["ELBO", "ELBO + L2 (β=1)"]
     at.button(key="obj_train").click().run()
     assert not at.exception
-    assert len([r for r in store.list() if r.spec.dataset == "digits"]) == 7
+    assert len([r for r in store.list() if r.spec.dataset == "digits"]) == 9
     for r in store.list(("queued",)):
         store.request_cancel(r.run_id)
     LocalExecutor(store).shutdown()

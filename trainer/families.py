@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
+from pydantic import ValidationError
+
 from explorer.models import registry
 
 from trainer.spec import RunSpec
@@ -97,11 +99,17 @@ def same_except_estimator(a: RunSpec, b: RunSpec) -> bool:
 
 
 def estimator_specs(spec: RunSpec) -> list[RunSpec]:
-    """The spec trained with each estimator its family offers, in the family's order, all
-    with the same S ≥ 2 samples per point (the leave-one-out baseline needs two)."""
+    """The spec trained with each estimator its family offers for the spec's objective (dreg
+    only for the sampled bounds), in the family's order, all with the same S ≥ 2 samples per
+    point (the leave-one-out baseline needs two)."""
     s = max(2, spec.n_samples)
-    return [spec.model_copy(update={"estimator": e, "n_samples": s})
-            for e in spec.family.estimators]
+    out = []
+    for e in spec.family.estimators:
+        try:
+            out.append(RunSpec(**{**spec.model_dump(), "estimator": e, "n_samples": s}))
+        except ValidationError:  # not an estimator of this objective
+            continue
+    return out
 
 
 def estimator_runs(spec: RunSpec, records: Iterable[RunRecord]) -> dict[str, RunRecord]:

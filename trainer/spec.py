@@ -40,7 +40,9 @@ class RunSpec(BaseModel):
     beta: float = Field(1.0, ge=0.0, le=100.0, description="weight of KL(q‖p) in the loss (β-VAE)")
     n_samples: int = Field(1, ge=1, le=64, description="Monte Carlo samples of z per data point")
     estimator: str | None = Field(None, description="gradient estimator of E_q[log p(x|z)] for "
-                                 "the encoder: reparam, reinforce, reinforce_loo (needs n_samples ≥ 2); "
+                                 "the encoder: reparam, reinforce, reinforce_loo (needs n_samples ≥ 2), "
+                                 "dreg (iwae/renyi objectives: doubly reparameterised, "
+                                 "Tucker et al. 2018); "
                                  "categorical: gumbel_softmax, st_gumbel_softmax, reinforce, "
                                  "reinforce_loo; dvae: smoothing; vqvae: straight_through "
                                  "(the model's default when omitted)")

@@ -19,7 +19,8 @@ from explorer.models.flows import ConditionalFlow
 from explorer.models.posteriors import (LABELS, POSTERIORS, check_posterior, encoder_outputs,
                                         posterior_from)
 from explorer.models.registry import LatentFamily, LatentSize, option, register
-from explorer.objectives import ESTIMATORS, OBJECTIVES, REGULARIZERS, elbo_terms, objective_terms
+from explorer.objectives import (BOUND_ESTIMATORS, OBJECTIVES, REGULARIZERS, elbo_terms,
+                                 objective_terms)
 
 
 class GaussianVAE(nn.Module):
@@ -217,6 +218,10 @@ def has_diagonal_encoder(spec) -> bool:
 def _check_spec(spec) -> None:
     """Combinations the spec's fields cannot check one by one."""
     check_decoder(spec.decoder, spec.likelihood)
+    if spec.estimator == "dreg" and spec.objective == "elbo":
+        raise ValueError("the doubly reparameterised gradient (dreg) is a gradient of the "
+                         "sampled bounds: use objective iwae or renyi (the elbo objective's KL "
+                         "is analytic, so it has no score term to remove)")
     if spec.regularizer == "l2" and spec.posterior != "diagonal":
         raise ValueError("the L2 regularizer Σ μ² + (σ − 1)² is defined for a diagonal "
                          "Gaussian q(z|x): use posterior diagonal, or regularizer kl or mmd")
@@ -228,10 +233,12 @@ FAMILY = register(LatentFamily(
     description="Gaussian z ~ N(μ, σ²) — the reparameterisation trick",
     model_class=GaussianVAE,
     options=GaussianOptions,
-    estimators=ESTIMATORS,
+    estimators=BOUND_ESTIMATORS,
     estimator_help="How ∇_φ E_q[log p(x|z)] is estimated: the reparameterisation trick, the "
-                   "score function (REINFORCE), or REINFORCE with a leave-one-out baseline "
-                   "(≥ 2 samples).",
+                   "score function (REINFORCE), REINFORCE with a leave-one-out baseline "
+                   "(≥ 2 samples), or — for the IWAE and Rényi objectives — the doubly "
+                   "reparameterised gradient (dreg, Tucker et al. 2018), which drops the "
+                   "noisy score term of log q and keeps k = 1 from collapsing at d = 50.",
     size=LatentSize("latent_dim", "Latent dimension d", 2),
     build=lambda spec, data_dim: GaussianVAE(data_dim, spec.latent_dim, spec.hidden,
                                              spec.likelihood, spec.obs_std,
