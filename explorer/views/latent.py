@@ -13,9 +13,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
-from sklearn.neighbors import KNeighborsClassifier
 from torch.distributions import Normal
 
 from explorer.bounds.kl import kl_per_dimension as _kl_per_dimension
@@ -228,10 +225,14 @@ def project(
     if d <= 2:
         return np.pad(points, ((0, 0), (0, 2 - d))), indices
     if method == "pca":
+        from sklearn.decomposition import PCA  # scikit-learn's import costs ~1.5 CPU s: only here
+
         return PCA(n_components=2, random_state=seed).fit_transform(points), indices
     if n > max_points:
         indices = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
     subset = points[indices]
+    from sklearn.manifold import TSNE
+
     tsne = TSNE(
         n_components=2,
         perplexity=min(30.0, (len(subset) - 1) / 3),
@@ -248,5 +249,7 @@ def nearest_point(coords: np.ndarray, x: float, y: float) -> int:
 
 def knn_accuracy(mu_train, y_train, mu_test, y_test, k: int = 5) -> float:
     """Test accuracy of k-nearest neighbours on posterior means: do the codes separate classes?"""
+    from sklearn.neighbors import KNeighborsClassifier
+
     classifier = KNeighborsClassifier(n_neighbors=min(k, len(mu_train)))
     return float(classifier.fit(mu_train, y_train).score(mu_test, y_test))
