@@ -7,6 +7,7 @@ from explorer.plots.rate_distortion import (collapse_figure, decoder_collapse_fi
                                             rate_distortion_figure)
 from trainer import families
 from ui import jobs
+from ui.decoder_toy_section import decoder_toy_section
 from ui.figures import show
 from ui.run_picker import pick_run
 from ui.state import get_store
@@ -77,6 +78,8 @@ st.markdown("Posterior collapse also comes from the other side. A factorised dec
             "The sweep keeps this run's β and encoder; no KL annealing, which favours collapse.")
 st.latex(r"\text{MLP: } p(x|z) = \prod_i p(x_i \mid z) \qquad"
          r"\text{MADE: } p(x|z) = \prod_i p(x_i \mid x_{<i}, z)")
+decoder_toy_section()
+st.markdown("#### On this run's data")
 decoders = families.decoder_specs(spec)
 if not decoders:
     st.info("This run's latent family has no choice of decoder.")

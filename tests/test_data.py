@@ -38,7 +38,8 @@ def row_set(x: torch.Tensor) -> set[bytes]:
 
 
 def test_dataset_names_in_ui_order():
-    assert DATASETS == ("mnist5k", "digits", "three_gaussians", "two_moons", "pinwheel", "mnist", "fashion-mnist")
+    assert DATASETS == ("mnist5k", "digits", "three_gaussians", "two_moons", "pinwheel",
+                        "bars_stripes", "mnist", "fashion-mnist")
 
 
 @pytest.mark.parametrize("name", DATASETS)
@@ -314,3 +315,38 @@ def test_mnist5k_disk_cache_gives_the_same_split(tmp_path, monkeypatch):
     for a, b, c in zip(fresh, first, second):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+def test_bars_and_stripes_density_is_exact():
+    """The mixture density sums to 1 over all 2¹⁶ images, and its patterns and frequencies
+    are what the module says (each pixel flipped with probability FLIP, within 4 SE)."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from explorer.data import bars_stripes as bs
+
+    codes = torch.arange(2 ** 16)
+    every = ((codes[:, None] >> torch.arange(16)) & 1).double()
+    assert abs(bs.log_prob(every).exp().sum().item() - 1) < 1e-12
+    m, labels = bs.patterns()
+    assert len({tuple(r) for r in m}) == 30 and list(np.bincount(labels)) == [16, 16]
+    img = m.reshape(-1, 4, 4)
+    assert (img[labels == 0] == img[labels == 0][:, :, :1]).all()  # stripes: rows constant
+    assert (img[labels == 1] == img[labels == 1][:, :1, :]).all()  # bars: columns constant
+    x, y = load("bars_stripes", "train")
+    assert x.shape == (2000, 16) and set(x.unique().tolist()) <= {0.0, 1.0}
+    assert set(y.tolist()) == {0, 1}
+    # The generator against the density: how often a noiseless pattern appears (its exact
+    # probability from log_prob) within 4 binomial SE, and the all-off image's share alike.
+    exact = torch.tensor(np.unique(m, axis=0))
+    p_clean = bs.log_prob(exact.double()).exp().sum().item()
+    hits = (x[:, None, :] == exact[None].float()).all(-1).any(-1).double().mean().item()
+    assert abs(hits - p_clean) < 4 * math.sqrt(p_clean * (1 - p_clean) / len(x)), (hits, p_clean)
+    p_off = bs.log_prob(torch.zeros(1, 16, dtype=torch.float64)).exp().item()
+    off = (x.sum(1) == 0).double().mean().item()
+    assert abs(off - p_off) < 4 * math.sqrt(p_off * (1 - p_off) / len(x)), (off, p_off)
+    # the test set's mean log p(x) estimates −H within 4 SE
+    lp = bs.log_prob(load("bars_stripes", "test")[0].double())
+    assert abs(bs.entropy() + lp.mean().item()) < 4 * lp.std().item() / math.sqrt(len(lp))

