@@ -8,10 +8,11 @@ from explorer.discrete import SAMPLING_TAU_GRID, TAU_DEFAULT, temperature
 from explorer.plots.gumbel import gumbel_max_figure, moments_figure, schedule_figure
 from ui import discrete_lab_data as lab
 from ui.figures import show
-from ui.frame_state import url_index
+from ui.frame_state import show_url_notices, url_index, url_notices
 
 SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw (per frame)
 LABELS = ["c = 1", "c = 2", "c = 3"]
+LOGIT_HELP = "ℓ_c: the unnormalised log-probabilities of the three categories, P(z = c) = softmax(ℓ)_c."
 RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
 TAU0_CHOICES = (0.5, 1.0, 2.0, 5.0, 10.0)
 TAU_MIN_CHOICES = (0.01, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -28,15 +29,26 @@ st.latex(r"z = \arg\max_c\,(\ell_c + g_c),\quad g_c \sim \text{Gumbel}(0,1)"
          r"\quad\Longrightarrow\quad P(z = c) = \frac{e^{\ell_c}}{\sum_j e^{\ell_j}}")
 
 
+show_url_notices(url_notices(
+    st.query_params, ranges={f"gm_l{i}": (-10, 10, f"the logit ℓ{'₁₂₃'[i - 1]}") for i in (1, 2, 3)},
+    options={"gm_n": ((1000, 5000, 20000), "the number of samples n"),
+             "gm_tau": (SAMPLING_TAU_GRID, "τ of the figure's slider"),
+             "gm_tau0": (TAU0_CHOICES, "τ₀"), "gm_taumin": (TAU_MIN_CHOICES, "τ_min")}))
+
+
 @st.fragment
 def relaxation_sections():
     """Its own fragment: the logit sliders redraw these views, not the schedule below. τ is the
     figure's own slider: its frames are computed once, so moving τ costs the server nothing."""
     c1, c2, c3, c5 = st.columns([2, 2, 2, 2])
-    l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params")
-    l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params")
-    l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params")
-    n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params")
+    l1 = c1.slider("logit ℓ₁", -10.0, 10.0, 1.0, 0.5, key="gm_l1", bind="query-params",
+                   help=LOGIT_HELP)
+    l2 = c2.slider("logit ℓ₂", -10.0, 10.0, 0.0, 0.5, key="gm_l2", bind="query-params",
+                   help=LOGIT_HELP)
+    l3 = c3.slider("logit ℓ₃", -10.0, 10.0, -1.0, 0.5, key="gm_l3", bind="query-params",
+                   help=LOGIT_HELP)
+    n = c5.select_slider("samples n", (1000, 5000, 20000), 20000, key="gm_n", bind="query-params",
+                         help="n: Gumbel draws g per estimate; the standard errors shrink as 1/√n.")
     logits = (l1, l2, l3)
     probs = ds.softmax(logits)
     always, _ = lab.relaxation_notes(logits, n, tuple(LABELS))
@@ -100,10 +112,13 @@ def schedule_section():
     st.latex(r"\tau_t = \max\big(\tau_{\min},\ \tau_0\, e^{-r t}\big),\qquad "
              r"t^\star = \frac{\ln(\tau_0/\tau_{\min})}{r}")
     a1, a2, a3 = st.columns([2, 2, 3])
-    tau0 = a1.select_slider("τ₀", TAU0_CHOICES, 1.0, key="gm_tau0", bind="query-params")
-    tau_min = a2.select_slider("τ_min", TAU_MIN_CHOICES, 0.5, key="gm_taumin", bind="query-params")
+    tau0 = a1.select_slider("τ₀", TAU0_CHOICES, 1.0, key="gm_tau0", bind="query-params",
+                            help="τ₀: the temperature at step 0.")
+    tau_min = a2.select_slider("τ_min", TAU_MIN_CHOICES, 0.5, key="gm_taumin", bind="query-params",
+                               help="τ_min: the floor the temperature is annealed down to.")
     rates = a3.multiselect("rates r", RATES, [1e-5, 3e-5, 1e-4], key="gm_rates",
-                           bind="query-params")
+                           bind="query-params", help="r: the decay rate of τ₀ e^(−r t), one "
+                                                     "line per rate.")
     if not rates:
         st.info("Pick at least one rate r to draw the schedule.")
     else:

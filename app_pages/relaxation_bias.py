@@ -9,6 +9,7 @@ from explorer.plots.estimators import histogram_figure, relaxed_samples_figure, 
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui.figures import show
+from ui.frame_state import show_url_notices, url_notices
 
 st.title("Relaxation bias")
 st.markdown(
@@ -28,18 +29,34 @@ st.latex(r"\hat g_{\text{REBAR}} = \big[f(b) - \eta f(\sigma_\tau(\tilde z))\big
          r" + \eta\,\nabla_\ell f(\sigma_\tau(z)) - \eta\,\nabla_\ell f(\sigma_\tau(\tilde z)),"
          r"\quad b = H(z),\ \tilde z \sim p(z\,|\,b)")
 
+show_url_notices(url_notices(
+    st.query_params, ranges={"rb_l1": (-12, 12, "the logit ℓ₁"), "rb_l2": (-12, 12, "the logit ℓ₂"),
+                             "rb_t": (0, 1, "the target t")},
+    options={"rb_family": (cmp.FAMILIES[1:], "the family of q"),
+             "rb_tau": (ESTIMATOR_TAU_GRID, "the temperature τ"),
+             **{f"rb_cost_{f}": (tuple(cmp.cost_names(f)), f"the cost f(z) of {f}")
+                for f in cmp.FAMILIES[1:]}}))
+
 c1, c2, c3 = st.columns([2, 2, 3])
 family = c1.radio("family of q", cmp.FAMILIES[1:], key="rb_family", horizontal=True,
-                  bind="query-params")
+                  bind="query-params", help="q(z; ℓ): two Bernoulli bits, or one categorical "
+                                            "variable with three categories.")
 cost = c2.selectbox("cost f(z)", cmp.cost_names(family), key=f"rb_cost_{family}",
-                    bind="query-params")
+                    bind="query-params", help="f(z): the function whose expectation "
+                                              "E_q[f(z)] is differentiated in ℓ.")
 c3.latex(TOY_COSTS[cost].latex)
 p1, p2, p3, p4 = st.columns(4)
-l1 = p1.slider("logit ℓ₁", -12.0, 12.0, 0.0, 0.5, key="rb_l1", bind="query-params")
-l2 = p2.slider("logit ℓ₂", -12.0, 12.0, 1.0, 0.5, key="rb_l2", bind="query-params")
-t = p3.slider("target t", 0.0, 1.0, 0.45, 0.01, key="rb_t", bind="query-params")
+LOGIT_HELP = ("ℓ_j: the logits of q — bernoulli: P(z_j = 1) = σ(ℓ_j); categorical: "
+              "softmax(ℓ₁, ℓ₂, 0).")
+l1 = p1.slider("logit ℓ₁", -12.0, 12.0, 0.0, 0.5, key="rb_l1", bind="query-params",
+               help=LOGIT_HELP)
+l2 = p2.slider("logit ℓ₂", -12.0, 12.0, 1.0, 0.5, key="rb_l2", bind="query-params",
+               help=LOGIT_HELP)
+t = p3.slider("target t", 0.0, 1.0, 0.45, 0.01, key="rb_t", bind="query-params",
+              help="t: the target inside the cost f(z) shown on the right.")
 tau = p4.select_slider("temperature τ", ESTIMATOR_TAU_GRID, TAU_DEFAULT, key="rb_tau",
-                       bind="query-params")
+                       bind="query-params", help="τ: the Gumbel-softmax temperature; small τ: "
+                                                 "nearly one-hot y, large τ: y near the centre.")
 values = (l1, l2)
 st.caption("bernoulli: two variables z_j ~ Bernoulli(σ(ℓ_j)); categorical: one variable with "
            "3 categories, logits (ℓ₁, ℓ₂, 0) and values v_c = 0, ½, 1.")

@@ -11,7 +11,7 @@ from explorer.discrete.transformations import NAMES
 from ui import discrete_lab_data as lab
 from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
-from ui.frame_state import url_index
+from ui.frame_state import show_url_notices, url_index, url_notices
 
 BASES = {"e": math.e, "2": 2.0, "10": 10.0}
 
@@ -29,6 +29,13 @@ st.latex(r"f_1(\beta,p,\varepsilon) = \mathbb 1_{[1-p,1]}(\varepsilon)\,\frac1\b
 st.latex(r"f_3(\beta,p,\varepsilon) = \mathbb 1_{[0,1-p]}(\varepsilon)\,(1-p)\Big(\frac{\varepsilon}"
          r"{1-p}\Big)^{\beta} + \mathbb 1_{[1-p,1]}(\varepsilon)\Big(1-p\Big(\frac{1-\varepsilon}{p}"
          r"\Big)^{\beta}\Big)\qquad \lim_{\beta\to\infty} f = \mathbb 1_{[1-p,1]}(\varepsilon)")
+
+show_url_notices(url_notices(
+    st.query_params, ranges={"sm_p": (0.01, 0.99, "p = P(z = 1)"),
+                             "sm_pp_p": (0.01, 0.99, "the DVAE++ bit probability p")},
+    options={"sm_f": (NAMES, "the smoothing f"), "sm_a": (tuple(BASES), "the base a of f1"),
+             "sm_beta": (ds.BETA_GRID, "β of the figure's slider"),
+             "sm_pp_beta": (ds.BETA_GRID, "β of DVAE++")}))
 
 st.subheader("Figure 1 of the text")
 a_fig = math.e
@@ -48,10 +55,15 @@ def explore():
     figure's own slider: its frames are computed once, so moving β costs the server nothing."""
     st.subheader("Explore one transformation")
     c1, c3, c4 = st.columns([3, 3, 1])
-    name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params")
-    p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params")
+    name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params",
+                        help="Which smoothing transformation ζ = f(β, p, ε) of §2.3 to explore.")
+    p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params",
+                  help="p: the probability that the bit z ~ Bernoulli(p) is 1; the step "
+                       "1[ε ≥ 1 − p] switches at ε = 1 − p.")
     base = c4.selectbox("base a of f1", tuple(BASES), key="sm_a", bind="query-params",
-                        disabled=name != "spike_exponential")
+                        disabled=name != "spike_exponential",
+                        help="a: the base of the logarithm in f1; f1 with base a and β is base e "
+                             "with β ln a.")
     a = BASES[base]
     label = SHORT[name]
     spiky = name != "symmetric_power"
@@ -97,9 +109,12 @@ def dvae_pp():
 
     c1, c2 = st.columns(2)
     beta = c1.select_slider("β of DVAE++ (log scale)", ds.BETA_GRID, 3.0, key="sm_pp_beta",
-                            bind="query-params")
+                            bind="query-params",
+                            help="β: the sharpness of the two exponentials r(ζ|z); large β "
+                                 "brings ζ close to the bit z.")
     p = c2.slider("DVAE++ bit probability p", 0.01, 0.99, 0.5, 0.01, key="sm_pp_p",
-                  bind="query-params")
+                  bind="query-params", help="p = P(z = 1): the weight of r(ζ|z=1) in the "
+                                            "mixture q(ζ).")
     o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = lab.overlapping(beta, p)
     left, middle, right = st.columns(3)
     with left:

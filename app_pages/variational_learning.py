@@ -6,6 +6,7 @@ from explorer.toys import posterior as tp
 from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
 from ui import toy_data as toy
 from ui.figures import show
+from ui.frame_state import show_url_notices, url_notices
 
 st.title("Variational learning")
 st.markdown(
@@ -16,8 +17,16 @@ st.markdown(
 st.latex(r"\log p(x;\theta) \;\ge\; \mathcal{L}(x;\theta,\phi) = \mathbb{E}_{q(z;\phi)}"
          r"[\log p(x,z;\theta)] + H(q(z;\phi))\quad\text{for every }\theta\text{ and }\phi")
 
-x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-params")
 grid = tl.A_GRID
+show_url_notices(url_notices(
+    st.query_params, ranges={"vl_x": (-3, 6, "the observation x"), "m1": (-6, 6, "the q mean of φ₁"),
+                             "m2": (-6, 6, "the q mean of φ₂"),
+                             "em_a0": (float(grid[0]), float(grid[-1]), "the start θ₀")},
+    options={"v1": (tp.VARIANCE_CHOICES, "the q variance of φ₁"),
+             "v2": (tp.VARIANCE_CHOICES, "the q variance of φ₂"),
+             "em_q": (("exact", "Gaussian"), "the E-step q")}))
+x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-params",
+              help="x: the one observed data point; log p(x; θ) and every bound are for it.")
 lp = toy.evidence_curve(x)
 
 
@@ -25,10 +34,14 @@ lp = toy.evidence_curve(x)
 def bounds_section():
     """Its own fragment: the four q sliders redraw only these curves, not the EM section."""
     c1, c2, c3, c4 = st.columns(4)
-    m1 = c1.slider("φ₁: q mean", -6.0, 6.0, 2.0, 0.1, key="m1", bind="query-params")
-    v1 = c2.select_slider("φ₁: q variance", tp.VARIANCE_CHOICES, 1.0, key="v1", bind="query-params")
-    m2 = c3.slider("φ₂: q mean", -6.0, 6.0, 0.7, 0.1, key="m2", bind="query-params")
-    v2 = c4.select_slider("φ₂: q variance", tp.VARIANCE_CHOICES, 0.1, key="v2", bind="query-params")
+    mean_help = "The mean m of q(z; φ) = N(m, v), held fixed while θ moves."
+    var_help = "The variance v (not σ) of q(z; φ) = N(m, v)."
+    m1 = c1.slider("φ₁: q mean", -6.0, 6.0, 2.0, 0.1, key="m1", bind="query-params", help=mean_help)
+    v1 = c2.select_slider("φ₁: q variance", tp.VARIANCE_CHOICES, 1.0, key="v1", bind="query-params",
+                          help=var_help)
+    m2 = c3.slider("φ₂: q mean", -6.0, 6.0, 0.7, 0.1, key="m2", bind="query-params", help=mean_help)
+    v2 = c4.select_slider("φ₂: q variance", tp.VARIANCE_CHOICES, 0.1, key="v2", bind="query-params",
+                          help=var_help)
     l1, l2 = toy.elbo_curve(x, m1, v1), toy.elbo_curve(x, m2, v2)
     show(learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({m1:g}, {v1:g})", l1, ORANGE),
                                     (f"L(x; θ, φ₂), q = N({m2:g}, {v2:g})", l2, GREEN)],
@@ -66,11 +79,13 @@ st.markdown("Alternate the two moves of variational learning: **E-step** — fit
 def em_section():
     e1, e2, e3 = st.columns(3)
     a0 = e1.slider("start θ₀", float(grid[0]), float(grid[-1]), 0.5, 0.05, key="em_a0",
-                   bind="query-params")
+                   bind="query-params", help="θ₀: the decoder amplitude a the ascent starts from.")
     estep = e2.radio("E-step q", ["exact", "Gaussian"], key="em_q", horizontal=True,
-                     bind="query-params")
+                     bind="query-params", help="q_t fitted at θ_t: the exact posterior "
+                                               "p(z|x; θ_t), or the best Gaussian N(m, v).")
     total = 8
-    t = e3.slider("steps shown", 1, total, 1, key="em_t")
+    t = e3.slider("steps shown", 1, total, 1, key="em_t",
+                  help="How many E/M steps t of the ascent to draw.")
     tr = toy.em_trace(x, a0, total, estep == "exact")
     show(em_figure(grid, lp, tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves, tr.log_px, t,
                    title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step raises "

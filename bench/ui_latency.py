@@ -1,11 +1,15 @@
-"""Slider latency in a real browser: sliders of the Latent space and Discrete-latents pages
-against a trivial one-slider plotly page (the baseline), all served by Streamlit on this
-machine in the same run.
+"""Slider latency in a real browser: sliders of the Latent space, Discrete-latents, toy-model
+and Relaxation bias pages against a trivial one-slider plotly page (the baseline), all served by
+Streamlit on this machine in the same run.
 
-    python bench/ui_latency.py [--only gumbel]   # needs Debian's chromium; trains two runs first
+    python bench/ui_latency.py [--only gumbel,smoothing]   # needs Debian's chromium; pages that read a
+                                                 # trained run (latent_space, discrete_codes)
+                                                 # train two small ones first
 
 Latency = key press on a focused slider (or a click on the rail of a figure's own plotly
-slider) → the last chart redraw it caused.
+slider) → the last chart redraw it caused. "new" presses move to values not shown before in this
+session (a cache miss on the server, or a frame the browser has not drawn yet); "seen" presses
+go back to values already shown.
 """
 import os
 import shutil
@@ -27,17 +31,19 @@ st.plotly_chart(go.Figure(go.Scatter(y=np.sin(np.arange(n)))))
 '''
 
 FIGURE = "figure's own slider"  # a plotly slider stepping through frames: clicked on its rail
-PAGES = {  # page path → slider labels to press
+PAGES = {  # page path → slider labels to press (every slider of the pages of issue 11 §5)
     "/latent_space": ("Grid size", "Samples from q(z|x)", "Interpolation steps",
                       "Number of samples", "Range ± around μ_j"),
-    "/gumbel": (FIGURE, "logit ℓ₁"),
-    "/smoothing": (FIGURE, "p = P(z = 1)"),
+    "/gumbel": (FIGURE, "logit ℓ₁", "logit ℓ₂", "logit ℓ₃", "samples n", "τ₀", "τ_min"),
+    "/smoothing": (FIGURE, "p = P(z = 1)", "β of DVAE++ (log scale)", "DVAE++ bit probability p"),
     "/discrete_codes": ("Test image", "Number of samples"),
     "/elbo_posterior": (FIGURE, "q variance φ₂ (not σ)"),
-    "/relaxation_bias": ("temperature τ", "logit ℓ₁"),
-    "/variational_learning": ("φ₁: q mean",),
+    "/relaxation_bias": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "target t"),
+    "/variational_learning": ("Observation x", "φ₁: q mean", "φ₁: q variance", "φ₂: q mean",
+                              "φ₂: q variance", "start θ₀", "steps shown"),
     "/mc_marginals": ("proposal q mean",),
 }
+NEEDS_RUNS = ("/latent_space", "/discrete_codes")
 
 
 def serve(script: Path, env: dict, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
@@ -77,35 +83,55 @@ WATCH = """() => {
 IDLE = "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'"
 
 
+def _press(page, slider, key: str) -> float:
+    """Seconds from one key press on `slider` to the last chart redraw it caused."""
+    slider.focus()
+    page.evaluate(WATCH)
+    slider.press(key)
+    page.wait_for_function("() => window.__last !== undefined", timeout=30000)
+    page.wait_for_function(IDLE, timeout=30000)
+    page.wait_for_timeout(600)  # let the redraw settle; later mutations still count
+    return page.evaluate("() => window.__last - window.__t0") / 1000
+
+
+def _slider(page, label: str):
+    """The slider labelled exactly `label` (its accessible name also holds its value)."""
+    return page.locator(f"input[type='range'][aria-label='{label}']")
+
+
 def slider_latency(page, label: str, presses: int = 6) -> list[float]:
-    """Seconds from the key press to the last chart redraw it caused (browser clock)."""
-    slider = page.get_by_role("slider", name=label)
-    times = []
-    for k in range(presses):
-        slider.focus()
-        page.evaluate(WATCH)
-        slider.press("ArrowLeft" if k % 2 else "ArrowRight")
-        page.wait_for_function("() => window.__last !== undefined", timeout=30000)
-        page.wait_for_function(IDLE, timeout=30000)
-        page.wait_for_timeout(600)  # let the redraw settle; later mutations still count
-        times.append(page.evaluate("() => window.__last - window.__t0") / 1000)
-    return times
+    """Alternate presses (new value, then back to a seen one), as the baseline is measured."""
+    slider = _slider(page, label)
+    return [_press(page, slider, "ArrowLeft" if k % 2 else "ArrowRight") for k in range(presses)]
 
 
-def figure_slider_latency(page, presses: int = 6) -> list[float]:
-    """As slider_latency, for the first figure with its own (plotly, browser-side) slider: a
-    click on its rail, alternately at 30% and 70%, so that every click moves it."""
+def slider_new_seen(page, label: str, steps: int = 3) -> tuple[list[float], list[float]]:
+    """`steps` presses one way (values not shown yet), then `steps` back (values seen): towards
+    the end of the range with more room."""
+    slider = _slider(page, label)
+    now, lo, hi = slider.evaluate("e => [e.value, e.min, e.max].map(Number)")
+    out, back = ("ArrowRight", "ArrowLeft") if hi - now >= now - lo else ("ArrowLeft", "ArrowRight")
+    steps = max(1, min(steps, round(max(hi - now, now - lo) / float(slider.evaluate(
+        "e => e.step === 'any' ? 1 : e.step") or 1))))  # a 3-value select slider has room for 2
+    new = [_press(page, slider, out) for _ in range(steps)]
+    return new, [_press(page, slider, back) for _ in range(steps)]
+
+
+def figure_slider_latency(page, spots=(0.15, 0.85, 0.3, 0.7, 0.45, 0.6),
+                          again=(0.15, 0.85, 0.3, 0.7)) -> tuple[list[float], list[float]]:
+    """As slider_new_seen, for the first figure with its own (plotly, browser-side) slider: clicks
+    on its rail, first at `spots` (frames not drawn yet), then `again` (frames drawn before)."""
     rail = page.locator("[data-testid='stPlotlyChart'] .slider-rail-touch-rect").first
-    times = []
-    for k in range(presses):
+
+    def click(at: float) -> float:
         rail.scroll_into_view_if_needed()
         box = rail.bounding_box()
         page.evaluate(WATCH.replace('"keydown"', '"mousedown"'))
-        page.mouse.click(box["x"] + box["width"] * (0.3 if k % 2 else 0.7), box["y"] + box["height"] / 2)
+        page.mouse.click(box["x"] + box["width"] * at, box["y"] + box["height"] / 2)
         page.wait_for_function("() => window.__last !== undefined", timeout=30000)
         page.wait_for_timeout(600)
-        times.append(page.evaluate("() => window.__last - window.__t0") / 1000)
-    return times
+        return page.evaluate("() => window.__last - window.__t0") / 1000
+    return [click(at) for at in spots], [click(at) for at in again]
 
 
 def main():
@@ -114,12 +140,15 @@ def main():
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="", help="measure only pages whose path contains this")
-    pages = {k: v for k, v in PAGES.items() if parser.parse_args().only in k}
+    parser.add_argument("--only", default="", help="measure only pages whose path contains one of "
+                                                   "these (comma-separated)")
+    only = parser.parse_args().only.split(",")
+    pages = {k: v for k, v in PAGES.items() if any(o in k for o in only)}
 
     tmp = Path(tempfile.mkdtemp())
     env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"))
-    for extra in ([], ["--model", "categorical", "--latent-dim", "20"]):
+    for extra in ([], ["--model", "categorical", "--latent-dim", "20"]) if any(
+            p in pages for p in NEEDS_RUNS) else ():
         subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "mnist5k",
                         "--epochs", "5", "--quiet", *extra], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
@@ -133,15 +162,22 @@ def main():
             page.goto(base_url)
             page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
             baseline = statistics.median(slider_latency(page, "Points"))
+            print(f"load average {open('/proc/loadavg').read().split()[:3]}")
             print(f"baseline one-slider page: {baseline:.2f} s (median)")
+            print(f"| page | slider | new: median (max) s | seen: median s | new / baseline |")
+            print("|---|---|---|---|---|")
             for path, labels in pages.items():
                 page.goto(app_url + path)
                 page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
+                page.wait_for_function(IDLE, timeout=120000)
                 page.wait_for_timeout(2000)
                 for label in labels:
-                    med = statistics.median(figure_slider_latency(page) if label == FIGURE
-                                            else slider_latency(page, label))
-                    print(f"{path[1:]:16s} · {label:22s} {med:.2f} s   ratio {med / baseline:.1f}")
+                    new, seen = (figure_slider_latency(page) if label == FIGURE
+                                 else slider_new_seen(page, label))
+                    med = statistics.median(new)
+                    print(f"| {path[1:]} | {label} | {med:.2f} ({max(new):.2f}) | "
+                          f"{statistics.median(seen):.2f} | {med / baseline:.1f} |", flush=True)
+            print(f"load average {open('/proc/loadavg').read().split()[:3]}")
             browser.close()
     finally:
         app.terminate()

@@ -1,22 +1,63 @@
 """The opening frame of a figure that has its own (browser-side) slider, read from the page URL,
-so a shared link still opens at the value it names."""
+so a shared link still opens at the value it names; and notices for URL values a page ignores."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
+
+
+def _number(raw) -> float | None:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _index(options: Sequence[float], value: float | None) -> int | None:
+    """Index of `value` in the numeric `options`, or None when it is not one of them."""
+    if value is None:
+        return None
+    i = min(range(len(options)), key=lambda i: abs(options[i] - value))
+    return i if math.isclose(options[i], value, rel_tol=1e-9, abs_tol=1e-9) else None
 
 
 def url_index(key: str, options: Sequence[float], default: float) -> int:
     """Index in `options` of the number in query parameter `key`; the default's index when the
     parameter is missing, not a number, or not one of the options."""
     fallback = min(range(len(options)), key=lambda i: abs(options[i] - default))
-    try:
-        value = float(st.query_params.get(key, "nan"))
-    except ValueError:
-        return fallback
-    if not math.isfinite(value):
-        return fallback
-    i = min(range(len(options)), key=lambda i: abs(options[i] - value))
-    return i if math.isclose(options[i], value, rel_tol=1e-9, abs_tol=1e-9) else fallback
+    i = _index(options, _number(st.query_params.get(key)))
+    return fallback if i is None else i
+
+
+def url_notices(params: Mapping, ranges: Mapping[str, tuple] = {},
+                options: Mapping[str, tuple] = {}) -> list[str]:
+    """Sentences naming the URL values a page ignores (Streamlit drops bad widget values silently).
+    ranges: {key: (lo, hi, what)} for sliders; options: {key: (allowed values, what)} for select
+    sliders, select boxes and radios (numbers compared as numbers, the rest as text)."""
+    notices = []
+    for key, (lo, hi, what) in ranges.items():
+        raw = params.get(key)
+        value = _number(raw)
+        if raw is not None and (value is None or not lo <= value <= hi):
+            notices.append(f"Ignored `?{key}={raw}` from the link: {what} must be a number from "
+                           f"{lo:g} to {hi:g}; using the default instead.")
+    for key, (allowed, what) in options.items():
+        raw = params.get(key)
+        if raw is None:
+            continue
+        numeric = all(isinstance(a, (int, float)) for a in allowed)
+        ok = (_index(allowed, _number(raw)) is not None) if numeric else raw in map(str, allowed)
+        if not ok:
+            shown = ", ".join(f"{a:g}" if numeric else str(a) for a in allowed)
+            notices.append(f"Ignored `?{key}={raw}` from the link: {what} must be one of {shown}; "
+                           "using the default instead.")
+    return notices
+
+
+def show_url_notices(notices: Sequence[str]) -> None:
+    """Each ignored URL value as a short caption."""
+    for notice in notices:
+        st.caption(f"⚠️ {notice}")

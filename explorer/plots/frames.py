@@ -56,7 +56,8 @@ def animate(fig: go.Figure, frames: Sequence[dict], active: int, prefix: str,
     """`fig` showing frames[active], with every frame attached and a slider (labelled by the
     frame names, `prefix` before the current one) that animates between them in the browser.
     Frame titles are wrapped at `chars`; the top margin makes room for the longest. Frame
-    arrays are sent as float32. `redraw=False` only restyles the traces (3–5× faster) but
+    arrays are sent as float32. The margins do not grow to fit (give room for what sits in
+    them). `redraw=False` only restyles the traces (3–5× faster) but
     recomputes no autorange and, next to a waterfall, left titles and legend names one frame
     behind in Chromium: every figure here redraws."""
     titles = []
@@ -75,6 +76,13 @@ def animate(fig: go.Figure, frames: Sequence[dict], active: int, prefix: str,
     extra = LINE * max((t.count("<br>") for t in titles), default=0)
     fig.update_layout(margin_t=(fig.layout.margin.t or 50) + extra,
                       height=(fig.layout.height or 450) + extra)
+    # The slider, legend and notes sit in margins sized here. With autoexpand, every step redraws
+    # the slider, which pushes the margins again, and plotly's doAutoMargin then often replots
+    # the whole figure: 1–5 s for the 2×2 smoothing figure in Chromium (CPU profile), 0.15–0.3 s
+    # without (bench/ui_latency.py).
+    # Streamlit's theme leaves l/r to autoexpand, so they are set here (room for tick labels).
+    fig.update_layout(margin=dict(l=fig.layout.margin.l or 75, r=fig.layout.margin.r or 30,
+                                  autoexpand=False))
     fig = FramedFigure(fig)
     convert_to_base64(frames)  # numpy arrays as typed arrays, as plotly's own to_dict does
     fig.raw_frames = list(frames)
