@@ -6,6 +6,7 @@ from ui.lessons import lesson_bar
 from ui.preparation import prepare_class_models
 from ui.presentation import presentation_switch
 from ui.state import get_executor
+from ui.url_notice import collecting
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
 get_executor()  # created once per server: starts workers for runs queued before it started
@@ -54,7 +55,8 @@ pages = {
     ],
 }
 navigation = st.navigation(pages)
-teacher_login()  # classroom mode only: the teacher unlocks training in this browser
-lesson_bar()  # under ?lesson=N: the step's instructions with Back / Next
-presentation_switch()
-navigation.run()
+with collecting():  # a link value the page could not use: a notice at the top, not silence
+    teacher_login()  # classroom mode only: the teacher unlocks training in this browser
+    lesson_bar()  # under ?lesson=N: the step's instructions with Back / Next
+    presentation_switch()
+    navigation.run()

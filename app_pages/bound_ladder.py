@@ -44,7 +44,9 @@ with right:
                       title=f"L_k for test point {i}{label}: mean ± 2 SE of repeated estimates"),
          key="ladder", chars=55)
     k = st.select_slider("k (importance samples)", list(LADDER_KS), value=100, key="k",
-                         bind="query-params")
+                         bind="query-params",
+                         help="Samples z₁ … z_k ~ q(z|x) inside the log of L_k = E log "
+                              "(1/k) Σ p(x, z_i)/q(z_i|x); k = 1 is the ELBO.")
     j = list(LADDER_KS).index(k)
     c = st.columns(3)
     c[0].metric(f"L_{k} (± 1 SE)", f"{lad['mean'][j]:.1f}", f"± {lad['se'][j]:.2f}",
@@ -58,7 +60,9 @@ with right:
         c[2].caption("d > 2: no exact log p(x); L_5000 is the best estimate here.")
 
 st.subheader("The Rényi family")
-alpha = st.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", bind="query-params")
+alpha = st.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", bind="query-params",
+                  help="The order of the Rényi bound L_α (Li & Turner 2016): α = 0 is L_k, "
+                       "α = 1 the ELBO, in between an interpolation.")
 alphas, values = bd.renyi_for(*args, i, 100)
 show(renyi_curve(alphas, values, alpha, exact=exact,
                  title=f"L_α with k = 100 samples for test point {i}: α = 0 is L_100, α = 1 the ELBO"),

@@ -33,11 +33,15 @@ index = int(c1.number_input("Test image", 0, info.n_test - 1, cd.first_index_of(
                             key="image", bind="query-params",
                             help="Defaults to the first 9 of the test set (the lecture's digit)."))
 k = c2.select_slider("K (importance samples of log p(x, z))", [1, 4, 16, 64], 4, key="k",
-                     bind="query-params")
+                     bind="query-params",
+                     help="Here z is the bottom half and x the top half: log p(x, z) sums out "
+                          "the VAE's latent with K importance samples (L_K).")
 steps = c3.select_slider("SVI steps", [50, 100, 200, 400, 800], 400, key="steps",
                          bind="query-params")
 n_samples = c4.select_slider("z samples per step", [8, 16, 32, 64], 32, key="s",
-                             bind="query-params")
+                             bind="query-params",
+                             help="Samples z ~ q(z; φ) (bottom halves) per SVI step to estimate "
+                                  "the ELBO's gradient in φ.")
 lr = 0.3  # Adam on logit φ; 0.1 needed twice the steps on mnist5k for the same ELBO
 grey, image, label = cd.test_image(spec.dataset, index)
 mask = cd.hidden_mask(info.image_shape)

@@ -35,10 +35,11 @@ SMOOTHING_LATEX = {  # r(ζ|z): Rolfe 2016 (text f1), and DVAE++ (Vahdat et al. 
 }
 
 
-def number(label: str, hi: int, key: str, container) -> int:
+def number(label: str, hi: int, key: str, container, tip: str) -> int:
     """A 1-based index kept in the URL; reset when a new run has fewer variables."""
     clamp_state(key, range(1, hi + 1), 1)
-    return int(container.number_input(label, 1, hi, 1, key=key, bind="query-params")) - 1
+    return int(container.number_input(label, 1, hi, 1, key=key, bind="query-params",
+                                      help=tip)) - 1
 
 
 @st.fragment
@@ -92,7 +93,9 @@ with right:
 # Off by default: the ladder decodes ~200,000 codes (a second or two per image), which the
 # image slider should not pay for.
 if not dvae and st.toggle("Importance-weighted bounds for this image: ELBO ≤ L_k ≤ log p(x)",
-                          key="code_ladder_on", bind="query-params"):
+                          key="code_ladder_on", bind="query-params",
+                          help="L_k for growing k for this image; it decodes about 200,000 "
+                               "codes (a second or two), so it is off until asked for."):
     with st.container():
         lad, exact = ladder_for(rec.run_id, epoch, spec.dataset, i)
         show(bound_ladder(lad["k"], lad["mean"], lad["se"], exact=exact, elbo=lad["mean"][0],
@@ -121,13 +124,15 @@ if shape is not None:
                    "between are decodable too)." if dvae else
                    "set one variable to another category."))
     c1, c2 = st.columns(2)
-    var = number("Bit i" if dvae else "Variable n", n_vars, "code_var", c1)
+    var = number("Bit i" if dvae else "Variable n", n_vars, "code_var", c1,
+                 "Which latent variable of the image's code to change (1-based).")
     name = dimension_label(var)
     if dvae:
         value = 1 - int(code[var])
         change = f"bit {name} flipped from {code[var]} to {value}"
     else:
-        value = number("Category k", spec.n_categories, "code_cat", c2)
+        value = number("Category k", spec.n_categories, "code_cat", c2,
+                       "The category (1 … K) the variable is set to.")
         change = f"{name} set from k = {code[var] + 1} to k = {value + 1}"
     edited = code_views.decode_codes(model, np.stack([code, code_views.edit_code(code, var, value)]))
     show(figs.edit_figure(codes["x"][i], edited[0], edited[1], shape, change), key="code_edit")

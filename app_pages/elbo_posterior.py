@@ -20,9 +20,13 @@ st.latex(r"\log p(x;\theta) = \underbrace{\mathbb{E}_{q(z;\phi)}[\log p(x,z;\the
          r"D_{KL}\big(q(z;\phi)\,\|\,p(z|x;\theta)\big)")
 
 c1, c3, c4 = st.columns([3, 3, 1])
-x = c1.slider("Observation x", -10.0, 10.0, tp.X0, 0.1, key="x", bind="query-params")
+x = c1.slider("Observation x", -10.0, 10.0, tp.X0, 0.1, key="x", bind="query-params",
+               help="The one observed data point; the exact posterior p(z|x) and log p(x) are "
+                    "recomputed on a grid for it.")
 v = c3.select_slider("q variance φ₂ (not σ)", tp.VARIANCE_CHOICES, 2.0, key="q_var",
-                     bind="query-params")
+                     bind="query-params",
+                     help="q(z; φ) = N(φ₁, φ₂): φ₂ is the variance σ², not the standard "
+                          "deviation. q's mean φ₁ is the slider under the figure.")
 green = c4.checkbox("show N(−4, 0.75)", True, key="green")
 th = tp.THETA0
 active = url_index("q_mean", toy.MEAN_GRID, 2.0)
@@ -50,9 +54,11 @@ st.markdown("Gradient ascent φ ← φ + η ∇_φ L on the ELBO in φ = (m, log
             "a q = N(m₀, φ₂) — the first lecture's per-point optimisation of φⁱ. (Here the "
             "gradient is computed exactly by quadrature, so the path is smooth.)")
 s0, s1, s2 = st.columns(3)
-m = s0.slider("start: q mean m₀", -8.0, 8.0, toy.MEAN_GRID[active], 0.1, key="svi_m0")
+m = s0.slider("start: q mean m₀", -8.0, 8.0, toy.MEAN_GRID[active], 0.1, key="svi_m0",
+              help="Where gradient ascent starts: q₀ = N(m₀, φ₂) with the variance above.")
 steps = s1.slider("SVI steps", 10, 200, 80, 10, key="svi_steps")
-lr = s2.select_slider("learning rate η", (0.01, 0.02, 0.05, 0.1, 0.2), 0.1, key="svi_lr")
+lr = s2.select_slider("learning rate η", (0.01, 0.02, 0.05, 0.1, 0.2), 0.1, key="svi_lr",
+                      help="The step size η of φ ← φ + η ∇_φ L, applied to (m, log v).")
 if st.button("Run SVI", key="run_svi", type="primary"):
     b = tp.bound(x, th, m, v)
     path, vals = tp.svi_path(x, th, m, v, steps, lr)
@@ -78,14 +84,21 @@ def two_d():
                 "z₁z₂ = x and has two modes. A diagonal q cannot tilt.")
     a1, a2, a3 = st.columns(3)
     kind = a1.radio("decoder f(z)", t2.DECODERS, key="dec2d", horizontal=True,
-                    bind="query-params")
-    x2 = a2.slider("Observation x", -4.0, 4.0, 1.5, 0.1, key="x2d", bind="query-params")
-    rho = a3.slider("q correlation ρ (0 = diagonal)", -0.99, 0.99, 0.0, 0.01, key="rho2d")
+                    bind="query-params",
+                    help="The decoder mean in p(x|z) = N(x; f(z), 0.5²): sum f = z₁ + z₂ "
+                         "(a tilted Gaussian posterior) or product f = z₁·z₂ (two modes).")
+    x2 = a2.slider("Observation x", -4.0, 4.0, 1.5, 0.1, key="x2d", bind="query-params",
+                   help="The observed x the posterior p(z|x) over z ∈ R² is conditioned on.")
+    rho = a3.slider("q correlation ρ (0 = diagonal)", -0.99, 0.99, 0.0, 0.01, key="rho2d",
+                    help="The correlation of z₁ and z₂ under q; ρ = 0 is the mean-field "
+                         "(diagonal) family, which cannot tilt.")
     b1, b2, b3, b4 = st.columns(4)
-    m1 = b1.slider("q mean m₁", -4.0, 4.0, 1.0, 0.1, key="m1_2d")
-    m2 = b2.slider("q mean m₂", -4.0, 4.0, 1.0, 0.1, key="m2_2d")
-    v1 = b3.select_slider("q variance v₁", tp.VARIANCE_CHOICES, 0.5, key="v1_2d")
-    v2 = b4.select_slider("q variance v₂", tp.VARIANCE_CHOICES, 0.5, key="v2_2d")
+    m1 = b1.slider("q mean m₁", -4.0, 4.0, 1.0, 0.1, key="m1_2d", help="q's mean of z₁.")
+    m2 = b2.slider("q mean m₂", -4.0, 4.0, 1.0, 0.1, key="m2_2d", help="q's mean of z₂.")
+    v1 = b3.select_slider("q variance v₁", tp.VARIANCE_CHOICES, 0.5, key="v1_2d",
+                          help="q's variance of z₁ (a variance, not σ).")
+    v2 = b4.select_slider("q variance v₂", tp.VARIANCE_CHOICES, 0.5, key="v2_2d",
+                          help="q's variance of z₂ (a variance, not σ).")
     g, lp2, lpx2 = toy.posterior2d(x2, kind)
     cov = t2.covariance(v1, v2, rho)
     e2, k2 = t2.elbo2d(x2, (m1, m2), cov, kind), t2.kl2d(x2, (m1, m2), cov, kind, log_px=lpx2)

@@ -10,6 +10,7 @@ from explorer.plots.estimators import cloud_figure, histogram_figure, variance_s
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui.figures import show
+from ui.url_notice import ignored
 
 st.title("Estimator race")
 st.markdown(
@@ -26,20 +27,26 @@ st.latex(r"\text{pathwise: }\nabla_\phi \mathbb{E}_{q}[f(z)] = "
 
 
 def knob(col, kn: rf.Knob):
+    tip = ("A constant of the cost f(z) in the formula above." if kn.param is None else
+            "A parameter of q: the race estimates the gradient of E_q[f(z)] with respect to it.")
     if kn.choices:
-        return col.select_slider(kn.label, kn.choices, kn.default, key=kn.key, bind="query-params")
-    return col.slider(kn.label, kn.lo, kn.hi, kn.default, kn.step, key=kn.key, bind="query-params")
+        return col.select_slider(kn.label, kn.choices, kn.default, key=kn.key,
+                                 bind="query-params", help=tip)
+    return col.slider(kn.label, kn.lo, kn.hi, kn.default, kn.step, key=kn.key,
+                      bind="query-params", help=tip)
 
 
 asked = st.query_params.get("race_family")
 if asked is not None and asked not in cmp.RACE_FAMILIES:
-    st.warning(f"The link asks for family {asked!r}, which the race does not know; showing "
-               f"normal. Families: {', '.join(cmp.RACE_FAMILIES)}.")
+    ignored("race_family", asked, f"the race knows the families "
+            f"{', '.join(cmp.RACE_FAMILIES)}; showing {cmp.RACE_FAMILIES[0]}.")
 family = st.radio("family of q", cmp.RACE_FAMILIES, key="race_family", horizontal=True,
-                  bind="query-params")
+                  bind="query-params",
+                  help="The distribution q(z; φ) whose gradient ∇_φ E_q[f(z)] is estimated.")
 c2, c3 = st.columns([2, 3])
 cost = c2.selectbox("cost f(z)", cmp.cost_names(family), key=f"race_cost_{family}",
-                    bind="query-params")
+                    bind="query-params",
+                    help="The function averaged under q; its exact expected gradient is known.")
 c3.latex(TOY_COSTS[cost].latex)
 knobs = rf.knobs(family)
 *values, k = (knob(col, kn) for col, kn in zip(st.columns(len(knobs)), knobs))
@@ -51,11 +58,17 @@ methods = m1.multiselect("estimators to race", METHODS[family], list(METHODS[fam
                          key=f"race_methods_{family}", bind="query-params")
 baseline_names = [cmp.baseline_name(b) for b in BASELINES]  # the URL says "none" for None
 baseline = BASELINES[baseline_names.index(m2.radio("REINFORCE baseline b", baseline_names,
-                                                   key="race_baseline", bind="query-params"))]
+                                                   key="race_baseline", bind="query-params",
+                                                   help="b is subtracted from f(z) in the "
+                                                        "score-function estimator: no bias, "
+                                                        "less variance when b ≈ E[f]."))]
 spe = m3.select_slider("samples per estimate S", cmp.SPE_CHOICES, 1, key="race_spe",
-                       bind="query-params")
+                       bind="query-params",
+                       help="Each estimate averages S samples: its variance falls as 1/S.")
 tau = m4.select_slider("τ (relaxed)", ESTIMATOR_TAU_GRID, TAU_DEFAULT, key="race_tau",
-                       disabled=not cmp.uses_tau(family))
+                       disabled=not cmp.uses_tau(family),
+                       help="The temperature of the Gumbel-softmax / concrete relaxation: small "
+                            "τ is nearly discrete (low bias, high variance).")
 
 exact, err = ed.exact(family, cost, values, k)
 if exact is None:

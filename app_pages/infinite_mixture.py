@@ -21,14 +21,18 @@ train, (a1, a2) = md.points(dataset), md.grid_axes(dataset)
 def slice_row(key: str) -> int:
     """A slider for the horizontal slice x₂ = const; returns its grid row."""
     v = st.slider("Slice at x₂", float(a2[0]), float(a2[-1]), float(np.round(np.median(train[:, 1]), 2)),
-                  0.05, key=key, bind="query-params")
+                  0.05, key=key, bind="query-params",
+                  help="The horizontal line x₂ = const along which p(x) and its components "
+                       "are drawn as curves of x₁.")
     return int(np.argmin(np.abs(a2 - v)))
 
 
 st.header("1 · Discrete z: a mixture of K Gaussians")
 st.latex(r"p(x) = \sum_{k=1}^{K} p(z=k)\, \mathcal{N}(x;\, \mu_k, \Sigma_k)")
 k = st.slider("Components K (K = 1: a single Gaussian)", 1, md.MAX_K, 3, key="mix_k",
-              bind="query-params")
+              bind="query-params",
+              help="The number of values of the discrete z, each a Gaussian N(μ_k, Σ_k) with "
+                   "weight p(z = k), fitted by EM.")
 disc, curve = md.discrete_picture(dataset, k), md.loglik_curve(dataset)
 left, right = st.columns([3, 2])
 with left:

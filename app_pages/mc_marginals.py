@@ -20,10 +20,16 @@ st.latex(r"p(x) = \mathbb{E}_{z\sim p(z)}[p(x|z)] \approx \frac{1}{n}\sum_{i=1}^
 
 th = mc.THETA_TAIL
 c1, c2, c3, c4 = st.columns(4)
-x = c1.slider("Observation x", -12.0, 12.0, mc.X_TAIL, 0.1, key="mc_x", bind="query-params")
-m = c2.slider("proposal q mean", -10.0, 10.0, mc.Q_TAIL[0], 0.1, key="mc_qm", bind="query-params")
+x = c1.slider("Observation x", -12.0, 12.0, mc.X_TAIL, 0.1, key="mc_x", bind="query-params",
+              help="The data point whose log p(x) is estimated; in the tail (|x| large) prior "
+                   "samples rarely explain it.")
+m = c2.slider("proposal q mean", -10.0, 10.0, mc.Q_TAIL[0], 0.1, key="mc_qm", bind="query-params",
+              help="The mean of the proposal q(z) the importance weights w = p(x,z)/q(z) use; "
+                   "near the posterior mean the estimate is good.")
 v = c3.select_slider("proposal q variance", tp.VARIANCE_CHOICES, mc.Q_TAIL[1], key="mc_qv",
-                     bind="query-params")
+                     bind="query-params",
+                     help="The variance of q (not σ). Too narrow a q gives heavy-tailed "
+                          "weights w.")
 reps = c4.select_slider("repetitions", (20, 50, 100, 200), 100, key="mc_reps")
 n_max = 10_000
 

@@ -33,7 +33,9 @@ dataset = c1.selectbox("Data set", images, key="obj_dataset", bind="query-params
 epochs = int(c2.number_input("Epochs", 1, 2000, 100, key="obj_epochs", bind="query-params"))
 seed = int(c3.number_input("Seed", 0, 2**31 - 1, 0, key="obj_seed", bind="query-params"))
 k = int(c4.selectbox("k of the test L_k", (5000, 1000, 100, 10), key="obj_k",
-                     bind="query-params"))
+                     bind="query-params",
+                     help="Importance samples of the bound L_k every model is scored with on "
+                          "the test set; large k is closest to log p(x)."))
 n_test = data.info(dataset).n_test
 clamp_state("obj_points", range(n_test + 1), 0)  # another data set may have fewer test points
 points = int(c5.number_input(f"Test points (0 = all {n_test})", 0, n_test, 0, key="obj_points",

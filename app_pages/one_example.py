@@ -26,8 +26,7 @@ model_for(rec.run_id, epoch)  # a damaged checkpoint stops here with the reason
 info = data.info(spec.dataset)
 codes = test_codes(rec.run_id, epoch, spec.dataset)
 n, d = codes["mu"].shape
-for notice in oe.url_notices(st.query_params, n, d):
-    st.warning(notice)
+oe.check_link(st.query_params, n, d)
 note = oe.path_note(rec.run_id, epoch)
 if note:
     st.info(note)

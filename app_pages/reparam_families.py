@@ -30,14 +30,19 @@ st.caption("Student's t (its degrees of freedom get no gradient) and the Dirichl
            "(K-dimensional) are left out: this page draws 1-D maps.")
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-family = c1.selectbox("family of q", tr.SUPPORTED, key="rf_family", bind="query-params")
+family = c1.selectbox("family of q", tr.SUPPORTED, key="rf_family", bind="query-params",
+                      help="The distribution written as z = g(φ, ε): a transform of a fixed "
+                           "noise ε.")
 values = []
 for col, (name, (label, lo, hi, default, step)), slot in zip((c2, c3), tr.SLIDERS[family].items(), "ab"):
     values.append(col.slider(label, lo, hi, default, step, key=f"rf_{slot}_{family}",
-                             bind="query-params"))
+                             bind="query-params",
+                             help="A parameter φ of q; g(φ, ε) and the pathwise gradient "
+                                  "∂z/∂φ change with it."))
 values = tuple(values)
 target = c4.slider("cost target t in f(z) = (z − t)²", -2.0, 3.0, 1.0, 0.1, key="rf_t",
-                   bind="query-params")
+                   bind="query-params",
+                   help="The point t the quadratic cost pulls z toward.")
 st.markdown(f"**{family}** — {KIND[family]}")
 
 pic = td.picture(family, values)

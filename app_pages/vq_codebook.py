@@ -48,7 +48,9 @@ betas = sorted(views)
 c1, c2 = st.columns([1, 2])
 positions = ["all"] + [str(n + 1) for n in range(spec.latent_dim)]
 clamp_state("vq_position", positions, "all")
-which = c1.selectbox("Position n", positions, key="vq_position", bind="query-params")
+which = c1.selectbox("Position n", positions, key="vq_position", bind="query-params",
+                     help="Whose encoder outputs z_e the map shows: one code position n of "
+                          "every test image, or all N positions.")
 beta_view = spec.commitment
 if len(betas) > 1:
     if st.session_state.get("_vq_beta_run") != rec.run_id:  # another run starts at its own β_c

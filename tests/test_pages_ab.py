@@ -44,4 +44,4 @@ def test_a_bad_url_run_is_ignored_with_a_notice():
     trained_run(beta=4.0)
     at = app(PAGE, a="ffffffffffff")
     assert not at.exception
-    assert any("ffffffffffff is not a run" in c.value for c in at.caption)
+    assert any("?a=ffffffffffff" in w.value and "not a run" in w.value for w in at.warning)

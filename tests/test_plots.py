@@ -99,10 +99,11 @@ def test_latent_scatter_customdata_and_selection_use_data_set_indices():
     np.testing.assert_array_equal(fig.data[1].customdata, [10, 57, 99])
     assert fig.data[0].text[1].startswith("index 42<br>label 0")
     assert [t.name for t in fig.data[2:]] == [
-        "1σ of q(z|x), point 42",
-        "2σ of q(z|x), point 42",
+        "1σ and 2σ (dotted) of q(z|x), point 42",
+        "1σ and 2σ (dotted) of q(z|x), point 42",
         "selected",
     ]  # 7 is not plotted, so not highlighted
+    assert [t.showlegend for t in fig.data[2:4]] == [True, False]  # one entry per point
     np.testing.assert_array_equal(fig.data[-1].customdata, [42])
     np.testing.assert_array_equal(fig.data[-1].x, [coords[2, 0]])
 

@@ -208,5 +208,5 @@ def test_page_url_for_a_new_family_and_a_bad_one():
     at.selectbox(key="race_cost_student_t").set_value("cos").run()
     assert not at.exception and not at.error and at.get("plotly_chart")
     at = app(RACE, race_family="nope")
-    assert any("'nope'" in w.value and "gamma" in w.value for w in at.warning)
+    assert any("?race_family=nope" in w.value and "gamma" in w.value for w in at.warning)
     assert at.radio(key="race_family").value == "normal" and not at.exception

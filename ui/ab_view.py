@@ -13,6 +13,7 @@ from trainer import RunRecord
 from ui.figures import show
 from ui.latent_data import projection, test_codes
 from ui.state import get_store, run_label
+from ui.url_notice import ignored
 
 MAX_POINTS = 1500
 BOUND_NAMES = {"bound_elbo": "ELBO", "bound_iwae": "L_k", "bound_exact": "log p(x)"}
@@ -27,15 +28,15 @@ def pick_pair() -> tuple[RunRecord, RunRecord] | None:
         return None
     by_id = {r.run_id: r for r in runs}
     ids = list(by_id)
-    notes = []
     for key, default in (("a", ids[0]), ("b", ids[1])):
+        from_link = f"ab_{key}" not in st.session_state
         wanted = st.session_state.get(f"ab_{key}") or st.query_params.get(key)
         if wanted is not None and wanted not in by_id:
-            notes.append(f"?{key}={wanted} is not a run in this store")
+            if from_link:
+                ignored(key, wanted, f"not a run in this store; showing {default} as run "
+                                     f"{key.upper()}.")
             wanted = None
         st.session_state[f"ab_{key}"] = wanted or default
-    if notes:
-        st.caption("Ignored: " + "; ".join(notes) + " — showing the newest runs instead.")
     c1, c2 = st.columns(2)
     a = c1.selectbox("Run A", ids, key="ab_a", format_func=lambda i: run_label(by_id[i]))
     b = c2.selectbox("Run B", ids, key="ab_b", format_func=lambda i: run_label(by_id[i]))

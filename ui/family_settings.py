@@ -19,7 +19,9 @@ def family_choice() -> registry.LatentFamily:
 
 def latent_size(family: registry.LatentFamily, column) -> int:
     size = family.size
-    return column.slider(size.label, 1, 64, size.default, key=size.key, bind="query-params")
+    return column.slider(size.label, 1, 64, size.default, key=size.key, bind="query-params",
+                         help="How many latent variables the encoder gives each image: the "
+                              "length of z.")
 
 
 def estimator_choice(family: registry.LatentFamily, column) -> str:

@@ -28,7 +28,9 @@ def _note_if_autoregressive(model):
 @st.fragment
 def one_point(model, x_one: np.ndarray, recon_one: np.ndarray, shape, label):
     """Input, reconstruction and decoded samples z ~ q(z|x) of the selected point."""
-    n = st.slider("Samples from q(z|x)", 1, 16, 8, key="n_post")
+    n = st.slider("Samples from q(z|x)", 1, 16, 8, key="n_post",
+                  help="How many codes z ~ q(z|x) = N(μ(x), diag σ²(x)) to decode for this "
+                       "image: their spread shows how uncertain the encoder is.")
     _, decoded = latent.posterior_samples(model, x_one, n, seed=0)
     images = np.vstack([x_one[None], recon_one[None], decoded])
     titles = ["input x", "decode(μ(x))"] + [f"z⁽{i + 1}⁾~q" for i in range(n)]
@@ -64,7 +66,9 @@ def prior_samples(model, shape):
 def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape):
     """Vary one z_j around the selected point's μ; for many dimensions, the most active ones."""
     c1, c2 = st.columns(2)
-    span = c1.slider("Range ± around μ_j", 0.5, 4.0, 2.5, 0.5, key="trav_span")
+    span = c1.slider("Range ± around μ_j", 0.5, 4.0, 2.5, 0.5, key="trav_span",
+                     help="Each row moves one coordinate z_j from μ_j − r to μ_j + r, the "
+                          "others stay at the selected point's μ (prior units: p(z) = N(0, I)).")
     steps = c2.slider("Values per dimension", 3, 15, 9, key="trav_steps")
     dims = np.argsort(-kl_dim)[: min(10, len(kl_dim))]
     values = np.linspace(-span, span, steps)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from ui.url_notice import ignored
+
 LECTURES = ("Lecture 1 · Latent variable models and the ELBO",
             "Lecture 2 · The variational autoencoder",
             "Lecture 3 · Discrete latents and gradient estimators")
@@ -98,13 +100,18 @@ def step_query(index: int) -> dict:
 
 
 def current_step() -> int | None:
-    """The step named by ?lesson=N (1-based), or None (bad values are ignored)."""
+    """The step named by ?lesson=N (1-based), or None (a bad value gets a notice)."""
     raw = st.query_params.get("lesson")
+    if raw is None:
+        return None
     try:
         n = int(raw)
-    except (TypeError, ValueError):
-        return None
-    return n - 1 if 1 <= n <= len(STEPS) else None
+    except ValueError:
+        n = 0
+    if 1 <= n <= len(STEPS):
+        return n - 1
+    ignored("lesson", raw, f"lesson steps are numbered 1 to {len(STEPS)}; no step is shown.")
+    return None
 
 
 def go(index: int):

@@ -14,6 +14,7 @@ from ui import jobs
 from ui.latent_data import model_for
 from ui.preparation import trainer_command
 from ui.state import get_store, run_label
+from ui.url_notice import ignored
 
 GRID_POINTS = 101  # per axis of the x grid the heat maps show
 SLICE_BINS = 8  # groups of VAE components (equal prior mass) in the stacked slice
@@ -121,7 +122,9 @@ def decoder_at(run_id: str, epoch: int, z: tuple) -> tuple[np.ndarray, np.ndarra
 def _train_one(dataset: str):
     """A small spec for this data set, submitted through the executor; the picker then shows it."""
     c1, c2, c3 = st.columns(3)
-    d = c1.radio("Latent dimension d", [1, 2], horizontal=True, key="mix_new_d")
+    d = c1.radio("Latent dimension d", [1, 2], horizontal=True, key="mix_new_d",
+                 help="The length of the continuous z ~ N(0, I) the decoder maps to a "
+                      "Gaussian over x; d ≤ 2 so the page can draw every component.")
     lik = c2.radio("p(x|z)", ["gaussian_fixed", "gaussian_learned"], key="mix_new_lik",
                    help="fixed: N(μ_θ(z), 0.2² I); learned: N(μ_θ(z), diag σ_θ²(z)) — on the "
                         "pinwheel it often collapses to one Gaussian (the decoder ignores z).")
@@ -150,6 +153,9 @@ def mixture_run(dataset: str) -> RunRecord | None:
         return None
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("mix_run") or st.query_params.get("mix_run")
+    if wanted is not None and wanted not in by_id and "mix_run" not in st.session_state:
+        ignored("mix_run", wanted, f"not a Gaussian VAE with d ≤ 2 on {dataset} in this store; "
+                                   f"showing {run_label(runs[0])}.")
     st.session_state["mix_run"] = wanted if wanted in by_id else runs[0].run_id
     run_id = st.selectbox("Trained VAE (d ≤ 2)", list(by_id), key="mix_run",
                           format_func=lambda i: run_label(by_id[i]))

@@ -8,6 +8,7 @@ import streamlit as st
 from explorer.views import one_example
 
 from ui.latent_data import model_for, test_codes
+from ui.url_notice import ignored
 from ui.widget_state import clamp_state
 
 MU_RANGE, SIGMA_RANGE, STEP = (-5.0, 5.0), (0.01, 3.0), 0.01
@@ -36,23 +37,22 @@ def _number(text, cast=float):
         return None
 
 
-def url_notices(params, n_points: int, d: int) -> list[str]:
-    """Sentences naming URL values the widgets will ignore (Streamlit drops them silently)."""
+def check_link(params, n_points: int, d: int) -> None:
+    """Name the link values the widgets will ignore, with the range each one takes (the
+    generic notice of ui.url_notice cannot know a range)."""
     checks = {"point": (int, 0, n_points - 1, "a test point index"),
               "dim": (int, 1, d, "a latent dimension j"),
               "eps": (int, 0, MAX_SEED, "an ε seed"),
               "mu": (float, *MU_RANGE, "a value of μ_j"),
               "sigma": (float, *SIGMA_RANGE, "a value of σ_j")}
-    notices = []
     for key, (cast, lo, hi, what) in checks.items():
         raw = params.get(key)
         if raw is None:
             continue
         value = _number(raw, cast)
         if value is None or not lo <= value <= hi:
-            notices.append(f"Ignored `?{key}={raw}` from the link: {what} must be a number from "
-                           f"{lo:g} to {hi:g}; using the default instead.")
-    return notices
+            ignored(key, raw, f"{what} must be a number from {lo:g} to {hi:g}; using the "
+                              "default instead.")
 
 
 def dimension_input(d: int, container=st) -> int:

@@ -9,6 +9,7 @@ from trainer.class_models import order_for_display
 
 from ui.preparation import trainer_command, waiting_for_class_model
 from ui.state import get_store, run_label
+from ui.url_notice import ignored
 
 
 def _no_runs_hint(view: str | None, can_show):
@@ -51,11 +52,15 @@ def pick_run(statuses: tuple[str, ...] | None = None, label: str = "Run",
     by_id = {r.run_id: r for r in runs}
     wanted = st.session_state.get("run") or st.query_params.get("run")
     if wanted not in by_id:
+        if wanted is not None and "run" not in st.session_state:  # it came from the link
+            ignored("run", wanted, f"no run with this id that this page can show; showing "
+                                   f"{run_label(runs[0], status=False)}.")
         wanted = runs[0].run_id
     # No on_change callback: after a delete it would fire for a key whose run is gone.
     st.session_state["run"] = wanted
     run_id = st.selectbox(label, list(by_id), key="run",
-                          format_func=lambda i: run_label(by_id[i], status=False))
+                          format_func=lambda i: run_label(by_id[i], status=False),
+                          help="The trained run this page reads; the link keeps its id (?run=…).")
     st.query_params["run"] = run_id
     return by_id[run_id]
 

@@ -59,7 +59,9 @@ def objective_settings(family) -> tuple[str, int, float, str]:
     objective = _choice("Objective", family.objectives, OBJECTIVE_TITLES, "objective", c1,
                         "What training maximises: the ELBO, the importance-weighted bound "
                         "L_K (Burda et al. 2015) or the Rényi bound L_α (Li & Turner 2016).")
-    k = c2.slider("K (importance samples)", 1, 50, 5, key="k", disabled=objective == "elbo")
+    k = c2.slider("K (importance samples)", 1, 50, 5, key="k", disabled=objective == "elbo",
+                  help="Samples z₁ … z_K per data point inside the log of L_K (and L_α); "
+                       "K = 1 gives the ELBO.")
     alpha = c3.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", disabled=objective != "renyi",
                       help="0 = IWAE L_K, 1 = the K-sample ELBO.")
     regularizer = _choice("Regulariser (β weighs it)", family.regularizers, REGULARIZER_TITLES,
@@ -83,12 +85,17 @@ def spec_form() -> tuple[RunSpec | None, bool]:
     latent_dim = latent_size(family, c1)
     likelihood = c2.selectbox(
         "Decoder likelihood p(x|z)", list(LIKELIHOOD_TITLES), index=1 if points else 0,
-        key="likelihood", bind="query-params")
+        key="likelihood", bind="query-params",
+        help="The decoder's distribution of x given z: its log density is the reconstruction "
+             "term E_q log p(x|z) of the ELBO.")
     st.caption(LIKELIHOOD_TITLES[likelihood])
     obs_std = 1.0
     if likelihood == "gaussian_fixed":
         obs_std = st.select_slider("Observation std s", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
-                                   value=0.1 if points else 0.3, key="obs_std")
+                                   value=0.1 if points else 0.3, key="obs_std",
+                                   help="The fixed standard deviation s of p(x|z) = "
+                                        "N(x; f(z), s² I): a small s weighs reconstruction "
+                                        "heavily against the KL.")
     extra = family_settings(family)
     c1, c2, c3 = st.columns(3)
     beta = c1.number_input("β (KL weight)", 0.0, 100.0, 1.0, 0.1, key="beta", bind="query-params",
@@ -106,7 +113,9 @@ def spec_form() -> tuple[RunSpec | None, bool]:
         c1, c2 = st.columns(2)
         estimator = estimator_choice(family, c1)
         n_samples = c2.slider("z samples per point", 1, 16, 2 if estimator == "reinforce_loo" else 1,
-                              key="n_samples", disabled=family.deterministic)
+                              key="n_samples", disabled=family.deterministic,
+                              help="How many z ~ q(z|x) each data point draws per step to "
+                                   "estimate the ELBO and its gradient.")
         c1, c2 = st.columns(2)
         binarize = c1.checkbox("Dynamic binarisation", False, key="binarize",
                                disabled=likelihood != "bernoulli",

@@ -28,8 +28,12 @@ def reconstructions(rec: RunRecord, image_shape: tuple[int, ...]):
     clamp_state("vq_k", range(k_max + 1), 0)
     c1, c2, c3 = st.columns(3)
     i = point_input(len(cur["x"]), c1)
-    n = int(c2.number_input("Position n to edit", 1, n_pos, 1, key="vq_n", bind="query-params"))
-    k = int(c3.number_input("Code k to put there", 0, k_max, 0, key="vq_k", bind="query-params"))
+    n = int(c2.number_input("Position n to edit", 1, n_pos, 1, key="vq_n", bind="query-params",
+                            help="Which of the image's code positions gets another codebook "
+                                 "vector (1-based)."))
+    k = int(c3.number_input("Code k to put there", 0, k_max, 0, key="vq_k", bind="query-params",
+                            help="The codebook vector e_k written at position n; the decoder "
+                                 "redraws the image from the edited code."))
     codes_one = cur["codes"][i]
     label = f" (label {cur['y'][i]})" if cur["y"] is not None else ""
     st.markdown(f"Test point {i}{label}: codes (k₁ … k_N) = **{tuple(int(c) for c in codes_one)}**")

@@ -135,7 +135,8 @@ def tau_curves_figure(taus: np.ndarray, curves: Mapping[str, tuple[np.ndarray, n
     """|bias| (left) and variance (right) against τ on log axes.
 
     curves: {estimator: (|bias| per τ, variance per τ)};  flat: τ-free references
-    {name: (|bias|, variance)} drawn as dashed horizontal lines.  Values below `floor` are drawn
+    {name: (|bias|, variance)} drawn as dashed horizontal lines named at their right end (log
+    axes: annotations sit at log10 of the value).  Values below `floor` are drawn
     at the floor (log axes cannot show 0).  The current τ is a dotted vertical line.
     noise: optional {estimator: standard error of its ‖bias‖ estimate per τ}, drawn thin and
     dotted in the left panel: a measured ‖bias‖ below that level is indistinguishable from 0.
@@ -149,17 +150,27 @@ def tau_curves_figure(taus: np.ndarray, curves: Mapping[str, tuple[np.ndarray, n
             fig.add_trace(go.Scatter(x=taus, y=y, mode="lines+markers", name=name,
                                      legendgroup=name, showlegend=col == 1,
                                      line=dict(color=color(name), width=3)), row=1, col=col)
+    # At most ~5 legend entries (issue 12): the noise levels share their estimator's entry
+    # plus one key for the dotted style, and the τ-free references are named on the plot.
     for name, se in (noise or {}).items():
         fig.add_trace(go.Scatter(x=taus, y=np.maximum(np.asarray(se, dtype=float), floor),
-                                 mode="lines", name=f"{name}: noise level (SE)",
+                                 mode="lines", name=f"{name}: noise level (SE)", legendgroup=name,
+                                 showlegend=False,
                                  line=dict(color=color(name), width=1, dash="dot")), row=1, col=1)
+    if noise:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dotted: noise level (SE)",
+                                 line=dict(color=EXACT, width=1, dash="dot")), row=1, col=1)
     for name, (bias, var) in flat.items():
         for col, y in ((1, bias), (2, var)):
-            fig.add_trace(go.Scatter(x=[taus[0], taus[-1]], y=[max(float(y), floor)] * 2,
-                                     mode="lines", name=name, legendgroup=name,
-                                     showlegend=col == 1,
+            y = max(float(y), floor)
+            fig.add_trace(go.Scatter(x=[taus[0], taus[-1]], y=[y] * 2, mode="lines", name=name,
+                                     legendgroup=name, showlegend=False,
+                                     hovertemplate=f"{name} (no τ): %{{y:.3g}}<extra></extra>",
                                      line=dict(color=color(name), width=2, dash="dash")),
                           row=1, col=col)
+            fig.add_annotation(x=np.log10(taus[-1]), y=np.log10(y), text=name,
+                               xanchor="right", yanchor="bottom", showarrow=False,
+                               font=dict(color=color(name), size=11), row=1, col=col)
     for col in (1, 2):
         fig.add_vline(x=float(current_tau), line=dict(color=EXACT, width=2, dash="dot"),
                       row=1, col=col)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from explorer.views.latent import dimension_label
 from explorer.plots.images import image_heatmap, tile_images
-from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS
+from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS, class_group
 
 PALETTE = plotly.colors.qualitative.Plotly + plotly.colors.qualitative.Dark24
 
@@ -103,6 +103,8 @@ def latent_scatter(
         groups = [(str(c), rows[labels == c], color, _label_symbol(labels, c))
                   for c, color in _label_colors(labels).items()]
     groups = [g if len(g) == 4 else (*g, "circle") for g in groups]
+    # The label classes are one titled legend group: ten digits read as one legend entry.
+    grouping = class_group("label") if labels is not None else {}
     for name, members, color, symbol in groups:
         fig.add_trace(
             go.Scatter(
@@ -114,6 +116,7 @@ def latent_scatter(
                 customdata=indices[members],
                 text=text[members],
                 hovertemplate="%{text}<extra></extra>",
+                **grouping,
             )
         )
     for row in selected_rows if sigma is not None else ():
@@ -125,8 +128,9 @@ def latent_scatter(
                     x=ex,
                     y=ey,
                     mode="lines",
-                    name=f"{k}σ of q(z|x), point {i}",
+                    name=f"1σ and 2σ (dotted) of q(z|x), point {i}",
                     legendgroup=f"selected {i}",
+                    showlegend=k == 1,  # one entry for both ellipses of a point
                     line=dict(color="black", width=1.5, dash=dash),
                     hoverinfo="skip",
                 )
@@ -153,7 +157,6 @@ def latent_scatter(
         title=title,
         height=600,
         margin=dict(l=50, r=10, t=50, b=50),
-        legend=dict(title="label" if labels is not None else None),
     )
     return fig
 

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.plots.images import png_data_uri, tile_images
-from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS
+from explorer.plots.style import DIGIT_COLORS, DIGIT_SYMBOLS, class_group
 
 FRAME_MS = 300  # one snapshot per 0.3 s when playing
 
@@ -52,7 +52,8 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
             out.append(go.Scatter(
                 x=mu[rows, 0], y=mu[rows, 1], mode="markers", name="data" if c is None else str(c),
                 marker=dict(size=5, opacity=0.75, color=DIGIT_COLORS[c] if digits else None,
-                            symbol=DIGIT_SYMBOLS[c] if digits else "circle")))
+                            symbol=DIGIT_SYMBOLS[c] if digits else "circle"),
+                **(class_group("label") if c is not None else {})))
         return out
 
     names = [str(i) for i in range(len(snapshots))]
@@ -62,7 +63,7 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
     fig.update_xaxes(title="z₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
     fig.update_yaxes(title="test point" if one_d else "z₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
     fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
-                      margin=dict(t=80, b=110, l=50, r=10), legend=dict(title="label"),
+                      margin=dict(t=80, b=110, l=50, r=10),
                       **_controls(names, step_labels, "", redraw=False))
     return fig
 

@@ -194,7 +194,8 @@ def latent_point_map(coords: np.ndarray, labels: np.ndarray | None, out: dict) -
                          "q(z|x) (ellipses 1σ, 2σ) and the drawn z = μ + σ ⊙ ε")
     for k, dash in ((1, "solid"), (2, "dot")):
         ex, ey = ellipse_path(out["mu"], k * out["sigma"])
-        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"{k}σ of q(z|x)",
+        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="1σ and 2σ (dotted) of q(z|x)",
+                                 legendgroup="q", showlegend=k == 1,
                                  line=dict(color="black", width=1.5, dash=dash), hoverinfo="skip"))
     if not np.allclose(out["mu"], out["mu_encoder"]):
         fig.add_trace(go.Scatter(x=[out["mu_encoder"][0]], y=[out["mu_encoder"][1]], mode="markers",

@@ -84,3 +84,34 @@ def present(fig: go.Figure) -> go.Figure:
                     np.isscalar(trace.marker.size):
                 trace.marker.size = max(trace.marker.size, 8)
     return fig
+
+
+LEGEND_CAP = 5  # legend entries a figure may show (issue 12): more cannot be read from the back
+
+
+def legend_entries(fig: go.Figure | dict) -> int:
+    """How many entries the legend shows: each trace in it, except that a legend group with a
+    title (the digit classes 0–9) counts once. Heatmaps and images are not in a legend."""
+    fig = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    if fig.get("layout", {}).get("showlegend") is False:
+        return 0
+    groups, count = set(), 0
+    for trace in fig.get("data", []):
+        shown = trace.get("showlegend")
+        if shown is False or (shown is None and trace.get("type") in _NOT_IN_LEGEND):
+            continue
+        title = (trace.get("legendgrouptitle") or {}).get("text")
+        if title:
+            groups.add((trace.get("legendgroup"), title))
+        else:
+            count += 1
+    return count + len(groups)
+
+
+_NOT_IN_LEGEND = {"heatmap", "image", "contour", "histogram2d", "histogram2dcontour", "surface",
+                  "table", "indicator"}
+
+
+def class_group(title: str = "digit") -> dict:
+    """Trace settings that put the label classes (0–9) into one titled legend group."""
+    return dict(legendgroup="classes", legendgrouptitle_text=title)
