@@ -3,8 +3,6 @@
 with AppTest, with one tiny trained run in the store so the run pages draw their widgets."""
 import re
 
-import pytest
-
 from .apptest_helpers import app, trained_run
 from .conftest import ROOT
 
@@ -13,9 +11,6 @@ PAGES = re.findall(r'st\.Page\("(app_pages/\w+\.py)"', (ROOT / "app.py").read_te
 SYMBOL = re.compile(r"[\u0370-\u03ff]|(?<![A-Za-z])[KkdzxLmnrstvSbfq](?:_\w+|[₀-₉]+)?"
                     r"(?![A-Za-z])")
 CODES = "app_pages/discrete_codes.py"
-# Owned by another session, which adds their tooltips on its own branch.
-ELSEWHERE = {"app_pages/smoothing.py", "app_pages/gumbel.py", "app_pages/relaxation_bias.py",
-             "app_pages/variational_learning.py"}
 KINDS = ("slider", "select_slider", "number_input", "selectbox", "radio", "checkbox",
          "toggle", "multiselect")
 
@@ -65,13 +60,5 @@ def report(missing: dict) -> str:
 
 
 def test_every_widget_naming_a_lecture_symbol_has_a_tooltip():
-    missing = walk([p for p in PAGES if p not in ELSEWHERE])
-    assert not missing, report(missing)
-
-
-@pytest.mark.xfail(reason="these pages' tooltips come from the discrete-lab session's branch; "
-                          "when it is merged this passes: fold ELSEWHERE into the test above",
-                   strict=False)
-def test_the_pages_of_the_other_session_too():
-    missing = walk(sorted(ELSEWHERE))
+    missing = walk(PAGES)
     assert not missing, report(missing)
