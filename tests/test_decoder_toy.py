@@ -62,3 +62,23 @@ def test_section_trains_the_pair_and_draws_it(monkeypatch):
     assert len(maps) == 2
     assert {t["name"] for t in maps[0]["data"] if t.get("name")} >= {"bars", "stripes"}
     assert any("cuts the rate" in m.value or "spends R" in m.value for m in at.markdown)
+
+
+def test_orientation_accuracy_is_chance_for_a_code_that_ignores_x():
+    """μ drawn independently of x: 5-NN reads the orientation at chance, within 4 SE of ½."""
+    import torch
+    from torch.distributions import Independent, Normal
+
+    class Blind(torch.nn.Module):
+        latent_dim = 2
+        noise = torch.Generator().manual_seed(0)
+
+        def prior(self):
+            return Independent(Normal(torch.zeros(2), torch.ones(2)), 1)
+
+        def encode(self, x):
+            mu = torch.randn(len(x), 2, generator=self.noise)
+            return Independent(Normal(mu, torch.ones(len(x), 2)), 1)
+
+    acc = decoder_toy.orientation_accuracy(Blind())
+    assert abs(acc - 0.5) < 4 * math.sqrt(0.25 / 1000), acc
