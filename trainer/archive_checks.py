@@ -151,7 +151,7 @@ class ExportedRecord(BaseModel):
     """The run's record fields as exported (trainer.records.RunRecord)."""
 
     model_config = ConfigDict(extra="forbid", strict=False)
-    status: Literal["queued", "running", "done", "failed", "cancelled", "diverged"]
+    status: Literal["queued", "running", "paused", "done", "failed", "cancelled", "diverged"]
     epoch: int = Field(ge=0)
     step: int = Field(ge=0)
     total_steps: int | None = Field(None, ge=0)
@@ -168,7 +168,7 @@ def record(fields: dict) -> dict:
         r = ExportedRecord.model_validate(fields).model_dump()
     except ValidationError as exc:
         raise ArchiveError("record: " + describe_errors(exc).replace("\n", "; ")) from None
-    if r["status"] in ("queued", "running"):
+    if r["status"] in ("queued", "running", "paused"):
         r["error"] = (f"imported while {r['status']} where it was exported; resume continues "
                       "from its last checkpoint")
         r["status"] = "cancelled"

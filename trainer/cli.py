@@ -8,6 +8,7 @@
     python -m trainer export RUN_ID --out FILE.zip [--store DIR]
     python -m trainer import FILE.zip [--store DIR]     (validated first: trainer/archive.py)
     python -m trainer evaluate RUN_ID [--k 5000] [--points N] [--seed 0] [--store DIR]
+    python -m trainer pause|play|step|reset RUN_ID, speed RUN_ID VALUE   (trainer/cli_control.py)
 
 `train` runs in the foreground with a progress bar on stderr and prints one JSON object
 (run_id, status, test_elbo, …) as its last line; `evaluate` prints the test ELBO, L_k, KL and
@@ -28,9 +29,10 @@ from pydantic import ValidationError
 from explorer.models import registry as families
 
 from trainer import admission, executors
+from trainer.cli_control import COMMANDS as CONTROL_COMMANDS, add_control_parsers, cmd_control
 from trainer.cli_evaluate import add_evaluate_parser, cmd_evaluate
 from trainer.executor import admit
-from trainer.records import FINISHED
+from trainer.records import AT_REST
 
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
@@ -80,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_pretrain_parser(sub)
     add_archive_commands(sub)
     add_evaluate_parser(sub)
+    add_control_parsers(sub)
     return parser
 
 
@@ -177,6 +180,9 @@ def cmd_train(args, store: RunStore) -> int:
     if rec.status == "running":
         print(f"run {rec.run_id} is already training in another process; showing its state",
               file=sys.stderr)
+    if rec.status == "paused":
+        print(f"run {rec.run_id} was paused; `python -m trainer play {rec.run_id}` continues it",
+              file=sys.stderr)
     print(json.dumps(summary(rec, store)))
     return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
 
@@ -217,13 +223,14 @@ def train_on_cluster(spec: RunSpec, store: RunStore, quiet: bool) -> int:
 
 def wait_until_finished(store: RunStore, run_id: str, bar: ProgressBar | None,
                         timeout: float | None = None, poll: float = 0.5) -> RunRecord:
-    """Poll the store until the run has finished (or `timeout` passed), drawing `bar`."""
+    """Poll the store until the run has finished or paused (or `timeout` passed), drawing
+    `bar`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         rec = store.get(run_id)  # a run whose worker died reads as failed here
         if bar is not None and rec.total_steps:
             bar(rec.step, rec.total_steps, {})
-        if rec.status in FINISHED or (deadline is not None and time.monotonic() > deadline):
+        if rec.status in AT_REST or (deadline is not None and time.monotonic() > deadline):
             return rec
         time.sleep(poll)
 
@@ -242,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_pretrain(args, store)
         if args.command in ("export", "import"):
             return cmd_archive(args, store)
+        if args.command in CONTROL_COMMANDS:
+            return cmd_control(args, store, summary)
         if args.command == "evaluate":
             return cmd_evaluate(args, store, ProgressBar(not args.quiet))
         if args.command == "worker":

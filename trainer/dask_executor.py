@@ -23,7 +23,7 @@ from distributed import Client, Future
 
 from trainer.executor import admit, train_claimed
 from trainer.liveness import HOST
-from trainer.records import FINISHED, RunNotFound
+from trainer.records import AT_REST, RunNotFound
 from trainer.spec import RunSpec
 from trainer.store import RunRecord, RunStore
 
@@ -153,7 +153,7 @@ class DaskExecutor:
                 pass
         deadline = time.monotonic() + timeout
         while ids and time.monotonic() < deadline:
-            ids = [i for i in ids if self.store.exists(i) and self.store.get(i).status not in FINISHED]
+            ids = [i for i in ids if self.store.exists(i) and self.store.get(i).status not in AT_REST]
             time.sleep(0.2)
         self.close()
 

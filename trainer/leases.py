@@ -46,6 +46,9 @@ class Lease:
     def finish(self, run_id, status, **fields):
         self.store.finish(run_id, status, lease=self.lease, **fields)
 
+    def pause(self, run_id):
+        self.store.pause(run_id, lease=self.lease)
+
     def check(self):
         """Raise LeaseLost unless the lease still holds (before a checkpoint is renamed in)."""
         rec = self.store.get(self.run_id)

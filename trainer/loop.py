@@ -1,13 +1,12 @@
 """The training loop: minibatch Adam on the β-ELBO, resumable from its last checkpoint.
 
 Randomness is reseeded from (seed, epoch) at every epoch, so a run resumed from a
-checkpoint retraces exactly the steps the uninterrupted run would have taken.
+checkpoint retraces exactly the steps the uninterrupted run would have taken; a paused run's
+checkpoint also keeps its place inside the epoch (trainer/epoch_position.py).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 
@@ -17,21 +16,20 @@ from explorer.models import evaluation_terms, training_terms
 from trainer.bound_tracking import (ExactInBackground, bounds_due, has_exact, record_bounds,
                                     recover_exact)
 from trainer import snapshots
-from trainer.checkpoints import CorruptCheckpoint, build_model, load_checkpoint, save_checkpoint
 from trainer.code_stats import EpochStats, test_code_stats
 from trainer.divergence import Stop, describe_failure, diverged, exploded, explosion, non_finite
+from trainer.epoch_position import EpochPosition, epoch_seed  # noqa: F401  (loop.epoch_seed)
 from trainer.leases import Lease
 from trainer.recorder import Progress, Recorder, step_metrics
 from trainer.records import LeaseLost
+from trainer.run_controls import Pacer
 from trainer.spec import RunSpec
 from trainer.store import RunStore
+from trainer.training_state import (Training, adam, checkpoint, resume,  # noqa: F401
+                                    total_steps)
 
 EPOCH_EVAL_SAMPLES = 1  # z samples per test point for the per-epoch curve
 FINAL_EVAL_SAMPLES = 10  # and for the final test ELBO a run reports
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    return (seed * 1_000_003 + epoch * 7919 + 12345) % (2**63 - 1)
 
 
 @torch.no_grad()
@@ -58,78 +56,6 @@ def train_step_terms(model, spec: RunSpec, xb: torch.Tensor, step: int):
                           estimator=spec.estimator, **spec.family.step_options(spec, step))
 
 
-@dataclass
-class Training:
-    """A run being trained: its model, optimiser and how far it has come."""
-
-    run_id: str
-    spec: RunSpec
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    epoch: int = 0  # epochs completed
-    step: int = 0  # optimiser steps taken
-    seconds: float = 0.0  # trained so far, as of the last epoch's end (a checkpoint keeps it)
-    fresh: bool = True  # no checkpoint yet: the run starts from its untrained model
-    first: dict | None = None  # the first step's metric row in this process (explosion test)
-    snapshot: Callable[["Training"], None] | None = None  # called after every step (snapshots)
-    note: str | None = None  # what resuming had to do (a damaged checkpoint set aside)
-
-    @property
-    def finished(self) -> bool:
-        return self.epoch >= self.spec.epochs
-
-
-def resume(store: RunStore, run_id: str, x_train: torch.Tensor) -> Training:
-    """The run's model and optimiser, from its checkpoint when it has one; the store forgets
-    whatever was recorded after that checkpoint, so a resumed run writes no duplicates."""
-    spec = store.get(run_id).spec
-    torch.manual_seed(spec.seed)
-    model = build_model(spec)
-    model.init_output_bias(x_train.mean(0))
-    state = Training(run_id, spec, model, adam(model, spec.lr))
-    path = store.checkpoint_path(run_id)
-    saved = None
-    if path.exists():
-        try:
-            saved = load_checkpoint(path)
-        except CorruptCheckpoint as exc:
-            # Resuming from it would fail forever: keep the file for inspection, start over.
-            path.replace(path.with_suffix(".corrupt"))
-            state.note = str(exc)
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        state.optimizer.load_state_dict(saved["optimizer"])
-        state.epoch, state.step = int(saved["epoch"]), int(saved["step"])
-        state.seconds, state.fresh = float(saved["seconds"]), False
-    store.truncate_after(run_id, state.step, state.epoch)
-    store.heartbeat(run_id, state.epoch, state.step, total_steps(spec, len(x_train)),
-                    state.seconds)
-    return state
-
-
-def adam(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
-    """Adam, with PyTorch's fused kernel where the parameters allow it: the same update in one
-    pass over each tensor instead of about ten (it took ~40% of a CPU step unfused)."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, ValueError):  # a device or dtype the fused kernel does not cover
-        return torch.optim.Adam(model.parameters(), lr=lr)
-
-
-def total_steps(spec: RunSpec, n: int) -> int:
-    return spec.epochs * math.ceil(n / spec.batch_size)
-
-
-def checkpoint(store: RunStore, state: Training, exact: ExactInBackground | None = None):
-    if exact is not None:  # a resumed run recomputes only its checkpoint epoch's exact bound
-        exact.drain(before=state.epoch)
-    save_checkpoint(store.checkpoint_path(state.run_id), {
-        "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
-        "epoch": state.epoch, "step": state.step, "seconds": state.seconds},
-        before_replace=getattr(store, "check", None))  # a Lease: never overwrite a new owner
-    store.set_checkpoint_epoch(state.run_id, state.epoch)
-
-
 def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor,
                  exact: ExactInBackground):
     """The bound ladder on the first test points, at epoch 0, every few epochs and at the
@@ -147,16 +73,20 @@ def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor,
     model.train(was_training)
 
 
-def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> EpochStats | Stop:
-    """One epoch of Adam steps, reseeded from (seed, epoch); its code statistics, or a Stop
-    when the run diverged or was cancelled mid-epoch."""
+def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder,
+                pacer: Pacer) -> EpochStats | Stop:
+    """One epoch of Adam steps, reseeded from (seed, epoch) — or the rest of a paused one;
+    its code statistics, or a Stop when the run diverged, was cancelled or paused mid-epoch
+    (a pause's Stop carries its `position` for the checkpoint)."""
     spec, model, optimizer = state.spec, state.model, state.optimizer
     params = list(model.parameters())
-    torch.manual_seed(epoch_seed(spec.seed, state.epoch))
-    order = torch.randperm(len(x_train))
-    stats = EpochStats(model)
-    for i in range(0, len(x_train), spec.batch_size):
-        xb = x_train[order[i : i + spec.batch_size]]
+    at = state.position or EpochPosition.start(model, spec.seed, state.epoch, len(x_train))
+    state.position = None
+    at.enter()
+    stats, n_batches = at.stats, math.ceil(len(x_train) / spec.batch_size)
+    for done in range(at.done + 1, n_batches + 1):
+        i = (done - 1) * spec.batch_size
+        xb = x_train[at.order[i : i + spec.batch_size]]
         if spec.binarize:
             xb = torch.bernoulli(xb)
         terms = train_step_terms(model, spec, xb, state.step)
@@ -174,7 +104,10 @@ def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> E
         state.step += 1
         if state.snapshot is not None:
             state.snapshot(state)
-        if recorder.add(state.step, state.epoch, step_metrics(terms)):
+        due = recorder.add(state.step, state.epoch, step_metrics(terms))
+        pacer.wait()  # the speed cap: timing only
+        pause = pacer.controls.pause_at == "step" and done < n_batches  # else at the epoch end
+        if due or pause:
             stop = check_explosion(state, recorder)
             if stop is not None:
                 return stop
@@ -183,6 +116,10 @@ def train_epoch(state: Training, x_train: torch.Tensor, recorder: Recorder) -> E
             # The buffer has just been flushed, so the callback sees no step's metrics
             # here; epoch ends report the test results.
             recorder.progress(state.step, {})
+            pause = pause or (pacer.read().pause_at == "step" and done < n_batches)
+        if pause:
+            state.seconds = recorder.seconds
+            return Stop("paused", {"position": at.saved(done)})
     return check_explosion(state, recorder) or stats
 
 
@@ -260,7 +197,10 @@ def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
         exact.drain()  # the run's bounds are complete before its status says it ended
     finally:
         exact.close()
-    store.finish(run_id, status, **fields)
+    if status == "paused":
+        store.pause(run_id)
+    else:
+        store.finish(run_id, status, **fields)
     return status
 
 
@@ -276,16 +216,20 @@ def _epochs(store: Lease, state: Training, x_train: torch.Tensor, x_test: torch.
         track_bounds(store, state, x_test, exact)
         if state.snapshot is not None:
             state.snapshot(state)
-    if not state.fresh:
+    if not state.fresh and state.position is None:  # a mid-epoch model is no epoch's model
         recover_exact(store, run_id, spec, state.model, state.epoch, state.step, x_test)
     results = (evaluate(state.model.eval(), x_test, seed=spec.seed, n_samples=FINAL_EVAL_SAMPLES)
                if state.finished else {})
     state.model.train()
+    pacer = Pacer(store, run_id)
     while not state.finished:
         if store.cancel:  # seen by the heartbeat thread during a long evaluation
             return "cancelled", {"error": None}
-        outcome = train_epoch(state, x_train, recorder)
+        outcome = train_epoch(state, x_train, recorder, pacer)
         if isinstance(outcome, Stop):
+            if outcome.status == "paused":
+                checkpoint(store, state, exact, position=outcome.fields["position"])
+                return "paused", {}
             return outcome.status, outcome.fields
         results, cancel = end_epoch(store, state, x_test, outcome, recorder, exact)
         test = results["test_elbo"]
@@ -294,5 +238,9 @@ def _epochs(store: Lease, state: Training, x_train: torch.Tensor, x_test: torch.
             return stop.status, stop.fields
         if cancel and not state.finished:
             return "cancelled", {"error": None}
+        if not state.finished and pacer.read().pause_at is not None:  # a pause, or one epoch
+            if state.epoch % spec.checkpoint_every:  # not saved by end_epoch
+                checkpoint(store, state, exact)
+            return "paused", {}
     return "done", {"test_elbo": results["test_elbo"], "seconds": state.seconds,
                     "error": state.note}

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from trainer.spec import RunSpec
 
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "diverged")
+STATUSES = ("queued", "running", "paused", "done", "failed", "cancelled", "diverged")
 FINISHED = ("done", "failed", "cancelled", "diverged")
+# No worker holds the run and none will until someone acts: finished, or paused (▶ resumes it).
+AT_REST = (*FINISHED, "paused")
 HEARTBEAT_TIMEOUT = 60.0  # seconds without a heartbeat before a running run counts as orphaned
 HEARTBEAT_SECONDS = 5.0  # how often a worker's heartbeat thread renews its lease
 
@@ -58,6 +60,8 @@ class RunRecord:
     seconds: float
     lease: int = 0  # incremented by every claim; a worker's writes name the lease it holds
     worker_host: str | None = None
+    pause_at: str | None = None  # a pause asked of the worker: "step" (now) or "epoch" (its end)
+    speed: float | None = None  # steps per second the worker may take; None: as fast as it can
 
     @property
     def progress(self) -> float:
@@ -67,4 +71,4 @@ class RunRecord:
 
     @property
     def resumable(self) -> bool:
-        return self.status in ("cancelled", "failed")
+        return self.status in ("cancelled", "failed", "paused")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 # Re-exported: `from trainer.store import RunRecord` is how callers have always named them.
 from trainer.history import HISTORY_SCHEMA, History
+from trainer.run_controls import ControlStore
 from trainer.liveness import HOST, check_run_id, dead_message, pid_alive, worker_alive
 from trainer import records
 from trainer.records import (FINISHED, HEARTBEAT_TIMEOUT, STATUSES, LeaseLost,  # noqa: F401
@@ -54,10 +55,11 @@ CREATE TABLE IF NOT EXISTS slots (
 );
 """
 # Columns added after the first release; old stores gain them on open.
-MIGRATIONS = {"lease": "INTEGER NOT NULL DEFAULT 0", "worker_host": "TEXT"}
+MIGRATIONS = {"lease": "INTEGER NOT NULL DEFAULT 0", "worker_host": "TEXT", "pause_at": "TEXT",
+              "speed": "REAL"}
 
 
-class RunStore(History):
+class RunStore(History, ControlStore):
     """Runs, metrics and checkpoints under one directory."""
 
     def __init__(self, root: str | os.PathLike | None = None):
@@ -234,22 +236,29 @@ class RunStore(History):
     def finish(self, run_id: str, status: str, lease: int | None = None, **fields):
         """End a run; a worker passes its lease so a replaced worker cannot end the run."""
         assert status in FINISHED, status
-        self._fenced(run_id, lease, status=status, worker_pid=None, **fields)
+        self._fenced(run_id, lease, status=status, worker_pid=None, pause_at=None, **fields)
 
     def request_cancel(self, run_id: str) -> RunRecord:
-        """Queued runs are cancelled at once; running ones at their worker's next heartbeat."""
+        """Queued and paused runs are cancelled at once; running ones at their worker's next
+        heartbeat."""
         self.get(run_id)
-        if not self._set(run_id, "AND status='queued'", status="cancelled", error=None):
+        if not self._set(run_id, "AND status IN ('queued','paused')", status="cancelled",
+                         error=None, pause_at=None):
             self._set(run_id, "AND status='running'", cancel_requested=1)
         return self.get(run_id)
 
     def requeue(self, run_id: str) -> RunRecord:
-        """Queue a cancelled or failed run again; it resumes from its last checkpoint."""
+        """Queue a cancelled, failed or paused run again; it resumes from its last checkpoint.
+        A paused run keeps a pause asked of it since ("step one epoch")."""
         rec = self.get(run_id)
         if not rec.resumable:
-            raise RunBusy(f"run {run_id} is {rec.status}; only cancelled or failed runs resume")
-        self._set(run_id, "AND status IN ('cancelled','failed')", status="queued",
-                  cancel_requested=0, error=None)
+            raise RunBusy(f"run {run_id} is {rec.status}; only cancelled, failed or paused runs "
+                          "resume")
+        with self._connect() as db:  # SET reads the old row: the pause kept is a paused run's
+            db.execute("UPDATE runs SET status='queued', cancel_requested=0, error=NULL, "
+                       "pause_at = CASE WHEN status='paused' THEN pause_at END, updated=? "
+                       "WHERE run_id=? AND status IN ('cancelled','failed','paused')",
+                       (time.time(), run_id))
         return self.get(run_id)
 
     def delete(self, run_id: str):

@@ -17,7 +17,7 @@ import os
 
 import streamlit as st
 
-from trainer import RunRecord, RunSpec
+from trainer import RunBusy, RunRecord, RunSpec, control
 from trainer.admission import Refused
 from ui import state
 from ui.state import get_store
@@ -119,3 +119,24 @@ def submit_all(specs: list[RunSpec]) -> list[RunRecord]:
             break
         out.append(rec)
     return out
+
+
+def run_control(action: str, run_id: str, speed: float | None = None) -> RunRecord | None:
+    """▶ play, ❚❚ pause, ⏭ step one epoch, ↺ reset or a speed for `run_id` (trainer.control),
+    for the teacher in classroom mode like delete; a refusal is shown, not raised."""
+    if not may_manage():
+        st.warning(locked_reason())
+        return None
+    store, executor = get_store(), state.get_executor()
+    try:
+        if action == "pause":
+            return control.pause(store, run_id)
+        if action == "speed":
+            return control.set_speed(store, run_id, speed)
+        if action == "reset":
+            with st.spinner("Stopping the run and deleting what it trained…"):
+                return control.reset(executor, store, run_id)
+        return {"play": control.play, "step": control.step_epoch}[action](executor, store, run_id)
+    except (RunBusy, ValueError, KeyError) as exc:
+        st.warning(str(exc))
+        return None

@@ -12,7 +12,7 @@ from explorer.views.latent import active_units
 from explorer.plots.training import compare_curves, kl_bars, training_curves
 
 from ui.figures import show
-from trainer import RunBusy
+from trainer import RunBusy, control
 from trainer.archive import export_run
 from ui import jobs
 from ui.state import get_executor, get_store
@@ -22,6 +22,7 @@ MAX_POINTS = 1500  # curves are thinned to this many points so redraws stay fast
 STATUS_TEXT = {
     "queued": "⏳ queued — waiting for a free worker",
     "running": "🏃 training in a background worker",
+    "paused": "❚❚ paused — ▶ trains on from the step it stopped at",
     "done": "✅ done",
     "failed": "❌ failed",
     "cancelled": "⏹ cancelled",
@@ -33,15 +34,66 @@ def _thin(values: list, stride: int) -> list:
     return values[::stride]
 
 
+PAUSING = {"step": "pausing after this step", "epoch": "pausing at the end of this epoch"}
+
+
+def playback_controls(rec, allowed: bool):
+    """▶ / ❚❚ / ⏭ one epoch / ↺ reset and the speed cap (trainer.control): the worker reads
+    them between steps, so the class can watch the latent map organise at its own pace."""
+    status, pending = rec.status, rec.pause_at if rec.status in ACTIVE else None
+    c1, c2, c3, c4, c5 = st.columns([1, 1, 1.3, 1, 1.4])
+    pressed = None
+    if c1.button("▶ Play", key="run_play", disabled=not allowed or not (
+            status == "paused" or pending), help="Train on from where the run paused."):
+        pressed = "play"
+    if c2.button("❚❚ Pause", key="run_pause", disabled=not allowed or status not in ACTIVE
+                 or pending == "step", help="Stop after the step in progress; a paused run "
+                 "holds no worker and keeps its place exactly."):
+        pressed = "pause"
+    if c3.button("⏭ One epoch", key="run_step", disabled=not allowed or status not in (
+            *ACTIVE, "paused") or pending == "epoch",
+            help="Train to the end of the epoch in progress, then pause."):
+        pressed = "step"
+    if c4.button("↺ Reset", key="run_reset", disabled=not allowed,
+                 help="Stop the run, delete its checkpoints, curves and snapshots, and train "
+                      "it again from its untrained model (same spec, same seed)."):
+        pressed = "reset"
+    _speed_select(c5, rec, allowed)
+    if pressed and jobs.run_control(pressed, rec.run_id) is not None:
+        st.rerun(scope="app")
+
+
+def _speed_select(where, rec, allowed: bool):
+    """The speed cap; it follows the store when someone else changed it (the CLI, a tab)."""
+    key, seen = f"run_speed_{rec.run_id}", f"run_speed_seen_{rec.run_id}"
+    stored = control.speed_text(rec.speed)
+    options = list(control.SPEEDS) + ([stored] if stored not in control.SPEEDS else [])
+    if st.session_state.get(seen) != stored:
+        st.session_state[key] = st.session_state[seen] = stored
+    where.selectbox("Speed (steps/s)", options, key=key, disabled=not allowed,
+                    on_change=_speed_changed, args=(rec.run_id, key, seen),
+                    help="A cap on optimiser steps per second, so a class can watch the "
+                         "latent map organise; it changes only the timing, never the result.")
+
+
+def _speed_changed(run_id: str, key: str, seen: str):
+    speed = control.parse_speed(st.session_state[key])
+    if jobs.run_control("speed", run_id, speed=speed) is not None:
+        st.session_state[seen] = st.session_state[key]
+
+
 def run_controls(rec):
-    """Cancel, Resume and Delete, enabled from the record this refresh read (outside the live
-    view they went stale: Delete stayed disabled after the run had finished)."""
+    """Playback, Cancel, Resume and Delete, enabled from the record this refresh read
+    (outside the live view they went stale: Delete stayed disabled after the run had
+    finished)."""
     executor, active = get_executor(), rec.status in ACTIVE
     allowed = jobs.may_manage()
     if not allowed:
         st.caption(jobs.locked_reason())
+    playback_controls(rec, allowed)
     c1, c2, c3, c4 = st.columns(4)
-    if c1.button("Cancel", disabled=not active or not allowed, key="run_cancel"):
+    if c1.button("Cancel", disabled=not (active or rec.status == "paused") or not allowed,
+                 key="run_cancel"):
         executor.cancel(rec.run_id)
         st.rerun(scope="app")
     if c2.button("Resume", disabled=not rec.resumable or not allowed, key="run_resume",
@@ -89,7 +141,9 @@ def _run_view(run_id: str, active: bool):
         return
     if active and rec.status not in ACTIVE:
         st.rerun(scope="app")  # it just finished: redraw the page once, then stop polling
-    st.markdown(f"**{rec.run_id}** — {STATUS_TEXT[rec.status]}")
+    pending = f" — {PAUSING[rec.pause_at]}" if rec.status == "running" and rec.pause_at else ""
+    speed = f" · at most {rec.speed:g} steps/s" if rec.speed else ""
+    st.markdown(f"**{rec.run_id}** — {STATUS_TEXT[rec.status]}{pending}{speed}")
     epochs = rec.spec.epochs
     st.progress(rec.progress, text=f"epoch {min(rec.epoch, epochs)}/{epochs} · step {rec.step}"
                 f"/{rec.total_steps or '?'} · {rec.seconds:.1f} s")
