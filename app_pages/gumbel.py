@@ -37,6 +37,7 @@ show_url_notices(url_notices(
 
 
 @st.fragment
+@ds.one_thread()
 def relaxation_sections():
     """Its own fragment: the logit sliders redraw these views, not the schedule below. τ is the
     figure's own slider: its frames are computed once, so moving τ costs the server nothing."""
@@ -51,14 +52,14 @@ def relaxation_sections():
                          help="n: Gumbel draws g per estimate; the standard errors shrink as 1/√n.")
     logits = (l1, l2, l3)
     probs = ds.softmax(logits)
-    always, _ = lab.relaxation_notes(logits, n, tuple(LABELS))
+    always, _ = lab.relaxation_notes(logits, n, tuple(LABELS), SIMPLEX_POINTS)
     for note in always:
         st.info(note)
 
     st.subheader("The Gumbel-max trick: an exact sample")
     freq, se = lab.gumbel_max(logits, n)
-    y1, _ = lab.relaxed(logits, 1.0, n)
-    if not np.isfinite(y1).all():  # the library works in log space; this is a guard, not expected
+    sweep = lab.relaxation(logits, n, SIMPLEX_POINTS)  # every τ from the same Gumbel noise
+    if not sweep["finite"].all():  # the library works in log space; this is a guard, not expected
         st.error("Some relaxed samples are not finite; move the logits back.")
         return
     left, right = st.columns([3, 2])
@@ -67,7 +68,7 @@ def relaxation_sections():
                                title=f"Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = {n} "
                                      "samples (±2 SE) vs softmax(ℓ)"), key="gm_max", chars=70)
     with right:
-        counts = np.bincount(y1.argmax(1), minlength=3).tolist()
+        counts = sweep["counts"][SAMPLING_TAU_GRID.index(1.0)].tolist()
         st.markdown(
             "The frequencies match softmax(ℓ) within their error bars **for any τ**: τ does not enter "
             "the Gumbel-max sample. The argmax of the relaxed sample y at any τ is the same sample (a "
@@ -91,9 +92,8 @@ def relaxation_sections():
                "(small τ) — always the corner of its Gumbel-max category.")
 
     st.subheader("Mean and variance of y against τ")
-    mom = lab.moments(logits, n)
-    show(moments_figure(np.array(SAMPLING_TAU_GRID), mom["mean"], mom["var"], mom["se"], probs, LABELS,
-                        None, title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax "
+    show(moments_figure(np.array(SAMPLING_TAU_GRID), sweep["mean"], sweep["var"], sweep["se"], probs,
+                        LABELS, None, title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax "
                                     f"y = softmax((ℓ + g)/τ) vs τ (n = {n}, logits {logits})"),
          key="gm_moments", chars=90)
     st.caption("As τ → 0 the mean tends to softmax(ℓ) (dotted, the Gumbel-max probabilities) and the "

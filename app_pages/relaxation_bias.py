@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.discrete import ESTIMATOR_TAU_GRID, TAU_DEFAULT
+from explorer.discrete import sampling_stats as ds
 from explorer.estimators import comparison as cmp
 from explorer.plots.estimators import histogram_figure, relaxed_samples_figure, tau_curves_figure
 from explorer.toys.costs import TOY_COSTS
@@ -67,12 +68,21 @@ if exact is None:
     st.stop()
 for note in cmp.degeneracy_notes(family, values) + cmp.tau_notes(tau):
     st.info(note)
-ref = cmp.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE
-runs = {m: ed.estimates(family, cost, values, t, m, tau=tau, n=cmp.N_TAU, seed=cmp.SEED)
-        for m in ("gumbel_softmax", "st_gumbel_softmax", "rebar", "straight_through",
-                  "naive_reparam")}
-runs[cmp.reference_label()] = ed.estimates(family, cost, values, t, ref[0], ref[1], ref[2],
-                                          n=cmp.N_TAU, seed=cmp.SEED)
+
+
+@ds.one_thread()
+def races(family: str, cost: str, values: tuple, t: float, tau: float) -> tuple[dict, dict]:
+    """Every estimator's estimates at τ, and the τ sweeps of the relaxed ones (cached)."""
+    ref = cmp.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE
+    runs = {m: ed.estimates(family, cost, values, t, m, tau=tau, n=cmp.N_TAU, seed=cmp.SEED)
+            for m in ("gumbel_softmax", "st_gumbel_softmax", "rebar", "straight_through",
+                      "naive_reparam")}
+    runs[cmp.reference_label()] = ed.estimates(family, cost, values, t, ref[0], ref[1], ref[2],
+                                              n=cmp.N_TAU, seed=cmp.SEED)
+    return runs, {m: ed.tau_sweep(family, cost, values, t, m) for m in cmp.TAU_METHODS}
+
+
+runs, sweeps = races(family, cost, values, t, tau)
 for m, r in list(runs.items()):
     if r["error"]:
         st.warning(f"**{m}** is not shown: {r['error']}")
@@ -80,7 +90,6 @@ for m, r in list(runs.items()):
     elif r["dropped"]:
         st.warning(f"**{m}**: {r['dropped']} estimates were NaN/∞ and were dropped.")
 
-sweeps = {m: ed.tau_sweep(family, cost, values, t, m) for m in cmp.TAU_METHODS}
 flat = {}
 for m, r in runs.items():
     if m not in sweeps:

@@ -50,6 +50,7 @@ st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 
 
 
 @st.fragment
+@ds.one_thread()
 def explore():
     """Its own fragment: these widgets redraw only the views below, not Figure 1. β is the
     figure's own slider: its frames are computed once, so moving β costs the server nothing."""
@@ -94,6 +95,7 @@ explore()
 
 
 @st.fragment
+@ds.one_thread()
 def dvae_pp():
     """The DVAE++ smoother in its own fragment, so the sliders above redraw fewer charts."""
     st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")

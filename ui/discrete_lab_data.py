@@ -22,14 +22,10 @@ def gumbel_max(logits: tuple, n: int):
 
 
 @st.cache_data(max_entries=64, show_spinner="Sampling at every τ…")
-def moments(logits: tuple, n: int):
-    return ds.relaxed_moments(logits, SAMPLING_TAU_GRID, n, SEED)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def relaxed(logits: tuple, tau: float, n: int):
-    y = ds.relaxed_samples(logits, tau, n, SEED)
-    return y, ds.jacobian_norms(y, tau)
+def relaxation(logits: tuple, n: int, points: int) -> dict:
+    """The Gumbel-softmax views at every τ of the grid from one draw of the noise, keeping the
+    first `points` samples of each τ for the simplex."""
+    return ds.relaxed_sweep(logits, SAMPLING_TAU_GRID, n, SEED, keep=points)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -59,15 +55,14 @@ def overlapping(beta: float, p: float):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def relaxation_notes(logits: tuple, n: int, labels: tuple) -> tuple[list[str], list[list[str]]]:
+def relaxation_notes(logits: tuple, n: int, labels: tuple,
+                     points: int) -> tuple[list[str], list[list[str]]]:
     """The notes that hold at every τ (extreme logits), and those of each τ of the grid."""
-    probs, mom = ds.softmax(logits), moments(logits, n)
-    always = ds.relaxation_notes(probs, 1.0, n, 0.0, np.zeros(1), labels)  # τ = 1: no τ note
-    per_tau = []
-    for i, tau in enumerate(SAMPLING_TAU_GRID):
-        jac = ds.jacobian_norms(ds.relaxed_samples(logits, tau, n, SEED), tau)
-        per_tau.append([t for t in ds.relaxation_notes(probs, tau, n, mom["one_hot"][i], jac, labels)
-                        if t not in always])
+    probs, sweep = ds.softmax(logits), relaxation(logits, n, points)
+    always = ds.relaxation_notes(probs, 1.0, n, 0.0, 0.0, 0.0, labels)  # τ = 1: no τ note
+    per_tau = [[t for t in ds.relaxation_notes(probs, tau, n, sweep["one_hot"][i],
+                                               sweep["jac_median"][i], sweep["jac_max"][i], labels)
+                if t not in always] for i, tau in enumerate(SAMPLING_TAU_GRID)]
     return always, per_tau
 
 
@@ -76,11 +71,10 @@ def relaxation_notes(logits: tuple, n: int, labels: tuple) -> tuple[list[str], l
 @st.cache_resource(max_entries=32, show_spinner="Sampling at every τ…")
 def relaxation_figure(logits: tuple, n: int, active: int, labels: tuple, points: int):
     """The Gumbel-softmax samples at every τ of the grid, one frame each, opening at `active`."""
-    ys = [ds.relaxed_samples(logits, tau, points, SEED).astype(np.float32)
-          for tau in SAMPLING_TAU_GRID]
-    notes = relaxation_notes(logits, n, labels)[1]
-    return _relaxation_figure(ys, moments(logits, n)["mean"], ds.softmax(logits), SAMPLING_TAU_GRID,
-                              notes, labels, active)
+    sweep = relaxation(logits, n, points)
+    return _relaxation_figure(list(sweep["ys"]), sweep["mean"], ds.softmax(logits),
+                              SAMPLING_TAU_GRID, relaxation_notes(logits, n, labels, points)[1],
+                              labels, active)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -22,9 +22,14 @@ TAU_DEFAULT = 0.5  # on both grids; Jang et al. (2017) anneal down to τ = 0.5
 
 
 def _gumbel(shape, like: torch.Tensor, generator=None) -> torch.Tensor:
-    """g ~ Gumbel(0, 1) as −log(−log U); U is kept inside (0, 1) so g stays finite."""
-    u = torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
-    info = torch.finfo(like.dtype)
+    return gumbel_noise(shape, generator, like.dtype, like.device)
+
+
+def gumbel_noise(shape, generator=None, dtype=torch.float64, device=None) -> torch.Tensor:
+    """g ~ Gumbel(0, 1) as −log(−log U); U is kept inside (0, 1) so g stays finite. The noise
+    gumbel_max and gumbel_softmax add: the same generator state gives the same g."""
+    u = torch.rand(shape, generator=generator, dtype=dtype, device=device)
+    info = torch.finfo(dtype)
     # 1 − eps is the largest float below 1 that rand's output can round to safely; tiny
     # keeps log U finite for an exact 0.
     u = u.clamp(info.tiny, 1.0 - info.eps)
