@@ -203,6 +203,41 @@ def test_cli_train_waits_for_the_cluster_and_prints_the_summary(cluster, tmp_pat
     assert rec.lease == 1 and rec.checkpoint_epoch == 2
 
 
+def test_cli_resume_and_step_go_to_the_cluster_and_wait(cluster, tmp_path):
+    """With the variable set, `resume` and `step` send the run to the Dask worker and follow it
+    to its pause or end, as `train` does (a local resume returns at once, queued)."""
+    store = RunStore(tmp_path / "s")
+    rec, _ = store.create(RunSpec(dataset="digits", hidden=(16,), epochs=3, seed=6,
+                                  bounds_every=0))
+    env = dict(VAE_EXPLORER_EXECUTOR=cluster.scheduler_address)
+    out = cli("step", rec.run_id, store=store.root, **env)
+    assert out.returncode == 0, out.stderr
+    stepped = json.loads(out.stdout.strip().splitlines()[-1])
+    assert stepped["status"] == "paused" and stepped["epoch"] == 1, stepped
+    out = cli("resume", rec.run_id, store=store.root, **env)
+    assert out.returncode == 0, out.stderr
+    done = json.loads(out.stdout.strip().splitlines()[-1])
+    assert done["status"] == "done" and done["epoch"] == 3  # locally it would print "queued"
+    assert store.get(rec.run_id).lease == 2  # claimed twice: the step, then the resume
+
+
+def test_cli_pretrain_with_the_cluster_waits_for_its_runs(cluster, tmp_path, monkeypatch,
+                                                          capsys):
+    """`pretrain` sends the class models to the cluster and, since Dask drops the tasks of a
+    client that has gone, waits for them even without --wait (here one tiny class model)."""
+    from trainer import class_models
+    from trainer.cli import main
+
+    tiny = RunSpec(dataset="digits", hidden=(16,), epochs=1, seed=8, bounds_every=0)
+    real = class_models.pretrain
+    monkeypatch.setattr(class_models, "pretrain", lambda ex, specs=(tiny,): real(ex, specs))
+    monkeypatch.setenv("VAE_EXPLORER_EXECUTOR", cluster.scheduler_address)
+    assert main(["pretrain", "--store", str(tmp_path / "s")]) == 0
+    out, err = capsys.readouterr()
+    assert "waiting until the class models are trained" in err
+    assert RunStore(tmp_path / "s").get(tiny.run_id).status == "done"
+
+
 def test_ctrl_c_in_the_cli_cancels_the_run_on_the_cluster(cluster, tmp_path):
     store = RunStore(tmp_path / "s")
     proc = subprocess.Popen(

@@ -30,9 +30,9 @@ from explorer.models import registry as families
 
 from trainer import admission, executors
 from trainer.cli_control import COMMANDS as CONTROL_COMMANDS, add_control_parsers, cmd_control
+from trainer.cli_cluster import on_cluster
 from trainer.cli_evaluate import add_evaluate_parser, cmd_evaluate
 from trainer.executor import admit
-from trainer.records import AT_REST
 
 from trainer.spec import RunSpec, describe_errors
 from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
@@ -152,7 +152,7 @@ def cmd_train(args, store: RunStore) -> int:
         return EXIT_BAD_INPUT
     try:
         if executors.configured_address() is not None:
-            return train_on_cluster(spec, store, args.quiet)
+            return on_cluster(store, args.quiet, lambda executor: executor.submit(spec))
         rec = admit(store, spec)
     except admission.Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
@@ -185,54 +185,6 @@ def cmd_train(args, store: RunStore) -> int:
               file=sys.stderr)
     print(json.dumps(summary(rec, store)))
     return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
-
-
-def train_on_cluster(spec: RunSpec, store: RunStore, quiet: bool) -> int:
-    """`train` with $VAE_EXPLORER_EXECUTOR set: the run trains on a Dask worker while this
-    process shows its progress from the store; the same JSON summary and exit codes, and
-    Ctrl-C cancels the run."""
-    executor = executors.make_executor(store)
-    try:
-        rec = executor.submit(spec)
-        if rec.status == "running":
-            print(f"run {rec.run_id} is already training in another process; showing its "
-                  "state", file=sys.stderr)
-        elif rec.status == "queued":
-            if not executor.worker_threads():
-                print(f"the Dask scheduler at {executor.address} has no workers yet; the run "
-                      "waits for one (dask worker ADDRESS --nworkers N --nthreads 1)",
-                      file=sys.stderr)
-            bar = ProgressBar(not quiet)
-            try:
-                rec = wait_until_finished(store, rec.run_id, bar)
-            except KeyboardInterrupt:
-                bar.close()
-                executor.cancel(rec.run_id)
-                try:  # the worker stops at its next heartbeat
-                    rec = wait_until_finished(store, rec.run_id, None, timeout=30.0)
-                except KeyboardInterrupt:
-                    rec = store.get(rec.run_id)
-                print(json.dumps(summary(rec, store)))
-                return EXIT_RUN_FAILED
-            bar.close()
-        print(json.dumps(summary(rec, store)))
-        return EXIT_OK if rec.status in ("done", "running") else EXIT_RUN_FAILED
-    finally:
-        executor.close()
-
-
-def wait_until_finished(store: RunStore, run_id: str, bar: ProgressBar | None,
-                        timeout: float | None = None, poll: float = 0.5) -> RunRecord:
-    """Poll the store until the run has finished or paused (or `timeout` passed), drawing
-    `bar`."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        rec = store.get(run_id)  # a run whose worker died reads as failed here
-        if bar is not None and rec.total_steps:
-            bar(rec.step, rec.total_steps, {})
-        if rec.status in AT_REST or (deadline is not None and time.monotonic() > deadline):
-            return rec
-        time.sleep(poll)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(summary(store.request_cancel(args.run_id), store)))
             return EXIT_OK
         if args.command == "resume":
+            if executors.configured_address() is not None:  # a Dask run: wait, as train does
+                return on_cluster(store, False, lambda executor: executor.resume(args.run_id))
             from trainer.executor import LocalExecutor
 
             print(json.dumps(summary(LocalExecutor(store).resume(args.run_id), store)))
@@ -305,12 +259,30 @@ def cmd_pretrain(args, store: RunStore) -> int:
     from trainer import class_models
     from trainer.executor import LocalExecutor
 
+    cluster = executors.configured_address() is not None
     try:
-        records = class_models.pretrain(LocalExecutor(store))
+        executor = executors.make_executor(store) if cluster else LocalExecutor(store)
+        records = class_models.pretrain(executor)
     except admission.Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.wait:
+    except executors.ExecutorUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if cluster and not args.wait:  # this client's tasks would be dropped when it closes
+        print("a Dask executor is configured: waiting until the class models are trained",
+              file=sys.stderr)
+    try:
+        return _pretrain_result(args.wait or cluster, records, store)
+    finally:
+        if cluster:
+            executor.close()
+
+
+def _pretrain_result(wait: bool, records, store: RunStore) -> int:
+    from trainer import class_models
+
+    if wait:
         tty = sys.stderr.isatty()
         records = class_models.wait(store, records, lambda line: sys.stderr.write(
             ("\r" + line + "   ") if tty else line + "\n"))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 
-from trainer import control
+from trainer import control, executors
+from trainer.cli_cluster import on_cluster
 from trainer.liveness import check_run_id
 
 COMMANDS = {
@@ -45,6 +46,9 @@ def cmd_control(args, store, summary) -> int:
         rec = control.set_speed(store, run_id, control.parse_speed(args.value))
     else:
         act = {"play": control.play, "step": control.step_epoch, "reset": control.reset}
+        if executors.configured_address() is not None:  # a Dask run: follow it, as train does
+            return on_cluster(store, False, lambda executor: act[args.command](
+                executor, store, run_id), ok=("done", "running", "paused"))
         rec = act[args.command](LocalExecutor(store), store, run_id)
     print(json.dumps({**summary(rec, store), "pause_at": rec.pause_at,
                       "speed": control.speed_text(rec.speed)}))

@@ -86,6 +86,11 @@ class DaskExecutor:
     def status(self, run_id: str) -> RunRecord:
         return self.store.get(run_id)
 
+    def send(self, run_id: str) -> Future | None:
+        """Make sure a queued run has a task on the cluster (idempotent: a run that has one
+        keeps it), e.g. one queued by a control that does not submit (⏭ on a queued run)."""
+        return self._send(run_id)
+
     # ---- the cluster ----------------------------------------------------------
     def ensure_workers(self) -> int:
         """Send every queued run this executor holds no task for (runs queued before the
