@@ -1,12 +1,19 @@
 """VAE Explorer — entry point.  Run:  streamlit run app.py"""
-import streamlit as st
+import os
 
-from ui.jobs import teacher_login
-from ui.lessons import lesson_bar
-from ui.preparation import prepare_class_models
-from ui.presentation import presentation_switch
-from ui.state import get_executor
-from ui.url_notice import collecting
+# One torch thread in the server (before anything imports torch): sessions share the cores, and
+# a second intra-op thread mostly waits for one — on 2 busy cores a Relaxation bias sweep took
+# 2.1 s with two threads and 0.14 s with one. Workers set their own (trainer/executor.py).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
+
+from ui.jobs import teacher_login  # noqa: E402
+from ui.lessons import lesson_bar  # noqa: E402
+from ui.preparation import prepare_class_models  # noqa: E402
+from ui.presentation import presentation_switch  # noqa: E402
+from ui.state import get_executor  # noqa: E402
+from ui.url_notice import collecting  # noqa: E402
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🧭", layout="wide")
 get_executor()  # created once per server: starts workers for runs queued before it started

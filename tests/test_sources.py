@@ -158,3 +158,17 @@ def test_trainer_never_imports_streamlit():
     files = sorted((ROOT / "trainer").rglob("*.py"))
     assert files
     assert [str(p.relative_to(ROOT)) for p in files if "streamlit" in imported_roots(p)] == []
+
+
+def test_the_app_server_computes_with_one_torch_thread():
+    """app.py sets OMP_NUM_THREADS=1 before anything imports torch (unless it is set)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys; src = open('app.py').read().split('import streamlit')[0];"
+            "exec(src); import torch; print(torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.strip() == "1", out.stderr

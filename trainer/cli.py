@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 from pydantic import ValidationError
 
@@ -31,13 +30,13 @@ from explorer.models import registry as families
 from trainer import admission, executors
 from trainer.cli_control import COMMANDS as CONTROL_COMMANDS, add_control_parsers, cmd_control
 from trainer.cli_cluster import on_cluster
+from trainer.cli_output import EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED, ProgressBar, summary
 from trainer.cli_evaluate import add_evaluate_parser, cmd_evaluate
 from trainer.executor import admit
 
 from trainer.spec import RunSpec, describe_errors
-from trainer.store import LeaseLost, RunBusy, RunNotFound, RunRecord, RunStore
+from trainer.store import LeaseLost, RunBusy, RunNotFound, RunStore
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _flag(name: str) -> str:
@@ -109,35 +108,6 @@ def cmd_archive(args, store: RunStore) -> int:
         print(f"cannot {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
-
-
-def summary(rec: RunRecord, store: RunStore) -> dict:
-    return {
-        "run_id": rec.run_id, "status": rec.status, "test_elbo": rec.test_elbo,
-        "epoch": rec.epoch, "step": rec.step, "seconds": round(rec.seconds, 2),
-        "error": rec.error, "diverged_step": rec.diverged_step,
-        "spec": rec.spec.model_dump(mode="json"), "store": str(store.root),
-    }
-
-
-class ProgressBar:
-    """A one-line text progress bar on stderr."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.t0 = enabled, time.perf_counter()
-
-    def __call__(self, step: int, total: int, info: dict):
-        if not self.enabled:
-            return
-        frac = step / max(total, 1)
-        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        extra = f" test ELBO {info['test_elbo']:.2f}" if "test_elbo" in info else ""
-        sys.stderr.write(f"\r[{bar}] {step}/{total} {time.perf_counter() - self.t0:5.1f}s{extra}   ")
-        sys.stderr.flush()
-
-    def close(self):
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def cmd_train(args, store: RunStore) -> int:

@@ -9,6 +9,7 @@ import time
 from typing import Any, Callable
 
 from trainer import executors
+from trainer.cli_output import EXIT_OK, EXIT_RUN_FAILED, ProgressBar, summary
 from trainer.records import AT_REST
 from trainer.store import RunRecord, RunStore
 
@@ -20,8 +21,6 @@ def on_cluster(store: RunStore, quiet: bool, start: Callable[[Any], RunRecord],
     from the store until it finishes or pauses, and prints the same JSON summary with the same
     exit codes as a local run (0 for a status in `ok`); Ctrl-C cancels it. (Waiting keeps this client's task alive:
     Dask drops a task whose client has gone.)"""
-    from trainer.cli import EXIT_OK, EXIT_RUN_FAILED, ProgressBar, summary
-
     executor = executors.make_executor(store)
     try:
         rec = start(executor)
