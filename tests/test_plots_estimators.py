@@ -92,3 +92,18 @@ def test_plot_module_does_not_import_streamlit():
     mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not any(m.startswith("streamlit") for m in mods)
+
+
+def test_a_histogram_of_identical_estimates_is_named_by_an_arrow_not_the_legend():
+    import numpy as np
+
+    from explorer.plots.estimators import histogram_figure
+    from explorer.plots.style import legend_entries
+
+    rng = np.random.default_rng(0)
+    fig = histogram_figure({"gumbel_softmax": rng.normal(size=200), "naive_reparam": np.zeros(200)},
+                           0.3, "estimates")
+    assert legend_entries(fig) == 1
+    assert [t.showlegend for t in fig.data] == [True, False]
+    assert any(a.text == "naive_reparam: every estimate = 0" and a.x == 0
+               for a in fig.layout.annotations)

@@ -51,15 +51,23 @@ def histogram_figure(samples: Mapping[str, np.ndarray], exact: float, title: str
 
     The bins and the view cover the central 99% of every estimator, so a heavy-tailed
     REINFORCE does not squash the others to a spike; the rare values outside are not binned.
+    An estimator whose estimates are all equal (the naive pathwise gradient through a hard
+    sample is 0) is one bar, named by an arrow instead of a legend entry.
     """
     fig = go.Figure()
     data = {k: _finite(v).ravel() for k, v in samples.items()}
     lo, hi = _view_range(list(data.values()), [exact])
     width = (hi - lo) / bins
     for name, a in data.items():
+        spike = a.size > 0 and bool(np.all(a == a[0]))
         fig.add_trace(go.Histogram(
             x=a, name=name, histnorm="probability density", opacity=0.55,
-            marker_color=color(name), xbins=dict(start=lo, end=hi + width, size=width)))
+            marker_color=color(name), xbins=dict(start=lo, end=hi + width, size=width),
+            showlegend=not spike))
+        if spike:  # one bar: named by an arrow, which keeps the legend short on a projector
+            fig.add_annotation(x=float(a[0]), y=0.9, yref="paper", showarrow=True, ax=40, ay=-30,
+                               text=f"{name}: every estimate = {a[0]:.3g}",
+                               font=dict(color=color(name)))
     fig.add_vline(x=float(exact), line=dict(color=EXACT, width=3),
                   annotation_text=f"exact {exact:.4g}", annotation_position="top right")
     fig.update_layout(title=title, barmode="overlay", xaxis_title=x_title,

@@ -143,7 +143,9 @@ def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views:
                                         f"density q(ζ): histogram of samples vs the analytic density",
                                         "pathwise gradient ∂ζ/∂p against ε (autograd)",
                                         "L1 distance ∫|f − step| dε against β (log–log)"))
-    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="ζ = f(β, p, ε)",
+    # Legend: at most ~5 entries on a projector, so a trace its panel's title names (ζ, ∂ζ/∂p),
+    # the spike (annotated in every frame) and the L1 curves (named at their ends) stay out.
+    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="ζ = f(β, p, ε)", showlegend=False,
                              line=dict(color=BETA_COLORS[1], width=2.5)), row=1, col=1)
     fig.add_trace(step_trace(p), row=1, col=1)
     centres = (v0["edges"][:-1] + v0["edges"][1:]) / 2
@@ -155,14 +157,19 @@ def smoothing_frames_figure(label: str, p: float, betas: Sequence[float], views:
     if spiky:
         fig.add_trace(go.Scatter(x=[0, 0], mode="lines+markers", line=dict(color="#d62728", width=6),
                                  name=f"spike at ζ = 0: mass 1 − p = {v0['mass']:.3g}",
+                                 showlegend=False,
                                  marker=dict(size=[0, 12], symbol="triangle-up")), row=1, col=2)
-    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="∂ζ/∂p (autograd)",
+    fig.add_trace(go.Scatter(x=v0["eps"], mode="lines", name="∂ζ/∂p (autograd)", showlegend=False,
                              line=dict(color="#9467bd", width=3)), row=2, col=1)
     fig.add_vline(x=1 - p, line=dict(color=STEP["color"], width=2, dash="dot"),
                   annotation_text="ε = 1 − p", row=2, col=1)
     betas = np.asarray(betas, dtype=float)
     for name, d in l1.items():
-        fig.add_trace(go.Scatter(x=betas, y=d, mode="lines+markers", name=SHORT.get(name, name),
+        short_name = SHORT.get(name, name)
+        fig.add_trace(go.Scatter(x=betas, y=d, mode="lines+markers+text", name=short_name,
+                                 showlegend=False, text=[""] * (len(betas) - 1) + [short_name],
+                                 textposition="middle left", cliponaxis=False,
+                                 textfont=dict(color=FUNC_COLORS.get(name)),
                                  line=dict(color=FUNC_COLORS.get(name), width=4 if name == current
                                            else 1.5, dash="dash" if name == "spike_power" else None)),
                       row=2, col=2)
