@@ -70,6 +70,25 @@ def wait_idle(page, timeout=60_000):
                            timeout=timeout)
 
 
+def delete_until(page, hint: str, attempts: int = 3):
+    """Press Delete until `hint` shows: on a loaded machine a click that lands while the page
+    reruns is lost, and the run is still there (a reload alone cannot bring the hint)."""
+    for _ in range(attempts):
+        page.get_by_role("button", name="Delete", exact=True).click()
+        wait_idle(page)
+        time.sleep(1.5)  # the live view's next poll, where a stale picker value would fail
+        wait_idle(page)
+        try:
+            page.get_by_text(hint).first.wait_for(timeout=30_000)
+            return
+        except Exception:
+            page.reload()
+            wait_idle(page)
+            if page.get_by_text(hint).count():
+                return
+    page.get_by_text(hint).first.wait_for(timeout=30_000)
+
+
 def test_train_from_ui_then_see_latent_plot(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -140,16 +159,7 @@ def test_discrete_lab_pages_render_in_the_browser(app_url, tmp_path):
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("✅ done").first.wait_for(timeout=120_000)
         for hint in ("✅ done", "No runs yet"):
-            page.get_by_role("button", name="Delete", exact=True).click()
-            wait_idle(page)
-            time.sleep(1.5)  # the live view's next poll, where a stale picker value would fail
-            wait_idle(page)
-            try:
-                page.get_by_text(hint).first.wait_for(timeout=30_000)
-            except Exception:  # a loaded machine: the rerun after Delete may still be on its way
-                page.reload()
-                wait_idle(page)
-                page.get_by_text(hint).first.wait_for(timeout=60_000)
+            delete_until(page, hint)
             assert page.locator("[data-testid='stException']").count() == 0, hint
         shots = os.environ.get("SCREENSHOT_DIR")
         if shots:

@@ -24,11 +24,14 @@ def paused_run(monkeypatch, step: int = 3) -> str:
 
 
 def until(at, predicate, timeout=120.0):
-    """Rerun the page (run_every never fires in AppTest) until `predicate()`."""
+    """Rerun the page (run_every never fires in AppTest) until `predicate()`, then once more:
+    the page must be drawn after the state it is asked about (a check between a rerun and the
+    store's change would see an older page)."""
     t0 = time.time()
     while time.time() - t0 < timeout:
+        done = predicate()
         at.run()
-        if predicate():
+        if done:
             return
         time.sleep(0.3)
     pytest.fail("the run did not get there in time")
