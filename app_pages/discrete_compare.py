@@ -72,7 +72,5 @@ st.dataframe(pd.DataFrame([{"model": s.model, "latent": latent_description(s), "
 missing = [s for s in lineup if s.run_id not in known]
 st.caption("Same data, network sizes, optimiser, epochs and seed; only the latent differs. "
            "Identical specs are trained once and reused.")
-if st.button(f"Train the {len(missing)} missing run(s) in the background", key="cmp_train",
-             disabled=not missing):
-    if len(jobs.submit_all(missing)) == len(missing):  # else the reason is shown
-        st.rerun()
+jobs.train_button(f"Train the {len(missing)} missing run(s) in the background", missing,
+                  key="cmp_train", disabled=not missing)

@@ -117,7 +117,5 @@ st.caption("Same data, network, optimiser, epochs and seed; only the objective d
            "11–27 min. IWAE k = 1 and k = 50 "
            "are trained with the pathwise gradient (Burda et al.) and with DReG (Tucker et "
            "al. 2018), which drops the sampled KL's score noise that collapses k = 1 at d = 50.")
-if st.button(f"Train the {len(todo_specs)} missing run(s) in the background", key="obj_train",
-             disabled=not todo_specs):
-    if len(ui_jobs.submit_all(todo_specs)) == len(todo_specs):  # else the reason is shown
-        st.rerun()
+ui_jobs.train_button(f"Train the {len(todo_specs)} missing run(s) in the background", todo_specs,
+                     key="obj_train", disabled=not todo_specs)

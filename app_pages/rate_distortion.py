@@ -26,10 +26,9 @@ if rec is None:
     st.stop()
 spec, store = rec.spec, get_store()
 grid = ", ".join(f"{b:g}" for b in families.BETA_GRID)
-if st.button(f"Train β ∈ {{{grid}}} in the background", key="train_beta_family"):
-    specs = families.beta_specs(spec)  # identical specs (this run among them) are reused
-    if len(jobs.submit_all(specs)) == len(specs):
-        st.rerun()
+# identical specs (this run among them) are reused
+jobs.train_button(f"Train β ∈ {{{grid}}} in the background", lambda: families.beta_specs(spec),
+                  key="train_beta_family")
 
 
 def last_kl_per_dim(run_id: str) -> list:
@@ -87,9 +86,8 @@ if not decoders:
 if spec.likelihood != "bernoulli":
     st.caption("The MADE models binary pixels: with this run's likelihood only the MLPs train.")
 names = ", ".join(families.decoder_label(s) for s in decoders)
-if st.button(f"Train the decoders {names} in the background", key="train_decoder_family"):
-    if len(jobs.submit_all(decoders)) == len(decoders):
-        st.rerun()
+jobs.train_button(f"Train the decoders {names} in the background", decoders,
+                  key="train_decoder_family")
 
 
 def decoder_sweep():

@@ -123,10 +123,9 @@ st.markdown(
     "fewer codes in use and cost reconstruction. The button trains this spec (same seed) with "
     f"β_c ∈ {{{grid}}}; the figure shows what "
     "these runs actually did.")
-if st.button(f"Train β_c ∈ {{{grid}}} in the background", key="train_commitment"):
-    specs = families.commitment_specs(spec)  # identical specs (this run among them) are reused
-    if len(jobs.submit_all(specs)) == len(specs):
-        st.rerun()
+# identical specs (this run among them) are reused
+jobs.train_button(f"Train β_c ∈ {{{grid}}} in the background",
+                  lambda: families.commitment_specs(spec), key="train_commitment")
 
 
 active = any(r is not None and r.status in ("queued", "running")

@@ -86,10 +86,8 @@ def decoder_toy_section():
     specs = decoder_toy.toy_specs()
     known = {r.run_id for r in get_store().list()}
     todo = [s for s in specs if s.run_id not in known]
-    if st.button(f"Train the MLP and the MADE on bars and stripes ({len(todo)} to train, "
-                 "about a minute each)", key="toy_train", disabled=not todo):
-        if len(jobs.submit_all(todo)) == len(todo):
-            st.rerun()
+    jobs.train_button(f"Train the MLP and the MADE on bars and stripes ({len(todo)} to train, "
+                      "about a minute each)", todo, key="toy_train", disabled=not todo)
     base = decoder_toy.base_spec()
     busy = any(r.status in ("queued", "running") and same_except_decoder(r.spec, base)
                for r in get_store().list())

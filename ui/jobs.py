@@ -121,6 +121,15 @@ def submit_all(specs: list[RunSpec]) -> list[RunRecord]:
     return out
 
 
+def train_button(label: str, specs, key: str, disabled: bool = False, help: str | None = None):
+    """A button that queues a line-up (`specs`, or a callable giving them when pressed) through
+    `submit_all` and redraws the page once every spec was accepted (else the refusal shows)."""
+    if st.button(label, key=key, disabled=disabled, help=help):
+        specs = list(specs() if callable(specs) else specs)
+        if len(submit_all(specs)) == len(specs):
+            st.rerun()
+
+
 def run_control(action: str, run_id: str, speed: float | None = None) -> RunRecord | None:
     """▶ play, ❚❚ pause, ⏭ step one epoch, ↺ reset or a speed for `run_id` (trainer.control),
     for the teacher in classroom mode like delete; a refusal is shown, not raised."""
