@@ -38,35 +38,39 @@ with left:
                          title="Click a test point (posterior means μ(x); PCA when d > 2)")
     show(fig, key=SCATTER_KEY, chars=55, on_select="rerun", selection_mode="points")
 with right:
-    lad = bd.ladder_for(*args, i)
-    exact = bd.exact_for(*args, i)
-    show(bound_ladder(lad["k"], lad["mean"], lad["se"], exact=exact, elbo=lad["mean"][0],
-                      title=f"L_k for test point {i}{label}: mean ± 2 SE of repeated estimates"),
-         key="ladder", chars=55)
+    pv = bd.point_view(*args, i)  # None (and a progress bar) while it is computed
+    if pv is not None:
+        lad, exact = pv["ladder"], pv["exact"]
+        show(bound_ladder(lad["k"], lad["mean"], lad["se"], exact=exact, elbo=lad["mean"][0],
+                          title=f"L_k for test point {i}{label}: mean ± 2 SE of repeated "
+                                "estimates"), key="ladder", chars=55)
     k = st.select_slider("k (importance samples)", list(LADDER_KS), value=100, key="k",
                          bind="query-params",
                          help="Samples z₁ … z_k ~ q(z|x) inside the log of L_k = E log "
                               "(1/k) Σ p(x, z_i)/q(z_i|x); k = 1 is the ELBO.")
-    j = list(LADDER_KS).index(k)
-    c = st.columns(3)
-    c[0].metric(f"L_{k} (± 1 SE)", f"{lad['mean'][j]:.1f}", f"± {lad['se'][j]:.2f}",
-                delta_color="off")
-    c[1].metric("ESS of the weights", f"{bd.ess_for(*args, i, k):.1f} of {k}",
-                help="(Σw)²/Σw²: how many samples effectively count. A small ESS means q "
-                     "misses where p(z|x) is.")
-    if exact is not None:
-        c[2].metric(f"log p(x) − L_{k}", f"{exact - lad['mean'][j]:.2f}")
-    else:
-        c[2].caption("d > 2: no exact log p(x); L_5000 is the best estimate here.")
+    if pv is not None:
+        j = list(LADDER_KS).index(k)
+        c = st.columns(3)
+        c[0].metric(f"L_{k} (± 1 SE)", f"{lad['mean'][j]:.1f}", f"± {lad['se'][j]:.2f}",
+                    delta_color="off")
+        c[1].metric("ESS of the weights", f"{pv['ess'][k]:.1f} of {k}",
+                    help="(Σw)²/Σw²: how many samples effectively count. A small ESS means q "
+                         "misses where p(z|x) is.")
+        if exact is not None:
+            c[2].metric(f"log p(x) − L_{k}", f"{exact - lad['mean'][j]:.2f}")
+        else:
+            c[2].caption("d > 2: no exact log p(x); L_5000 is the best estimate here.")
 
 st.subheader("The Rényi family")
 alpha = st.slider("α", 0.0, 1.0, 0.5, 0.05, key="alpha", bind="query-params",
                   help="The order of the Rényi bound L_α (Li & Turner 2016): α = 0 is L_k, "
                        "α = 1 the ELBO, in between an interpolation.")
-alphas, values = bd.renyi_for(*args, i, 100)
-show(renyi_curve(alphas, values, alpha, exact=exact,
-                 title=f"L_α with k = 100 samples for test point {i}: α = 0 is L_100, α = 1 the ELBO"),
-     key="renyi")
+if pv is not None:
+    show(renyi_curve(*pv["renyi"], alpha, exact=exact,
+                     title=f"L_α with k = {bd.RENYI_K} samples for test point {i}: α = 0 is "
+                           f"L_{bd.RENYI_K}, α = 1 the ELBO"), key="renyi")
+else:
+    st.caption("The L_α curve follows with the ladder above.")
 st.latex(r"\mathcal{L}_\alpha = \frac{1}{1-\alpha}\log \frac{1}{k}\sum_i w_i^{\,1-\alpha}")
 
 st.subheader("Where the gap comes from")
@@ -75,7 +79,7 @@ st.markdown("The inference gap log p(x) − ELBO(q_φ) splits into the **approxi
             "**amortization gap** (the encoder's q_φ is worse than q*) — Cremer et al. 2018.")
 if st.button("Optimise q for this point (SVI) and split its gap", key="run_gaps"):
     st.session_state[f"gaps_{rec.run_id}_{epoch}_{i}"] = True
-gaps = bd.gaps_for(*args, (i,)) if st.session_state.get(f"gaps_{rec.run_id}_{epoch}_{i}") else None
+gaps = bd.gaps_view(*args, (i,)) if st.session_state.get(f"gaps_{rec.run_id}_{epoch}_{i}") else None
 if gaps is not None:
     g = st.columns(4)
     g[0].metric("log p(x)" + (" (exact)" if gaps["log_px_method"] == "exact" else " (L_k)"),
@@ -91,7 +95,7 @@ st.markdown("**What a richer q buys.** Fit the best q* of three nested families 
 st.latex(r"\log p(x) - \mathrm{ELBO}(q^*_F) = \min_{q \in F} \mathrm{KL}\big(q(z)\,\|\,p(z|x)\big)")
 if st.button("Fit q* per family (diagonal, full covariance, flow)", key="run_family_gaps"):
     st.session_state[f"fgaps_{rec.run_id}_{epoch}_{i}"] = True
-fam = (pfd.family_gaps_for(*args, i) if st.session_state.get(f"fgaps_{rec.run_id}_{epoch}_{i}")
+fam = (pfd.family_gaps_view(*args, i) if st.session_state.get(f"fgaps_{rec.run_id}_{epoch}_{i}")
        else None)
 if fam is not None:
     names = list(fam["families"])
@@ -102,9 +106,9 @@ if fam is not None:
                                "; ± 2 SE)"), key="family_gaps")
     st.caption(" · ".join(f"{f}: ELBO(q*) {fam['families'][f]['elbo']:.2f}" for f in names)
                + f" · encoder q_φ: ELBO {fam['elbo_amortized']:.2f} · log p(x) {fam['log_px']:.2f}")
-if d == 2:
-    z_axes, log_post, log_q_enc = pfd.posterior_and_encoder_for(*args, i)
-    log_q = {f"encoder q_φ ({getattr(spec, 'posterior', 'diagonal')})": log_q_enc}
+if d == 2 and pv is not None:
+    z_axes, log_post = pv["axes"], pv["log_post"]
+    log_q = {f"encoder q_φ ({getattr(spec, 'posterior', 'diagonal')})": pv["log_q"]}
     if fam is not None:
         log_q.update({f"q* {f}": fam["log_q"][f] for f in fam["families"]})
     ellipses = None
@@ -115,8 +119,9 @@ if d == 2:
                                     "e^−½ and e^−2 of each q's peak"), key="posterior")
 
 st.subheader("Gaps over the test set")
-if st.toggle("Compute for the first test points", key="test_gaps"):
-    tb = bd.test_set_for(rec.run_id, epoch, spec.dataset, 100)
+tb = (bd.test_set_view(*args, 100) if st.toggle("Compute for the first test points", key="test_gaps")
+      else None)
+if tb is not None:
     hist = {"L_100 − ELBO": tb["iwae"] - tb["elbo"]}
     if "exact" in tb:
         hist = {"log p(x) − ELBO": tb["exact"] - tb["elbo"], "log p(x) − L_100": tb["exact"] - tb["iwae"]}

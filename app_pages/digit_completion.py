@@ -57,30 +57,28 @@ show(image_row(np.stack([grey, image, hidden]),
      key="inputs", chars=60)
 
 
-def fitted(at_epoch: int, what: str) -> dict:
-    bar = st.progress(0.0, text=f"Fitting q by SVI for {what}…")
-    out = cd.questions(rec.run_id, at_epoch, spec.dataset, index, k, steps, n_samples, lr,
-                       progress=lambda f, text: bar.progress(f, text=text))
-    bar.empty()
-    return out
+def fitted(at_epoch: int) -> dict | None:
+    """The three questions at a checkpoint, or None while SVI runs (its progress bar shows)."""
+    return cd.questions_view(rec.run_id, at_epoch, spec.dataset, index, k, steps, n_samples, lr)
 
 
-late = fitted(epoch, f"epoch {epoch}")
+late = fitted(epoch)
 st.subheader("Three questions, answered with numbers")
 st.markdown("Is φ = ½ everywhere a good q? Is φ = 1 everywhere? Is φ ≈ 1 on the top of the 9 "
             "(what SVI finds)? The gap log p(x) − ELBO is KL(q ‖ p(z | x)) ≥ 0, plus the "
             "estimates' noise. log p(x) of the bottom half alone sums z out: the Bernoulli "
             "decoder's hidden-pixel factors sum to 1, so it is an IWAE bound with "
             "p(x_bottom | h) (K = 1000, proposal q(h | x composed with the fitted φ)).")
-st.dataframe(cd.table(late), hide_index=True, column_config={
-    c: st.column_config.NumberColumn(format="%.2f")
-    for c in ("ELBO (nats)", "± SE", "log p(x) − ELBO", "H(q)")})
-names = list(late["phis"])
-show(phi_images(image, mask, list(late["phis"].values()), info.image_shape, names), key="phis")
-show(sample_grid(image, mask, late["drawn"], info.image_shape), key="samples")
-st.caption("φ = ½ draws salt-and-pepper noise (H = n log 2, but log p(x, z) is terrible); φ = 1 "
-           "draws one white block (H = 0, a point mass); the fitted q puts ink where this "
-           "model expects the top of the digit, and its samples differ only where it is unsure.")
+if late is not None:
+    st.dataframe(cd.table(late), hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="%.2f")
+        for c in ("ELBO (nats)", "± SE", "log p(x) − ELBO", "H(q)")})
+    names = list(late["phis"])
+    show(phi_images(image, mask, list(late["phis"].values()), info.image_shape, names), key="phis")
+    show(sample_grid(image, mask, late["drawn"], info.image_shape), key="samples")
+    st.caption("φ = ½ draws salt-and-pepper noise (H = n log 2, but log p(x, z) is terrible); φ = 1 "
+               "draws one white block (H = 0, a point mass); the fitted q puts ink where this "
+               "model expects the top of the digit, and its samples differ only where it is unsure.")
 
 st.subheader("Stochastic variational inference")
 st.latex(r"\nabla_{\phi}\mathcal L \approx \frac1S\sum_{s=1}^S\big(\log p(\mathbf x,\mathbf z^s)"
@@ -90,12 +88,13 @@ st.caption(f"Adam (lr {lr}, decaying over the last quarter) on logit φ from φ 
            f"{n_samples} samples a step, the "
            "score-function gradient with the leave-one-out baseline (unbiased, Kool et al. "
            "2019) and the exact entropy gradient.")
-refs = {r["q"]: r["elbo"] for r in late["rows"][2:]}  # φ = ½ and φ = 1 sit far below
-show(elbo_trace(late["steps"], late["trace"], {"log p(x) (IWAE)": late["log_px"], **refs}),
-     key="trace")
-trace_at = [late["trace"][min(s, len(late["trace"]) - 1)] for s in late["snapshot_steps"]]
-show(svi_animation(image, mask, late["snapshot_steps"], late["snapshots"], info.image_shape,
-                   trace_at), key="animation")
+if late is not None:
+    refs = {r["q"]: r["elbo"] for r in late["rows"][2:]}  # φ = ½ and φ = 1 sit far below
+    show(elbo_trace(late["steps"], late["trace"], {"log p(x) (IWAE)": late["log_px"], **refs}),
+         key="trace")
+    trace_at = [late["trace"][min(s, len(late["trace"]) - 1)] for s in late["snapshot_steps"]]
+    show(svi_animation(image, mask, late["snapshot_steps"], late["snapshots"], info.image_shape,
+                       trace_at), key="animation")
 
 st.subheader("An early checkpoint")
 if epoch == 0:
@@ -104,7 +103,9 @@ if epoch == 0:
 st.markdown("The lecture's caveat: the fitted q is only a good completion if p(x, z; θ) is "
             "close to p_data. The run's earliest checkpoint is its untrained model (epoch 0, "
             "rebuilt from the spec's seed; the store keeps only the latest checkpoint file).")
-early = fitted(0, "epoch 0")
+early = fitted(0)  # queued behind the late fit, so both start on the first run
+if early is None or late is None:
+    st.stop()
 left, right = st.columns(2)
 for col, res, ep in ((left, early, 0), (right, late, epoch)):
     row = res["rows"][2]

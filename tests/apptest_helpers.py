@@ -5,21 +5,39 @@ from streamlit.testing.v1 import AppTest
 
 from trainer import RunSpec, RunStore, default_store_dir
 from trainer.loop import train_run
+from ui.background import page_jobs
 
 from .conftest import ROOT
 
 APP = str(ROOT / "app.py")
 
 
-def app(page: str | None = None, **params) -> AppTest:
-    """The app, optionally switched to `page`, with URL query parameters set."""
+def app(page: str | None = None, *, settle: bool = True, **params) -> AppTest:
+    """The app, optionally switched to `page`, with URL query parameters set; with `settle`,
+    run again until the page's background jobs are done (see `settled`)."""
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
     if page:
+        jobs = page_jobs()
+        ended = jobs.ended
         at.switch_page(page).run()
+        if settle:
+            settled(at, ended)
     assert not at.exception, at.exception
+    return at
+
+
+def settled(at: AppTest, ended: int | None = None, timeout: float = 300) -> AppTest:
+    """Wait for the page jobs (ui/background.py) and run the page again while the last run
+    may have drawn a progress bar instead of a result: AppTest never fires the fragment that
+    polls them. `ended`: the queue's count of finished jobs before that run."""
+    jobs = page_jobs()
+    while jobs.busy() or (ended is not None and jobs.ended != ended):
+        assert jobs.wait(timeout), "page jobs still running"
+        ended = jobs.ended
+        at.run()
     return at
 
 
@@ -31,6 +49,12 @@ def trained_run(**fields) -> str:
     store.claim(rec.run_id)
     assert train_run(store, rec.run_id) == "done"
     return rec.run_id
+
+
+def run_settled(runnable) -> AppTest:
+    """`.run()` an AppTest or a widget (after set_value/click), then `settled`."""
+    ended = page_jobs().ended
+    return settled(runnable.run(), ended)
 
 
 def figures(at: AppTest) -> list[dict]:

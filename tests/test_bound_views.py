@@ -42,3 +42,37 @@ def test_latent_test_summary_subsamples_and_matches_the_per_part_views():
     np.testing.assert_allclose(out["sigma"], sigma)
     np.testing.assert_allclose(out["kl_dim"], latent.kl_per_dimension(m, x[keep]))
     assert len(latent.test_summary(m, x, None)["x"]) == 30
+
+
+def test_the_page_bundle_is_the_per_point_functions_called_alone():
+    """point_bounds (one background job of the Bound ladder page) gives the very numbers each
+    function gives on its own, and reports progress from 0 to 1 in order."""
+    from explorer.bounds import sweeps
+
+    m, x = model(), torch.rand(6)
+    seen = []
+    out = bound_views.point_bounds(m, x, 50, ks=(1, 10, 100),
+                                   on_progress=lambda f, text: seen.append(f))
+    alone = sweeps.bound_ladder(m, x, (1, 10, 100))
+    for key in ("k", "mean", "se", "reps"):
+        assert np.array_equal(out["ladder"][key], alone[key])
+    assert out["exact"] == bound_views.exact_log_px(m, x)
+    assert out["ess"] == {k: bound_views.ess(m, x, k) for k in (1, 10, 100)}
+    assert np.array_equal(out["renyi"][1], bound_views.renyi(m, x, 50)[1])
+    axes, log_post = bound_views.posterior(m, x)
+    assert np.array_equal(out["log_post"], log_post)
+    assert np.array_equal(out["log_q"], bound_views.encoder_density(m, x, axes))
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] < 1
+    high = bound_views.point_bounds(model(3), x, 50, ks=(1, 10))
+    assert high["exact"] is None and "log_post" not in high  # no quadrature, no grid in 3-D
+
+
+def test_the_ladder_reports_its_samples_as_it_climbs():
+    from explorer.bounds import sweeps
+
+    m, x = model(), torch.rand(6)
+    seen = []
+    out = sweeps.bound_ladder(m, x, (1, 10, 100), on_progress=lambda n, total: seen.append((n, total)))
+    # 20 repeats of each k (the cap; the budget 20,000 / k allows more): 20, 200, 2,000 samples
+    assert seen == [(20, 2220), (220, 2220), (2220, 2220)]
+    assert np.array_equal(out["mean"], sweeps.bound_ladder(m, x, (1, 10, 100))["mean"])

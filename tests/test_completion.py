@@ -178,6 +178,20 @@ def test_vae_log_marginal_sums_the_hidden_pixels_out():
     assert exact - 0.02 < est < exact + 0.005
 
 
+def test_vae_log_marginal_is_seeded_and_leaves_the_global_rng_alone():
+    """Same inputs, same number, whatever the global RNG held (it ran on a background thread)."""
+    model = tiny_vae(1)
+    torch.manual_seed(1)
+    first = c.vae_log_marginal(model, IMAGE, MASK, IMAGE, k=200)
+    after = torch.rand(1)
+    torch.manual_seed(2)
+    assert c.vae_log_marginal(model, IMAGE, MASK, IMAGE, k=200) == first
+    assert c.vae_log_marginal(model, IMAGE, MASK, IMAGE, k=200, seed=5) != first
+    torch.manual_seed(1)
+    c.vae_log_marginal(model, IMAGE, MASK, IMAGE, k=200)
+    assert torch.rand(1) == after  # the caller's stream is restored
+
+
 def test_seeded_initial_model_is_the_runs_epoch_0_model(tmp_path):
     from explorer import data
     from trainer import RunSpec, RunStore

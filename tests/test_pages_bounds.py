@@ -1,7 +1,7 @@
 """AppTest tests of the bound-ladder and gaps-over-training pages."""
 from trainer import RunStore, default_store_dir
 
-from .apptest_helpers import app, array, figures, titles, trained_run
+from .apptest_helpers import app, array, figures, run_settled, titles, trained_run
 
 
 def test_bound_ladder_two_dimensional_run():
@@ -24,11 +24,11 @@ def test_bound_ladder_two_dimensional_run():
     assert not at.exception
     at.slider(key="alpha").set_value(0.0).run()
     assert not at.exception
-    at.button(key="run_gaps").click().run()
+    run_settled(at.button(key="run_gaps").click())
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "approximation gap" in labels and "amortization gap" in labels
-    at.toggle(key="test_gaps").set_value(True).run()
+    run_settled(at.toggle(key="test_gaps").set_value(True))
     assert not at.exception and any("Per-example gaps" in s for s in titles(at))
 
 

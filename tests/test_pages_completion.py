@@ -1,5 +1,5 @@
 """AppTest of the "Top half of a digit" page: the three questions on a tiny trained run."""
-from .apptest_helpers import app, figures, titles, trained_run
+from .apptest_helpers import app, figures, run_settled, titles, trained_run
 
 PAGE = "app_pages/digit_completion.py"
 FAST = dict(steps="50", s="8", k="1")
@@ -27,7 +27,7 @@ def test_the_three_questions_with_an_early_checkpoint():
     assert any("Fitted φ at epoch 0" in t for t in shown) and any("epoch 2" in t for t in shown)
     sentence = [m.value for m in at.markdown if m.value.startswith("Fitted at epoch 0")]
     assert len(sentence) == 1 and "log p(z | x)" in sentence[0]
-    at.number_input(key="image").set_value(3).run()  # another image: no exception, new table
+    run_settled(at.number_input(key="image").set_value(3))  # another image: a new table
     assert not at.exception and at.dataframe[0].value.shape[0] == 5
 
 

@@ -3,7 +3,7 @@ pages (issue 10 §2): the widgets come from the Gaussian family's options, a flo
 q* families are compared, and runs differing only in q are drawn side by side."""
 from trainer import LocalExecutor, RunStore, default_store_dir
 
-from .apptest_helpers import app, array, figures, titles, trained_run
+from .apptest_helpers import app, array, figures, run_settled, titles, trained_run
 
 
 def test_train_form_offers_the_posterior_families_and_submits_a_flow():
@@ -36,7 +36,7 @@ def test_bound_ladder_compares_the_families_of_q_star_for_a_flow_run():
     at = app("app_pages/bound_ladder.py", run=run_id, point="1")
     post = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Exact posterior"))
     assert any(tr["name"].startswith("encoder q_φ (flow)") for tr in post["data"])
-    at.button(key="run_family_gaps").click().run()
+    run_settled(at.button(key="run_family_gaps").click())
     assert not at.exception and not at.error
     bars = next(f for f in figures(at) if "Approximation gap by family" in f["layout"]["title"]["text"])
     assert array(bars["data"][0]["x"]) == ["diagonal", "full_cov", "flow"]

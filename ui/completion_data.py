@@ -2,16 +2,14 @@
 explorer.toys.completion does the work)."""
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from explorer import data
 from explorer.toys import completion
 
 from trainer.checkpoints import build_model
+from ui.background import result_or_progress
 from ui.latent_data import model_for
 from ui.state import get_store
 
@@ -34,49 +32,38 @@ def hidden_mask(image_shape: tuple[int, int]) -> np.ndarray:
     return completion.top_half_mask(tuple(image_shape)).numpy()
 
 
-@st.cache_resource(max_entries=8)
-def initial_model(run_id: str, store_root: str):
-    """The run's model before its first step (the store keeps only its latest checkpoint)."""
-    spec = get_store().get(run_id).spec
+def initial_model(spec):
+    """The run's model before its first step (the store keeps only its latest checkpoint).
+    Built inside the fit's job: seeding torch's global RNG on the script thread would reseed
+    the stream of a fit running in the background."""
     x_train = data.load(spec.dataset, "train")[0]
     return completion.seeded_initial_model(lambda: build_model(spec), x_train, spec.seed)
 
 
-MAX_RESULTS = 32  # fitted pages kept per server process
-
-
-@st.cache_resource
-def _results() -> OrderedDict:
-    """Process-wide memo of fits, most recent last (st.cache_data cannot hold them: its replay
-    refuses the progress bar a fit reports to, an element made outside the function)."""
-    return OrderedDict()
-
-
-def questions(run_id: str, epoch: int, dataset: str, index: int, k: int, steps: int,
-              n_samples: int, lr: float, seed: int = 0, progress=None) -> dict:
+def questions_view(run_id: str, epoch: int, dataset: str, index: int, k: int, steps: int,
+                   n_samples: int, lr: float, seed: int = 0) -> dict | None:
     """explorer.toys.completion.three_questions at checkpoint `epoch` (0: the untrained model),
-    memoised on its arguments; `progress(fraction, text)` is told during the SVI steps."""
-    key = (str(get_store().root), run_id, epoch, dataset, index, k, steps, n_samples, lr, seed)
-    memo = _results()
-    if key in memo:
-        memo.move_to_end(key)
-        return memo[key]
-    model = (initial_model(run_id, str(get_store().root)) if epoch == 0
-             else model_for(run_id, epoch))
-    x = data.load(dataset, "test")[0][index]
-    shape = data.info(dataset).image_shape
+    fitted in the background (ui.background); None and a progress bar over the SVI steps
+    until it is done."""
+    trained = model_for(run_id, epoch) if epoch else None
+    spec = get_store().get(run_id).spec
+    x = completion.binarize(data.load(dataset, "test")[0][index])
+    mask = completion.top_half_mask(data.info(dataset).image_shape)
     every = max(1, steps // 50)
 
-    def tell(step, elbo):
-        if progress is not None and (step + 1) % every == 0:
-            progress((step + 1) / steps, f"SVI step {step + 1} of {steps} · ELBO ≈ {elbo:.1f}")
+    def work(report):
+        model = trained if epoch else initial_model(spec)
 
-    memo[key] = completion.three_questions(model, completion.binarize(x),
-                                           completion.top_half_mask(shape), k=k, steps=steps,
-                                           lr=lr, n_samples=n_samples, seed=seed, callback=tell)
-    while len(memo) > MAX_RESULTS:
-        memo.popitem(last=False)
-    return memo[key]
+        def tell(step, elbo):
+            if (step + 1) % every == 0:
+                report((step + 1) / steps, f"SVI step {step + 1} of {steps} · ELBO ≈ {elbo:.1f}")
+
+        return completion.three_questions(model, x, mask, k=k, steps=steps, lr=lr,
+                                          n_samples=n_samples, seed=seed, callback=tell)
+
+    return result_or_progress("completion_early" if epoch == 0 else "completion",
+                              (run_id, epoch, dataset, index, k, steps, n_samples, lr, seed),
+                              work, f"Fitting q by SVI at epoch {epoch}")
 
 
 def table(result: dict) -> pd.DataFrame:

@@ -3,9 +3,7 @@ prior-match statistics of the Objectives page (the work: trainer.evaluation and
 explorer.views.prior_match)."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
@@ -14,62 +12,30 @@ from explorer.views import latent, prior_match
 from trainer import RunStore
 from trainer.evaluation import cached_evaluation, evaluate_run
 
+from ui.background import BackgroundJobs, Job
 from ui.latent_data import model_for
 from ui.state import get_store
 
 Key = tuple[str, str, int, int | None, int]  # (store root, run id, k, points, seed)
 
 
-@dataclass
-class Job:
-    """One evaluation: its progress in [0, 1], and the error message if it failed."""
-
-    progress: float = 0.0
-    done: bool = False
-    error: str | None = None
-
-
-class EvaluationJobs:
+class EvaluationJobs(BackgroundJobs):
     """Evaluations run one at a time in one background thread (the machine's cores are
     shared with the training workers); the page polls `job(key)` for progress."""
 
     def __init__(self):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
-        self._jobs: dict[Key, Job] = {}
-        self._lock = threading.Lock()
+        super().__init__("evaluate")
 
     def submit(self, key: Key) -> Job:
         """Queue an evaluation unless one for `key` is queued or running (a finished one
         answers from its cache file, or recomputes if the run has a newer checkpoint)."""
-        with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and not job.done:
-                return job
-            job = self._jobs[key] = Job()
-        self._pool.submit(self._run, key, job)
-        return job
-
-    def job(self, key: Key) -> Job | None:
-        with self._lock:
-            return self._jobs.get(key)
-
-    def busy(self) -> bool:
-        with self._lock:
-            return any(not j.done for j in self._jobs.values())
+        return super().submit(key, partial(self._evaluate, key), again=True)
 
     @staticmethod
-    def _run(key: Key, job: Job):
+    def _evaluate(key: Key, report):
         root, run_id, k, points, seed = key
-
-        def progress(done: int, total: int):
-            job.progress = done / max(total, 1)
-
-        try:
-            evaluate_run(RunStore(root), run_id, k=k, n_test=points, seed=seed,
-                         on_progress=progress)
-        except Exception as exc:  # shown on the page; the thread must not die silently
-            job.error = f"{type(exc).__name__}: {exc}"
-        job.done = True
+        evaluate_run(RunStore(root), run_id, k=k, n_test=points, seed=seed,
+                     on_progress=lambda done, total: report(done / max(total, 1)))
 
 
 @st.cache_resource

@@ -21,20 +21,25 @@ def _repeat(x_one: torch.Tensor, n: int) -> torch.Tensor:
 
 @torch.no_grad()
 def bound_ladder(model, x_one: torch.Tensor, ks=LADDER_KS, max_reps: int = 20,
-                 sample_budget: int = 20_000, seed: int = 0) -> dict[str, np.ndarray]:
+                 sample_budget: int = 20_000, seed: int = 0,
+                 on_progress=None) -> dict[str, np.ndarray]:
     """Mean and standard error of L_k for each k over independent repeats (ELBO = L_1 in
-    expectation, Burda et al. 2015, Thm 1); repeats shrink as k grows to bound the cost."""
-    means, ses, reps = [], [], []
+    expectation, Burda et al. 2015, Thm 1); repeats shrink as k grows to bound the cost.
+    on_progress(samples drawn, samples in all) after each k."""
+    means, ses, drawn = [], [], 0
+    repeats = [max(3, min(max_reps, sample_budget // k)) for k in ks]
+    total = sum(n * k for n, k in zip(repeats, ks))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for k in ks:
-            n = max(3, min(max_reps, sample_budget // k))
+        for k, n in zip(ks, repeats):
             est = iwae(model, _repeat(x_one, n), k).double()
             means.append(est.mean().item())
             ses.append(est.std().item() / math.sqrt(n))
-            reps.append(n)
+            drawn += n * k
+            if on_progress is not None:
+                on_progress(drawn, total)
     return {"k": np.asarray(ks), "mean": np.asarray(means), "se": np.asarray(ses),
-            "reps": np.asarray(reps)}
+            "reps": np.asarray(repeats)}
 
 
 @torch.no_grad()

@@ -205,12 +205,14 @@ def vae_log_joint(model, image: torch.Tensor, mask: torch.Tensor, k: int = 32,
 
 
 def vae_log_marginal(model, image: torch.Tensor, mask: torch.Tensor, proposal_image: torch.Tensor,
-                     k: int = 1000, chunk_size: int | None = None) -> float:
+                     k: int = 1000, chunk_size: int | None = None, seed: int = 0) -> float:
     """log p(x) of the observed pixels alone by IWAE L_K: the hidden pixels are summed out of
     the factorised Bernoulli p(image|h) exactly (their factors sum to 1), so
-    w = p(x_obs|h) p(h) / q(h | proposal_image) with the encoder's q as the proposal."""
+    w = p(x_obs|h) p(h) / q(h | proposal_image) with the encoder's q as the proposal.
+    The samples h come from torch's global RNG seeded with `seed` (and restored)."""
     x = image.detach().float()[None, ~mask]
-    with torch.no_grad():
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         q = model.encode(proposal_image.detach().float()[None])
 
         def part(_, n):
@@ -258,7 +260,7 @@ def three_questions(model, image: torch.Tensor, mask: torch.Tensor, k: int = 8, 
         rows.append(dict(q=name, elbo=mean, se=se, entropy=float(bernoulli_entropy(clamped_logits(phi)))))
         drawn[name] = sample_q(clamped_logits(phi), n_drawn, gen).numpy()
     proposal = compose(image, mask, torch.as_tensor(fit.phi).float()[None])[0]
-    log_px = vae_log_marginal(model, image, mask, proposal, marginal_k)
+    log_px = vae_log_marginal(model, image, mask, proposal, marginal_k, seed=seed + 20_000)
     return dict(rows=rows, log_px=log_px, phis=phis, drawn=drawn, steps=fit.steps, trace=fit.elbo,
                 snapshot_steps=fit.snapshot_steps, snapshots=fit.snapshots,
                 ink_recall=ink_recall(fit.phi, truth.numpy()), log_joint_truth=rows[3]["elbo"])

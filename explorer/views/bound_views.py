@@ -42,6 +42,30 @@ def renyi(model, x_one: torch.Tensor, k: int,
     return alphas, sweeps.renyi_family(model, x_one, alphas, k=k)
 
 
+def point_bounds(model, x_one: torch.Tensor, renyi_k: int = 100, ks=sweeps.LADDER_KS,
+                 on_progress=None) -> dict:
+    """Everything the Bound ladder page draws for one point, each number from the function
+    above that computes it alone: "ladder" (sweeps.bound_ladder), "exact" (or None), "ess"
+    {k: ESS}, "renyi" (alphas, L_α) with renyi_k samples and, for d = 2, the exact posterior's
+    "axes" and "log_post" with the encoder's "log_q" on that grid.
+    on_progress(fraction, text) between the steps (fractions: rough shares of the time)."""
+    tell = on_progress or (lambda fraction, text: None)
+    tell(0.0, "L_k for k = 1 … 5000")
+    out = {"ladder": sweeps.bound_ladder(
+        model, x_one, ks, on_progress=lambda n, total: tell(0.6 * n / total, f"L_k: {n:,} of "
+                                                            f"{total:,} importance samples"))}
+    tell(0.6, "exact log p(x) by quadrature" if model.latent_dim <= MAX_QUADRATURE_DIM else "")
+    out["exact"] = exact_log_px(model, x_one)
+    tell(0.75, "effective sample sizes and the Rényi bounds")
+    out["ess"] = {int(k): ess(model, x_one, int(k)) for k in ks}
+    out["renyi"] = renyi(model, x_one, renyi_k)
+    if model.latent_dim == 2:
+        tell(0.8, "the exact posterior p(z|x) on a grid")
+        out["axes"], out["log_post"] = posterior(model, x_one)
+        out["log_q"] = encoder_density(model, x_one, out["axes"])
+    return out
+
+
 def posterior(model, x_one: torch.Tensor) -> tuple[list[np.ndarray], np.ndarray]:
     """Grid axes and the exact normalised log p(z|x) on them (d ≤ 2)."""
     axes, log_post = posterior_grid(model, x_one)

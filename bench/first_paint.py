@@ -1,0 +1,114 @@
+"""Seconds from opening each page in Chromium to its first content, with the class models trained.
+
+    .venv/bin/python bench/first_paint.py [--store DIR] [--pages bound_ladder,digit_completion]
+
+The real-browser counterpart of bench/first_render.py (which times AppTest's script runs):
+one app server on the store (the class models must be there: run first_render.py or
+`python -m trainer pretrain --wait`), each page opened in a new tab (a new session; the
+browser has cached Streamlit's and plotly's JavaScript from a warm-up visit, as for a student
+who has opened the app before; the server's caches stay warm for what earlier pages computed
+on the same run). Columns: the page title painted, the first chart/table/metric/image painted
+("–": a text page, its title is its first content), and every progress bar gone with the script idle ("all", at most --timeout
+s). Needs /usr/bin/chromium and Playwright. Target: first content ≤ 3 s (issue 12).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.first_render import TARGET_SECONDS, load_average, pages  # noqa: E402
+from bench.ui_latency import ARGS, serve  # noqa: E402
+
+CONTENT = ", ".join(f"[data-testid='{t}']" for t in (
+    "stPlotlyChart", "stDataFrame", "stMetric", "stImage", "stTable"))
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+TEXT_PAGES = ("home", "lessons")  # no chart by design: their first content is the title
+
+
+def start_server(store: str | None) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ, VAE_EXPLORER_PRETRAIN="0")
+    if store:
+        env["VAE_EXPLORER_STORE"] = str(Path(store).resolve())
+    return serve(ROOT / "app.py", env)
+
+
+def seconds_until(page, selector: str, t0: float, timeout: float) -> float | None:
+    try:
+        page.wait_for_selector(selector, state="visible", timeout=timeout * 1000)
+    except Exception:  # Playwright's TimeoutError: the page never showed it
+        return None
+    return time.perf_counter() - t0
+
+
+def all_done(page, t0: float, timeout: float) -> float | None:
+    """Seconds until no progress bar is left and the script is idle for half a second."""
+    while time.perf_counter() - t0 < timeout:
+        if page.query_selector(IDLE) and not page.query_selector("[data-testid='stProgress']"):
+            page.wait_for_timeout(500)
+            if page.query_selector(IDLE) and not page.query_selector("[data-testid='stProgress']"):
+                return time.perf_counter() - t0 - 0.5
+        page.wait_for_timeout(200)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", default=None)
+    parser.add_argument("--pages", default=None, help="comma-separated page names (default: all)")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    chosen = [Path(p).stem for p in pages()]
+    if args.pages:
+        chosen = [p for p in chosen if p in args.pages.split(",")]
+    proc, url = start_server(args.store)
+    fmt = lambda s: (f"{s:7.2f}" if isinstance(s, float) else f"{s:>7s}" if s else
+                     f"{'>' + str(int(args.timeout)):>7s}")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            warm = context.new_page()  # the server's first session pays its imports, and the
+            for name in ("", "reparam_families"):  # browser caches the JavaScript of a chart
+                warm.goto(f"{url}/{name}", timeout=120_000)
+                seconds_until(warm, CONTENT if name else IDLE, time.perf_counter(), 120)
+            warm.close()
+            print(f"{'page':24s} {'title s':>7s} {'content':>7s} {'all s':>7s} {'load':>5s}")
+            slow = []
+            for name in chosen:
+                page, load = context.new_page(), load_average()
+                t0 = time.perf_counter()
+                page.goto(f"{url}/{name}", timeout=120_000)
+                title = seconds_until(page, "[data-testid='stMain'] h1", t0, args.timeout)
+                content = ("–" if name in TEXT_PAGES else
+                           seconds_until(page, CONTENT, t0, args.timeout))
+                done = all_done(page, t0, args.timeout)
+                first = content if content not in (None, "–") else title
+                flag = "  ← slow" if first is None or first > TARGET_SECONDS else ""
+                print(f"{name:24s} {fmt(title)} {fmt(content)} {fmt(done)} {load:>5s}{flag}",
+                      flush=True)
+                if flag:
+                    slow.append(name)
+                page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:  # a page job still computing holds the shutdown
+            proc.kill()
+            proc.wait(5)
+    print(f"first content over {TARGET_SECONDS:g} s: {', '.join(slow) or 'none'} "
+          f"(load now {load_average()})")
+
+
+if __name__ == "__main__":
+    main()
