@@ -9,6 +9,7 @@ from trainer import families
 from ui import jobs
 from ui.decoder_toy_section import decoder_toy_section
 from ui.figures import show
+from ui.latent_data import last_kl_per_dim
 from ui.run_picker import pick_run
 from ui.state import get_store
 
@@ -29,12 +30,6 @@ grid = ", ".join(f"{b:g}" for b in families.BETA_GRID)
 # identical specs (this run among them) are reused
 jobs.train_button(f"Train β ∈ {{{grid}}} in the background", lambda: families.beta_specs(spec),
                   key="train_beta_family")
-
-
-def last_kl_per_dim(run_id: str) -> list:
-    """KL per latent coordinate of the run's last training step (one row, not the history)."""
-    last = store.metrics(run_id, since_step=store.get(run_id).step - 1)["kl_per_dim"]
-    return last[-1] if last else []
 
 
 def sweep():

@@ -36,7 +36,7 @@ def test_summary_and_figure_follow_the_numbers():
     assert "cuts" not in decoder_toy.toy_summary(_rows()[::-1][:1], truth)
     fig = decoder_toy_figure(_rows(), truth, decoder_toy.REFERENCES)
     assert list(fig.data[0].y) == [3.8, 0.75] and list(fig.data[1].y) == [-7.9, -6.85]
-    lines = sorted(round(s.y0, 6) for s in fig.layout.shapes)
+    lines = sorted(round(s.y0, 6) for s in fig.layout.shapes)  # log 2, log 32 and −H
     assert lines == sorted(round(v, 6) for v in (math.log(2), math.log(32), truth))
 
 
@@ -80,5 +80,6 @@ def test_orientation_accuracy_is_chance_for_a_code_that_ignores_x():
             mu = torch.randn(len(x), 2, generator=self.noise)
             return Independent(Normal(mu, torch.ones(len(x), 2)), 1)
 
-    acc = decoder_toy.orientation_accuracy(Blind())
+    mu, names, acc = decoder_toy.orientation(Blind())
+    assert mu.shape == (1000, 2) and set(names) == {"bars", "stripes"}
     assert abs(acc - 0.5) < 4 * math.sqrt(0.25 / 1000), acc

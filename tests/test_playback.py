@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from trainer import RunSpec, RunStore, load_model, records
+from trainer.checkpoints import load_checkpoint
 from trainer import loop as loop_module
 from trainer import recorder as recorder_module
 from trainer.loop import train_run
@@ -78,7 +79,12 @@ def test_paused_mid_epoch_then_played_ends_bit_identical(tmp_path, monkeypatch, 
     assert (paused.status, paused.step, paused.epoch) == ("paused", PER_EPOCH + 2, 1)
     assert paused.worker_pid is None and paused.pause_at is None and paused.resumable
     assert store.metrics(rec.run_id)["step"] == list(range(1, PER_EPOCH + 3))
+    # The mid-epoch state has its own file: checkpoint.pt (what pages load, cached by
+    # checkpoint_epoch) still holds the last epoch end's model (epoch 0: checkpoint_every = 2).
+    assert store.paused_path(rec.run_id).exists() and paused.checkpoint_epoch == 0
+    assert load_checkpoint(store.checkpoint_path(rec.run_id))["step"] == 0
     assert play(store, rec.run_id) == "done"
+    assert not store.paused_path(rec.run_id).exists()  # superseded by the next checkpoint
     same_run(store, clean[0], rec.run_id)
 
 

@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("export", "import"):
             return cmd_archive(args, store)
         if args.command in CONTROL_COMMANDS:
-            return cmd_control(args, store, summary)
+            return cmd_control(args, store)
         if args.command == "evaluate":
             return cmd_evaluate(args, store, ProgressBar(not args.quiet))
         if args.command == "worker":
@@ -227,11 +227,10 @@ def cmd_pretrain(args, store: RunStore) -> int:
     """Queue the class models (identical specs reuse their run); with --wait, a progress line
     on stderr until none is queued or running. Prints one JSON object; exit 1 if one failed."""
     from trainer import class_models
-    from trainer.executor import LocalExecutor
 
     cluster = executors.configured_address() is not None
     try:
-        executor = executors.make_executor(store) if cluster else LocalExecutor(store)
+        executor = executors.make_executor(store)  # local workers unless Dask is configured
         records = class_models.pretrain(executor)
     except admission.Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)

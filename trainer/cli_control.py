@@ -15,6 +15,7 @@ import json
 
 from trainer import control, executors
 from trainer.cli_cluster import on_cluster
+from trainer.cli_output import summary
 from trainer.liveness import check_run_id
 
 COMMANDS = {
@@ -35,7 +36,7 @@ def add_control_parsers(sub):
         p.add_argument("--store", default=None, help="store directory")
 
 
-def cmd_control(args, store, summary) -> int:
+def cmd_control(args, store) -> int:
     """Run one control; RunNotFound, RunBusy and ValueError reach `main`, which exits 2."""
     from trainer.executor import LocalExecutor  # as `resume` does: local workers
 

@@ -18,15 +18,14 @@ from trainer.bound_tracking import (ExactInBackground, bounds_due, has_exact, re
 from trainer import snapshots
 from trainer.code_stats import EpochStats, test_code_stats
 from trainer.divergence import Stop, describe_failure, diverged, exploded, explosion, non_finite
-from trainer.epoch_position import EpochPosition, epoch_seed  # noqa: F401  (loop.epoch_seed)
+from trainer.epoch_position import EpochPosition
 from trainer.leases import Lease
 from trainer.recorder import Progress, Recorder, step_metrics
 from trainer.records import LeaseLost
 from trainer.run_controls import Pacer
 from trainer.spec import RunSpec
 from trainer.store import RunStore
-from trainer.training_state import (Training, adam, checkpoint, resume,  # noqa: F401
-                                    total_steps)
+from trainer.training_state import Training, checkpoint, resume, total_steps  # noqa: F401
 
 EPOCH_EVAL_SAMPLES = 1  # z samples per test point for the per-epoch curve
 FINAL_EVAL_SAMPLES = 10  # and for the final test ELBO a run reports

@@ -99,8 +99,8 @@ class ControlStore:
 
 
 class Pacer:
-    """The worker's view of its controls and its speed cap, read from the store: at every
-    flush at full speed, every step (and while waiting) when a cap is set."""
+    """The worker's view of its controls and its speed cap, read from the store at every
+    flush, and while it waits out a speed cap."""
 
     def __init__(self, store, run_id: str):
         self.store, self.run_id = store, run_id
@@ -125,4 +125,3 @@ class Pacer:
             if c.cancel or c.pause_at == "step" or c.speed != speed:
                 self._due = time.perf_counter()
                 return
-        self.read()

@@ -3,6 +3,7 @@
 Layout of a store directory:
     runs.sqlite             runs, per-step metrics, per-epoch evaluations
     runs/<run_id>/checkpoint.pt   latest checkpoint (fsynced, then renamed into place)
+    runs/<run_id>/paused.pt       a mid-epoch pause's state, until the next checkpoint
 Every process (app, CLI, workers) opens its own connections, so the store is safe to
 share between them.
 
@@ -107,6 +108,11 @@ class RunStore(History, ControlStore):
 
     def checkpoint_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "checkpoint.pt"
+
+    def paused_path(self, run_id: str) -> Path:
+        """A run paused inside an epoch: its state there, newer than checkpoint.pt (which, and
+        checkpoint_epoch, keep naming the last epoch end that pages and caches read)."""
+        return self.run_dir(run_id) / "paused.pt"
 
     # ---- runs -------------------------------------------------------------
     @staticmethod

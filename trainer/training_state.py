@@ -46,7 +46,8 @@ def resume(store: RunStore, run_id: str, x_train: torch.Tensor) -> Training:
     model = build_model(spec)
     model.init_output_bias(x_train.mean(0))
     state = Training(run_id, spec, model, adam(model, spec.lr))
-    path = store.checkpoint_path(run_id)
+    paused = store.paused_path(run_id)
+    path = paused if paused.exists() else store.checkpoint_path(run_id)
     saved = None
     if path.exists():
         try:
@@ -84,14 +85,19 @@ def total_steps(spec: RunSpec, n: int) -> int:
 
 def checkpoint(store: RunStore, state: Training, exact: ExactInBackground | None = None,
                position: dict | None = None):
-    """Save the run; `position` (EpochPosition.saved) when it stops inside an epoch."""
+    """Save the run; `position` (EpochPosition.saved) when it stops inside an epoch: then to
+    its own file, so checkpoint.pt and checkpoint_epoch (what pages and the caches keyed on
+    them read) keep meaning the last epoch end."""
     if exact is not None:  # a resumed run recomputes only its checkpoint epoch's exact bound,
         exact.drain(before=None if position else state.epoch)  # from an epoch-end model
     extra = {"position": position} if position is not None else {}
-    save_checkpoint(store.checkpoint_path(state.run_id), {
+    path = store.paused_path(state.run_id) if position else store.checkpoint_path(state.run_id)
+    save_checkpoint(path, {
         "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
         "epoch": state.epoch, "step": state.step, "seconds": state.seconds,
         "first": state.first, **extra},
         before_replace=getattr(store, "check", None))  # a Lease: never overwrite a new owner
-    store.set_checkpoint_epoch(state.run_id, state.epoch)
+    if position is None:
+        store.set_checkpoint_epoch(state.run_id, state.epoch)
+        store.paused_path(state.run_id).unlink(missing_ok=True)  # superseded
 

@@ -10,31 +10,20 @@ from explorer.data import bars_stripes
 from explorer.plots.latent import latent_scatter
 from explorer.plots.rate_distortion import decoder_toy_figure
 from trainer import decoder_toy
-from trainer.families import decoder_label, same_except_decoder
+from trainer.families import decoder_label, missing, same_except_decoder
 
 from ui import jobs
 from ui.figures import show
-from ui.latent_data import model_for
+from ui.latent_data import last_kl_per_dim, model_for
 from ui.state import get_store
 
 
 data_log_likelihood = st.cache_data(show_spinner=False)(decoder_toy.data_log_likelihood)
 
 
-@st.cache_data(max_entries=8, show_spinner="Encoding the test images…")
-def _codes(run_id: str, epoch: int) -> tuple[np.ndarray, np.ndarray]:
-    return decoder_toy.orientation_codes(model_for(run_id, epoch))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _orientation(run_id: str, epoch: int) -> float:
-    return decoder_toy.orientation_accuracy(model_for(run_id, epoch))
-
-
-def _last_kl(run_id: str) -> list:
-    store = get_store()
-    last = store.metrics(run_id, since_step=store.get(run_id).step - 1)["kl_per_dim"]
-    return last[-1] if last else []
+@st.cache_data(max_entries=8, show_spinner="Encoding the images…")
+def _orientation(run_id: str, epoch: int) -> tuple[np.ndarray, np.ndarray, float]:
+    return decoder_toy.orientation(model_for(run_id, epoch))
 
 
 def _results():
@@ -45,15 +34,16 @@ def _results():
         if r.status in ("queued", "running") and same_except_decoder(r.spec, base):
             st.progress(r.progress, text=f"{decoder_label(r.spec)} on bars and stripes · "
                                          f"{r.run_id} · {r.status}")
-    rows = decoder_toy.toy_rows(records, store.evals, _last_kl)
+    rows = decoder_toy.toy_rows(records, store.evals, last_kl_per_dim)
     if not rows:
         st.info("No finished run of the pair yet: press the button above.")
         return
     truth = data_log_likelihood()
     done = {r.run_id: r for r in records}
+    codes = {r["run_id"]: _orientation(r["run_id"], done[r["run_id"]].checkpoint_epoch)
+             for r in rows}
     for row in rows:
-        rec = done[row["run_id"]]
-        row["orientation"] = _orientation(rec.run_id, rec.checkpoint_epoch)
+        row["orientation"] = codes[row["run_id"]][2]
     st.dataframe(pd.DataFrame(rows)[["decoder", "run_id", "rate", "distortion", "elbo",
                                      "active_units", "orientation"]].rename(columns={
         "orientation": "bars vs stripes from μ (5-NN accuracy)",
@@ -64,8 +54,7 @@ def _results():
     st.markdown(f"**What these runs show:** {decoder_toy.toy_summary(rows, truth)}")
     cols = st.columns(len(rows))
     for col, row in zip(cols, rows):
-        rec = done[row["run_id"]]
-        mu, names = _codes(rec.run_id, rec.checkpoint_epoch)
+        mu, names, _ = codes[row["run_id"]]
         with col:
             show(latent_scatter(mu, names, title=f"{row['decoder']}: μ(x) of the test images, "
                                 f"by orientation"), key=f"toy_map_{row['run_id']}", chars=50)
@@ -83,12 +72,11 @@ def decoder_toy_section():
         "(about log 32 ≈ 3.5 nats of rate); a MADE can model the mixture without z, so the "
         "ELBO no longer pays for a code (Chen et al. 2017) and z keeps only what the pixel "
         "order finds hardest — about a bit.")
-    specs = decoder_toy.toy_specs()
-    known = {r.run_id for r in get_store().list()}
-    todo = [s for s in specs if s.run_id not in known]
+    records = get_store().list()
+    todo = missing(decoder_toy.toy_specs(), records)
     jobs.train_button(f"Train the MLP and the MADE on bars and stripes ({len(todo)} to train, "
                       "about a minute each)", todo, key="toy_train", disabled=not todo)
     base = decoder_toy.base_spec()
     busy = any(r.status in ("queued", "running") and same_except_decoder(r.spec, base)
-               for r in get_store().list())
+               for r in records)
     st.fragment(run_every=2.0 if busy else None)(_results)()

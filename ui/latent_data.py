@@ -14,6 +14,13 @@ from ui.state import cached_model, get_store
 MAX_POINTS = 2000  # points drawn in the latent scatter; larger test sets are subsampled
 
 
+def last_kl_per_dim(run_id: str) -> list:
+    """KL per latent coordinate of the run's last training step (one row, not the history)."""
+    store = get_store()
+    last = store.metrics(run_id, since_step=store.get(run_id).step - 1)["kl_per_dim"]
+    return last[-1] if last else []
+
+
 def model_for(run_id: str, epoch: int):
     return cached_model(run_id, epoch, str(get_store().root))
 

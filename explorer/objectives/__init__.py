@@ -9,6 +9,6 @@ from explorer.objectives.importance_weighted import (BOUND_ESTIMATORS, dreg_surr
 from explorer.objectives.regularizers import REGULARIZERS, mmd2, regularized_terms
 from explorer.objectives.score_function import leave_one_out, score_function_surrogate
 
-__all__ = ["BOUND_ESTIMATORS", "ESTIMATORS", "dreg_surrogate", "ElboTerms", "OBJECTIVES", "ObjectiveTerms", "REGULARIZERS",
-           "elbo_terms", "iwae_terms", "leave_one_out", "mmd2", "multi_sample_score_surrogate",
+__all__ = ["BOUND_ESTIMATORS", "ESTIMATORS", "ElboTerms", "OBJECTIVES", "ObjectiveTerms",
+           "REGULARIZERS", "dreg_surrogate", "elbo_terms", "iwae_terms", "leave_one_out", "mmd2", "multi_sample_score_surrogate",
            "objective_terms", "regularized_terms", "renyi_terms", "score_function_surrogate"]

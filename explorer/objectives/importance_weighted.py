@@ -39,10 +39,10 @@ import torch
 from explorer.bounds.log_weights import log_likelihood, log_mean_exp
 from explorer.bounds.renyi import renyi_reduce
 from explorer.objectives.beta_elbo import ESTIMATORS, ObjectiveTerms, kl_terms
+from explorer.objectives.score_function import BASELINE_OF, leave_one_out
 
 # The gradient estimators of the K-sample bounds: the ELBO's, and the doubly reparameterised one.
 BOUND_ESTIMATORS = (*ESTIMATORS, "dreg")
-from explorer.objectives.score_function import BASELINE_OF, leave_one_out
 
 Reduce = Callable[[torch.Tensor, int], torch.Tensor]  # (log_w, dim) → bound along dim
 

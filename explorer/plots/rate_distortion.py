@@ -96,8 +96,8 @@ def decoder_collapse_figure(rows: Sequence[dict]) -> go.Figure:
 
 
 def decoder_toy_figure(rows: Sequence[dict], truth: float, references: dict) -> go.Figure:
-    """Left: the rate R per decoder against reference code lengths (log 32, log 2). Right:
-    the test ELBO per decoder against the data's exact log-likelihood (−H)."""
+    """Left: the rate R per decoder against reference code lengths log n (`references`:
+    what → n). Right: the test ELBO per decoder against the data's exact log-likelihood (−H)."""
     from plotly.subplots import make_subplots
 
     names = [r["decoder"] for r in rows]
@@ -105,9 +105,9 @@ def decoder_toy_figure(rows: Sequence[dict], truth: float, references: dict) -> 
                                               "test ELBO against the true log p(x), nats"))
     fig.add_trace(go.Bar(x=names, y=[r["rate"] for r in rows], name="rate R",
                          marker_color="#1f77b4"), 1, 1)
-    for (what, value), dash in zip(references.items(), ("dash", "dot")):
-        fig.add_hline(y=value, line=dict(color=LINE_COLOR, dash=dash), row=1, col=1,
-                      annotation_text=f"log {round(np.exp(value))}: {what}",
+    for (what, n), dash in zip(references.items(), ("dash", "dot")):
+        fig.add_hline(y=float(np.log(n)), line=dict(color=LINE_COLOR, dash=dash), row=1, col=1,
+                      annotation_text=f"log {n}: {what}",
                       annotation_position="top left")
     fig.add_trace(go.Bar(x=names, y=[r["elbo"] for r in rows], name="test ELBO",
                          marker_color="#009e73"), 1, 2)
