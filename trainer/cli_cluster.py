@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any, Callable
 
 from trainer import executors
+from trainer.control import wait_at_rest
 from trainer.cli_output import EXIT_OK, EXIT_RUN_FAILED, ProgressBar, summary
-from trainer.records import AT_REST
 from trainer.store import RunRecord, RunStore
 
 
@@ -35,12 +34,12 @@ def on_cluster(store: RunStore, quiet: bool, start: Callable[[Any], RunRecord],
                       file=sys.stderr)
             bar = ProgressBar(not quiet)
             try:
-                rec = wait_until_finished(store, rec.run_id, bar)
+                rec = wait_at_rest(store, rec.run_id, bar)
             except KeyboardInterrupt:
                 bar.close()
                 executor.cancel(rec.run_id)
                 try:  # the worker stops at its next heartbeat
-                    rec = wait_until_finished(store, rec.run_id, None, timeout=30.0)
+                    rec = wait_at_rest(store, rec.run_id, None, timeout=30.0)
                 except KeyboardInterrupt:
                     rec = store.get(rec.run_id)
                 print(json.dumps(summary(rec, store)))
@@ -50,17 +49,3 @@ def on_cluster(store: RunStore, quiet: bool, start: Callable[[Any], RunRecord],
         return EXIT_OK if rec.status in ok else EXIT_RUN_FAILED
     finally:
         executor.close()
-
-
-def wait_until_finished(store: RunStore, run_id: str, bar: Callable | None,
-                        timeout: float | None = None, poll: float = 0.5) -> RunRecord:
-    """Poll the store until the run has finished or paused (or `timeout` passed), drawing
-    `bar`."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        rec = store.get(run_id)  # a run whose worker died reads as failed here
-        if bar is not None and rec.total_steps:
-            bar(rec.step, rec.total_steps, {})
-        if rec.status in AT_REST or (deadline is not None and time.monotonic() > deadline):
-            return rec
-        time.sleep(poll)

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import time
 
-from trainer.records import RunBusy, RunRecord
+from trainer.records import AT_REST, RunBusy, RunRecord
 from trainer.run_controls import check_speed
 
 SPEEDS = {"full": None, "20/s": 20.0, "5/s": 5.0, "1/s": 1.0}  # the Train page's choices
 RESET_WAIT_SECONDS = 30.0  # a running run stops at its worker's next flush (≤ 1 s) or beat
+
+
+def wait_at_rest(store, run_id: str, on_poll=None, timeout: float | None = None,
+                 poll: float = 0.5) -> RunRecord:
+    """Poll the store until the run has finished or paused (or `timeout` passed), calling
+    `on_poll(step, total_steps, {})` on each look (a progress bar)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        rec = store.get(run_id)  # a run whose worker died reads as failed here
+        if on_poll is not None and rec.total_steps:
+            on_poll(rec.step, rec.total_steps, {})
+        if rec.status in AT_REST or (deadline is not None and time.monotonic() > deadline):
+            return rec
+        time.sleep(poll)
 
 
 def parse_speed(text: str) -> float | None:
@@ -70,11 +84,8 @@ def reset(executor, store, run_id: str, timeout: float = RESET_WAIT_SECONDS) -> 
     rec = store.get(run_id)
     if rec.status in ("queued", "running"):
         executor.cancel(run_id)
-        deadline = time.monotonic() + timeout
-        while store.get(run_id).status in ("queued", "running"):
-            if time.monotonic() > deadline:
-                raise RunBusy(f"run {run_id} has not stopped yet (its worker stops at its next "
-                              "heartbeat); reset it again in a moment")
-            time.sleep(0.1)
+        if wait_at_rest(store, run_id, timeout=timeout, poll=0.1).status not in AT_REST:
+            raise RunBusy(f"run {run_id} has not stopped yet (its worker stops at its next "
+                          "heartbeat); reset it again in a moment")
     store.wipe(run_id)
     return executor.resume(run_id)

@@ -140,9 +140,11 @@ def check_explosion(state: Training, recorder: Recorder) -> Stop | None:
 
 
 def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: EpochStats,
-              recorder: Recorder, exact: ExactInBackground) -> tuple[dict, bool]:
-    """Record a completed epoch (test ELBO, code statistics, bounds), flush and checkpoint;
-    returns the test results and whether a cancel was requested."""
+              recorder: Recorder, pacer: Pacer,
+              exact: ExactInBackground) -> tuple[dict, bool, bool]:
+    """Record a completed epoch (test ELBO, code statistics, bounds), flush and checkpoint (also
+    off schedule when the run pauses here); returns the test results, whether a cancel was
+    requested and whether the run pauses."""
     spec, model = state.spec, state.model
     state.epoch += 1
     exact.write_done()
@@ -156,10 +158,11 @@ def end_epoch(store: RunStore, state: Training, x_test: torch.Tensor, stats: Epo
                     {**results, **stats.summary(), **scheduled})
     cancel = recorder.flush(state.epoch, state.step)
     state.seconds = recorder.seconds
-    if state.epoch % spec.checkpoint_every == 0 or state.finished:
+    pausing = not state.finished and pacer.read().pause_at is not None  # a pause, or one epoch
+    if state.epoch % spec.checkpoint_every == 0 or state.finished or pausing:
         checkpoint(store, state, exact)
     recorder.progress(state.step, results)
-    return results, cancel
+    return results, cancel, pausing
 
 
 def train_run(store: RunStore, run_id: str, on_progress: Progress | None = None) -> str:
@@ -230,16 +233,15 @@ def _epochs(store: Lease, state: Training, x_train: torch.Tensor, x_test: torch.
                 checkpoint(store, state, exact, position=outcome.fields["position"])
                 return "paused", {}
             return outcome.status, outcome.fields
-        results, cancel = end_epoch(store, state, x_test, outcome, recorder, exact)
+        results, cancel, pausing = end_epoch(store, state, x_test, outcome, recorder, pacer,
+                                             exact)
         test = results["test_elbo"]
         if state.first and (not math.isfinite(test) or exploded(state.first, -test)):
             stop = explosion(state, test, "test ELBO")
             return stop.status, stop.fields
         if cancel and not state.finished:
             return "cancelled", {"error": None}
-        if not state.finished and pacer.read().pause_at is not None:  # a pause, or one epoch
-            if state.epoch % spec.checkpoint_every:  # not saved by end_epoch
-                checkpoint(store, state, exact)
+        if pausing:
             return "paused", {}
     return "done", {"test_elbo": results["test_elbo"], "seconds": state.seconds,
                     "error": state.note}
