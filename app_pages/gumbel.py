@@ -8,7 +8,7 @@ from explorer.discrete import SAMPLING_TAU_GRID, TAU_DEFAULT, temperature
 from explorer.plots.gumbel import gumbel_max_figure, moments_figure, schedule_figure
 from ui import discrete_lab_data as lab
 from ui.figures import show
-from ui.frame_state import show_url_notices, url_index, url_notices
+from ui.frame_state import url_index, url_notices
 
 SIMPLEX_POINTS = 600  # bench/ui_latency.py: 1,500 SVG points cost ≈0.2 s per redraw (per frame)
 LABELS = ["c = 1", "c = 2", "c = 3"]
@@ -29,15 +29,14 @@ st.latex(r"z = \arg\max_c\,(\ell_c + g_c),\quad g_c \sim \text{Gumbel}(0,1)"
          r"\quad\Longrightarrow\quad P(z = c) = \frac{e^{\ell_c}}{\sum_j e^{\ell_j}}")
 
 
-show_url_notices(url_notices(
+url_notices(
     st.query_params, ranges={f"gm_l{i}": (-10, 10, f"the logit ℓ{'₁₂₃'[i - 1]}") for i in (1, 2, 3)},
     options={"gm_n": ((1000, 5000, 20000), "the number of samples n"),
              "gm_tau": (SAMPLING_TAU_GRID, "τ of the figure's slider"),
-             "gm_tau0": (TAU0_CHOICES, "τ₀"), "gm_taumin": (TAU_MIN_CHOICES, "τ_min")}))
+             "gm_tau0": (TAU0_CHOICES, "τ₀"), "gm_taumin": (TAU_MIN_CHOICES, "τ_min")})
 
 
 @st.fragment
-@ds.one_thread()
 def relaxation_sections():
     """Its own fragment: the logit sliders redraw these views, not the schedule below. τ is the
     figure's own slider: its frames are computed once, so moving τ costs the server nothing."""

@@ -10,7 +10,7 @@ from explorer.plots.estimators import histogram_figure, relaxed_samples_figure, 
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui.figures import show
-from ui.frame_state import show_url_notices, url_notices
+from ui.frame_state import url_notices
 
 st.title("Relaxation bias")
 st.markdown(
@@ -30,13 +30,13 @@ st.latex(r"\hat g_{\text{REBAR}} = \big[f(b) - \eta f(\sigma_\tau(\tilde z))\big
          r" + \eta\,\nabla_\ell f(\sigma_\tau(z)) - \eta\,\nabla_\ell f(\sigma_\tau(\tilde z)),"
          r"\quad b = H(z),\ \tilde z \sim p(z\,|\,b)")
 
-show_url_notices(url_notices(
+url_notices(
     st.query_params, ranges={"rb_l1": (-12, 12, "the logit ℓ₁"), "rb_l2": (-12, 12, "the logit ℓ₂"),
                              "rb_t": (0, 1, "the target t")},
     options={"rb_family": (cmp.FAMILIES[1:], "the family of q"),
              "rb_tau": (ESTIMATOR_TAU_GRID, "the temperature τ"),
              **{f"rb_cost_{f}": (tuple(cmp.cost_names(f)), f"the cost f(z) of {f}")
-                for f in cmp.FAMILIES[1:]}}))
+                for f in cmp.FAMILIES[1:]}})
 
 c1, c2, c3 = st.columns([2, 2, 3])
 family = c1.radio("family of q", cmp.FAMILIES[1:], key="rb_family", horizontal=True,
@@ -70,7 +70,6 @@ for note in cmp.degeneracy_notes(family, values) + cmp.tau_notes(tau):
     st.info(note)
 
 
-@ds.one_thread()
 def races(family: str, cost: str, values: tuple, t: float, tau: float) -> tuple[dict, dict]:
     """Every estimator's estimates at τ, and the τ sweeps of the relaxed ones (cached)."""
     ref = cmp.REFERENCE  # (method, baseline, samples per estimate) of the unbiased REINFORCE

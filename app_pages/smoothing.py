@@ -11,7 +11,7 @@ from explorer.discrete.transformations import NAMES
 from ui import discrete_lab_data as lab
 from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
-from ui.frame_state import show_url_notices, url_index, url_notices
+from ui.frame_state import url_index, url_notices
 
 BASES = {"e": math.e, "2": 2.0, "10": 10.0}
 
@@ -30,12 +30,12 @@ st.latex(r"f_3(\beta,p,\varepsilon) = \mathbb 1_{[0,1-p]}(\varepsilon)\,(1-p)\Bi
          r"{1-p}\Big)^{\beta} + \mathbb 1_{[1-p,1]}(\varepsilon)\Big(1-p\Big(\frac{1-\varepsilon}{p}"
          r"\Big)^{\beta}\Big)\qquad \lim_{\beta\to\infty} f = \mathbb 1_{[1-p,1]}(\varepsilon)")
 
-show_url_notices(url_notices(
+url_notices(
     st.query_params, ranges={"sm_p": (0.01, 0.99, "p = P(z = 1)"),
                              "sm_pp_p": (0.01, 0.99, "the DVAE++ bit probability p")},
     options={"sm_f": (NAMES, "the smoothing f"), "sm_a": (tuple(BASES), "the base a of f1"),
              "sm_beta": (ds.BETA_GRID, "β of the figure's slider"),
-             "sm_pp_beta": (ds.BETA_GRID, "β of DVAE++")}))
+             "sm_pp_beta": (ds.BETA_GRID, "β of DVAE++")})
 
 st.subheader("Figure 1 of the text")
 a_fig = math.e
@@ -50,7 +50,6 @@ st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 
 
 
 @st.fragment
-@ds.one_thread()
 def explore():
     """Its own fragment: these widgets redraw only the views below, not Figure 1. β is the
     figure's own slider: its frames are computed once, so moving β costs the server nothing."""
@@ -95,7 +94,6 @@ explore()
 
 
 @st.fragment
-@ds.one_thread()
 def dvae_pp():
     """The DVAE++ smoother in its own fragment, so the sliders above redraw fewer charts."""
     st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")

@@ -6,7 +6,7 @@ from explorer.toys import posterior as tp
 from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
 from ui import toy_data as toy
 from ui.figures import show
-from ui.frame_state import show_url_notices, url_notices
+from ui.frame_state import url_notices
 
 st.title("Variational learning")
 st.markdown(
@@ -18,13 +18,13 @@ st.latex(r"\log p(x;\theta) \;\ge\; \mathcal{L}(x;\theta,\phi) = \mathbb{E}_{q(z
          r"[\log p(x,z;\theta)] + H(q(z;\phi))\quad\text{for every }\theta\text{ and }\phi")
 
 grid = tl.A_GRID
-show_url_notices(url_notices(
+url_notices(
     st.query_params, ranges={"vl_x": (-3, 6, "the observation x"), "m1": (-6, 6, "the q mean of φ₁"),
                              "m2": (-6, 6, "the q mean of φ₂"),
                              "em_a0": (float(grid[0]), float(grid[-1]), "the start θ₀")},
     options={"v1": (tp.VARIANCE_CHOICES, "the q variance of φ₁"),
              "v2": (tp.VARIANCE_CHOICES, "the q variance of φ₂"),
-             "em_q": (("exact", "Gaussian"), "the E-step q")}))
+             "em_q": (("exact", "Gaussian"), "the E-step q")})
 x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-params",
               help="x: the one observed data point; log p(x; θ) and every bound are for it.")
 lp = toy.evidence_curve(x)

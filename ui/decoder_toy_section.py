@@ -26,14 +26,22 @@ def _orientation(run_id: str, epoch: int) -> tuple[np.ndarray, np.ndarray, float
     return decoder_toy.orientation(model_for(run_id, epoch))
 
 
-def _results():
-    store = get_store()
+def _training(records) -> list:
+    """The pair's runs still queued or training."""
     base = decoder_toy.base_spec()
+    return [r for r in records if r.status in ("queued", "running")
+            and same_except_decoder(r.spec, base)]
+
+
+def _results(was_busy: bool):
+    store = get_store()
     records = store.list()
-    for r in records:
-        if r.status in ("queued", "running") and same_except_decoder(r.spec, base):
-            st.progress(r.progress, text=f"{decoder_label(r.spec)} on bars and stripes · "
-                                         f"{r.run_id} · {r.status}")
+    training = _training(records)
+    if was_busy and not training:
+        st.rerun(scope="app")  # done: redraw once, and stop polling
+    for r in training:
+        st.progress(r.progress, text=f"{decoder_label(r.spec)} on bars and stripes · "
+                                     f"{r.run_id} · {r.status}")
     rows = decoder_toy.toy_rows(records, store.evals, last_kl_per_dim)
     if not rows:
         st.info("No finished run of the pair yet: press the button above.")
@@ -76,7 +84,5 @@ def decoder_toy_section():
     todo = missing(decoder_toy.toy_specs(), records)
     jobs.train_button(f"Train the MLP and the MADE on bars and stripes ({len(todo)} to train, "
                       "about a minute each)", todo, key="toy_train", disabled=not todo)
-    base = decoder_toy.base_spec()
-    busy = any(r.status in ("queued", "running") and same_except_decoder(r.spec, base)
-               for r in records)
-    st.fragment(run_every=2.0 if busy else None)(_results)()
+    busy = bool(_training(records))
+    st.fragment(run_every=2.0 if busy else None)(_results)(busy)

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from ui.url_notice import ignored
+
 
 def _number(raw) -> float | None:
     try:
@@ -32,18 +34,18 @@ def url_index(key: str, options: Sequence[float], default: float) -> int:
     return fallback if i is None else i
 
 
-def url_notices(params: Mapping, ranges: Mapping[str, tuple] = {},
-                options: Mapping[str, tuple] = {}) -> list[str]:
-    """Sentences naming the URL values a page ignores (Streamlit drops bad widget values silently).
-    ranges: {key: (lo, hi, what)} for sliders; options: {key: (allowed values, what)} for select
-    sliders, select boxes and radios (numbers compared as numbers, the rest as text)."""
-    notices = []
+def bad_url_values(params: Mapping, ranges: Mapping[str, tuple] = {},
+                   options: Mapping[str, tuple] = {}) -> list[tuple[str, str, str]]:
+    """(key, raw value, why) for each URL value a page cannot use. ranges: {key: (lo, hi,
+    what)} for sliders; options: {key: (allowed values, what)} for select sliders, select boxes
+    and radios (numbers compared as numbers, the rest as text)."""
+    bad = []
     for key, (lo, hi, what) in ranges.items():
         raw = params.get(key)
         value = _number(raw)
         if raw is not None and (value is None or not lo <= value <= hi):
-            notices.append(f"Ignored `?{key}={raw}` from the link: {what} must be a number from "
-                           f"{lo:g} to {hi:g}; using the default instead.")
+            bad.append((key, raw, f"{what} must be a number from {lo:g} to {hi:g}; using the "
+                                  "default instead."))
     for key, (allowed, what) in options.items():
         raw = params.get(key)
         if raw is None:
@@ -52,12 +54,15 @@ def url_notices(params: Mapping, ranges: Mapping[str, tuple] = {},
         ok = (_index(allowed, _number(raw)) is not None) if numeric else raw in map(str, allowed)
         if not ok:
             shown = ", ".join(f"{a:g}" if numeric else str(a) for a in allowed)
-            notices.append(f"Ignored `?{key}={raw}` from the link: {what} must be one of {shown}; "
-                           "using the default instead.")
-    return notices
+            bad.append((key, raw, f"{what} must be one of {shown}; using the default instead."))
+    return bad
 
 
-def show_url_notices(notices: Sequence[str]) -> None:
-    """Each ignored URL value as a short caption."""
-    for notice in notices:
-        st.caption(f"⚠️ {notice}")
+def url_notices(params: Mapping, ranges: Mapping[str, tuple] = {},
+                options: Mapping[str, tuple] = {}) -> list[str]:
+    """Report each bad URL value through the app's one notice (ui.url_notice.ignored, which
+    then says it once, with the reason); returns the keys reported."""
+    bad = bad_url_values(params, ranges, options)
+    for key, raw, why in bad:
+        ignored(key, raw, why)
+    return [key for key, _, _ in bad]

@@ -8,7 +8,6 @@ Vahdat et al. 2018.  Sampling is in float64 with a fixed seed and common random 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -24,19 +23,6 @@ BETA_GRID = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 
 FIG1_BETAS = (1.0, 3.0, 10.0)   # the text's Figure 1 gives no β values: dotted < solid < dashed
 FIG1_PS = (0.2, 0.5, 0.8)
 ONE_HOT_TOL = 1e-6              # a relaxed sample with max_c y_c > 1 − this counts as one-hot
-
-
-@contextmanager
-def one_thread():
-    """Torch work inside runs on one intra-op thread (also usable as a decorator). On a shared
-    two-core server the second thread mostly waits for a core: at load average 5 the Gumbel and
-    relaxation-bias sweeps took 0.9–2 s with two threads and 0.1–0.2 s with one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _logits(logits, n: int) -> torch.Tensor:
@@ -68,22 +54,10 @@ def relaxed_samples(logits, tau: float, n: int, seed: int) -> np.ndarray:
 
 def relaxed_moments(logits, taus, n: int, seed: int) -> dict[str, np.ndarray]:
     """Monte Carlo mean, variance and SE of the mean of each y_c, and the fraction of one-hot
-    samples, at each τ (rows).  E[y] → softmax(ℓ) as τ → 0 and → uniform 1/K as τ → ∞.
-
-    One draw of g serves every τ: softmax is shift-invariant, so with s = log y at τ = 1
-    (= ℓ + g − const) the sample at τ is softmax(s/τ) — the same as `relaxed_samples`."""
-    s = np.log(relaxed_samples(logits, 1.0, n, seed))
-    out = {"mean": [], "var": [], "se": [], "one_hot": []}
-    for tau in taus:
-        t = s / tau
-        y = np.exp(t - t.max(1, keepdims=True))
-        y /= y.sum(1, keepdims=True)
-        var = y.var(0, ddof=1)
-        out["mean"].append(y.mean(0))
-        out["var"].append(var)
-        out["se"].append(np.sqrt(var / n))
-        out["one_hot"].append(np.mean(y.max(1) > 1 - ONE_HOT_TOL))
-    return {k: np.asarray(v) for k, v in out.items()}
+    samples, at each τ (rows), from one draw of g (`relaxed_sweep`). E[y] → softmax(ℓ) as
+    τ → 0 and → uniform 1/K as τ → ∞."""
+    sweep = relaxed_sweep(logits, taus, n, seed)
+    return {k: sweep[k] for k in ("mean", "var", "se", "one_hot")}
 
 
 def relaxed_sweep(logits, taus, n: int, seed: int, keep: int = 0) -> dict[str, np.ndarray]:
