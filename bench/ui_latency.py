@@ -165,7 +165,9 @@ def main():
     pages = {k: v for k, v in PAGES.items() if any(o in k for o in only)}
 
     tmp = Path(tempfile.mkdtemp())
-    env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"))
+    # An empty store would queue the class models (ui/preparation.py), and their training
+    # would share the cores with the pages measured: this bench trains its own runs.
+    env = dict(os.environ, VAE_EXPLORER_STORE=str(tmp / "store"), VAE_EXPLORER_PRETRAIN="0")
     for extra in ([], ["--model", "categorical", "--latent-dim", "20"]) if any(
             p in pages for p in NEEDS_RUNS) else ():
         subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "mnist5k",

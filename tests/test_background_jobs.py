@@ -50,6 +50,17 @@ def test_a_group_keeps_only_its_latest_waiting_wish():
     assert jobs.wait(10) and ran == [2, "other"]  # in the order asked for
 
 
+def test_moving_on_never_drops_a_job_another_session_waits_for():
+    jobs, ran = BackgroundJobs("t"), []
+    release = held(jobs)
+    shared = jobs.submit(("ladder", 0), lambda report: ran.append(0), group="A")
+    assert jobs.submit(("ladder", 0), lambda report: ran.append("again"), group="B") is shared
+    jobs.submit(("ladder", 1), lambda report: ran.append(1), group="A")  # A moves on; B waits
+    assert jobs.job(("ladder", 0)) is shared
+    release.set()
+    assert jobs.wait(10) and ran == [0, 1] and shared.done
+
+
 def test_old_results_are_forgotten_beyond_keep():
     jobs = BackgroundJobs("t", keep=2)
     for i in range(4):
@@ -57,3 +68,42 @@ def test_old_results_are_forgotten_beyond_keep():
         jobs.wait(10)
     assert [jobs.job(i) is not None for i in range(4)] == [False, False, True, True]
     assert jobs.ended == 4
+
+
+def _failing_once_page(counter: str):
+    from pathlib import Path
+
+    import streamlit as st
+
+    from ui.background import result_or_progress
+
+    def work(report):
+        n = int(Path(counter).read_text())
+        Path(counter).write_text(str(n + 1))
+        if n == 0:
+            raise RuntimeError("the first try fails")
+        return f"result after {n + 1} tries"
+
+    result = result_or_progress("retry-view", (counter,), work, "The computation")
+    if result is not None:
+        st.write(result)
+
+
+def test_a_failed_page_job_can_be_tried_again(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.background import page_jobs
+
+    counter = tmp_path / "tries"
+    counter.write_text("0")
+    at = AppTest.from_function(_failing_once_page, args=(str(counter),), default_timeout=60)
+    at.run()
+    assert page_jobs().wait(60)
+    at.run()
+    assert "the first try fails" in at.error[0].value and at.button[0].label == "Try again"
+    at.run()  # a rerun alone shows the kept failure: it does not queue the job again
+    assert page_jobs().wait(60) and counter.read_text() == "1" and at.error
+    at.button[0].click().run()
+    assert page_jobs().wait(60)
+    at.run()
+    assert not at.error and at.markdown[0].value == "result after 2 tries"

@@ -68,9 +68,9 @@ def test_a_run_stopped_before_its_background_bound_was_written_recovers_it(tmp_p
     store = RunStore(tmp_path / "s")
     real_submit, real_epoch = ExactInBackground.submit, loop.train_epoch
 
-    def lose_epoch_2(self, epoch, *args):  # still computing when the process stopped
+    def lose_epoch_2(self, epoch, *args, **kwargs):  # still computing when the process stopped
         if epoch != 2:
-            real_submit(self, epoch, *args)
+            real_submit(self, epoch, *args, **kwargs)
 
     def crash_in_epoch_3(state, *args):
         if state.epoch == 2:

@@ -105,6 +105,27 @@ def test_wait_follows_a_run_to_the_end(no_workers):
     assert [r.status for r in records] == ["done"] and "1/1 done" in lines[-1]
 
 
+def test_wait_keeps_waiting_while_a_run_is_paused(no_workers):
+    """A paused class model has not finished: --wait names it and waits for it to be played."""
+    store = RunStore(default_store_dir())
+    records = class_models.pretrain(LocalExecutor(store), [TINY])
+    rec = store.claim(TINY.run_id)
+    store.pause(rec.run_id, lease=rec.lease)
+    lines, played = [], threading.Event()
+
+    def line(text):
+        lines.append(text)
+        if "paused" in text and not played.is_set():  # the teacher presses play
+            played.set()
+            store.requeue(TINY.run_id)
+            threading.Thread(target=train_run,
+                             args=(store, store.claim(TINY.run_id).run_id)).start()
+
+    records = class_models.wait(store, records, line, poll=0.1)
+    assert played.is_set() and [r.status for r in records] == ["done"]
+    assert any(f"play {TINY.run_id}" in text for text in lines) and "1/1 done" in lines[-1]
+
+
 def test_first_start_queues_once_per_store(no_workers, monkeypatch):
     monkeypatch.setenv(class_models.ENV_SWITCH, "1")
     store = RunStore(default_store_dir())

@@ -100,3 +100,11 @@ def test_classroom_mode_locks_the_playback_controls(monkeypatch):
     assert at.selectbox(key=f"run_speed_{run_id}").disabled
     at.text_input(key="teacher_token_input").set_value("secret").run()
     assert enabled(at)["run_play"]
+
+
+def test_a_page_reading_a_paused_run_says_it_is_paused(monkeypatch):
+    run_id = paused_run(monkeypatch)
+    at = app("app_pages/latent_space.py", run=run_id)
+    notes = [m.value for m in at.info]
+    assert any(n.startswith("Paused — showing the checkpoint after epoch 0") for n in notes), notes
+    assert not any("Still training" in n for n in notes)

@@ -61,3 +61,34 @@ def test_long_runs_keep_a_bounded_number_of_snapshots():
     s = snapshots.schedule(total_steps=4000, steps_per_epoch=10)  # 400 epochs
     assert len(s) <= snapshots.MAX_LOG_STEPS + snapshots.MAX_EPOCH_SNAPSHOTS + 2
     assert 4000 in s and 100 in s
+
+
+def test_every_snapshot_is_on_disk_when_the_run_ends_and_a_failed_write_fails_it(monkeypatch):
+    """Snapshots are written off the training thread: the run's end waits for them, and a
+    write that failed is the run's failure, with its cause."""
+    from trainer import RunSpec
+    from trainer.loop import train_run
+
+    real_save, writes = snapshots.save, []
+
+    def slow_save(*args, **kwargs):  # a write still in flight when the last step is taken
+        import time
+
+        time.sleep(0.05)
+        writes.append(args[2]["step"])
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(snapshots, "save", slow_save)
+    run_id = trained_run(epochs=2)
+    store = RunStore(default_store_dir())
+    assert snapshots.steps(store, run_id) == sorted(int(s) for s in writes)
+    assert snapshots.steps(store, run_id)[-1] == store.get(run_id).step
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshots, "save", full_disk)
+    rec, _ = store.create(RunSpec(dataset="digits", hidden=(32,), epochs=1, seed=7))
+    store.claim(rec.run_id)
+    assert train_run(store, rec.run_id) == "failed"
+    assert "No space left on device" in store.get(rec.run_id).error

@@ -13,6 +13,7 @@ where a second core is free; a resumed run recomputes one its predecessor did no
 from __future__ import annotations
 
 import copy
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
@@ -73,8 +74,28 @@ def recover_exact(store, run_id: str, spec, model, epoch: int, step: int, x_test
     if epoch in store.evals(run_id).get("bound_exact", {}).get("epoch", []):
         return
     was_training = model.training
-    store.add_evals(run_id, epoch, step, exact_bound(model.eval(), x_test[: spec.bounds_points]))
+    store.add_evals(run_id, epoch, step, _exact_on(exact_threads(epoch == spec.epochs),
+                                                   model.eval(), x_test[: spec.bounds_points]))
     model.train(was_training)
+
+
+def exact_threads(last: bool) -> int:
+    """Intra-op threads for an exact bound: the caller's own count (the adaptive rule's
+    choices depend on rounding, so a bound recomputed on resume uses the same count), one
+    more for a run's last bound, which the training thread waits for, idle."""
+    own = torch.get_num_threads()
+    return min(os.cpu_count() or 1, own + 1) if last else own
+
+
+def _exact_on(threads: int, model, x: torch.Tensor) -> dict[str, float]:
+    """exact_bound with `threads` intra-op threads in the calling thread only (OpenMP's count
+    is per thread: the training thread keeps its own)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return exact_bound(model, x)
+    finally:
+        torch.set_num_threads(before)
 
 
 class ExactInBackground:
@@ -87,11 +108,14 @@ class ExactInBackground:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[tuple[int, int, Future]] = []
 
-    def submit(self, epoch: int, step: int, model, x: torch.Tensor):
+    def submit(self, epoch: int, step: int, model, x: torch.Tensor, last: bool = False):
+        """Queue the exact bound of `model` as it is now. The `last` one (the run's end) is
+        waited for by the training thread, so it takes that thread's core too."""
         frozen = copy.deepcopy(model).eval()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"bounds-{self.run_id}")
-        self._pending.append((epoch, step, self._pool.submit(exact_bound, frozen, x.clone())))
+        self._pending.append((epoch, step, self._pool.submit(_exact_on, exact_threads(last),
+                                                             frozen, x.clone())))
 
     def write_done(self):
         """Write the results that are ready (in epoch order); the others keep running."""

@@ -86,15 +86,19 @@ def pretrain(executor, specs: Iterable[RunSpec] = CLASS_MODELS) -> list[RunRecor
 
 def wait(store: RunStore, records: list[RunRecord], on_update: Callable[[str], object],
          poll: float = 2.0) -> list[RunRecord]:
-    """Poll until none of `records` is queued or running; `on_update` gets a progress line."""
+    """Poll until none of `records` is queued, running or paused (a paused run has not
+    finished: the line names it and how to continue it); `on_update` gets a progress line."""
     t0 = time.perf_counter()
-    while any(r.status in ACTIVE for r in records):
+    while any(r.status in ACTIVE + ("paused",) for r in records):
         time.sleep(poll)
         records = [store.get(r.run_id) for r in records]
-        busy = " · ".join(f"{r.run_id} {r.spec.model} epoch {r.epoch}/{r.spec.epochs}"
-                          for r in records if r.status == "running")
+        busy = [f"{r.run_id} {r.spec.model} epoch {r.epoch}/{r.spec.epochs}"
+                for r in records if r.status == "running"]
+        busy += [f"{r.run_id} paused at epoch {r.epoch} (python -m trainer play {r.run_id})"
+                 for r in records if r.status == "paused"]
         done = sum(r.status == "done" for r in records)
-        on_update(f"{time.perf_counter() - t0:6.1f}s  {done}/{len(records)} done  {busy}")
+        on_update(f"{time.perf_counter() - t0:6.1f}s  {done}/{len(records)} done  "
+                  + " · ".join(busy))
     return records
 
 

@@ -68,7 +68,7 @@ def track_bounds(store: RunStore, state: Training, x_test: torch.Tensor,
     store.add_evals(state.run_id, state.epoch, state.step,
                     record_bounds(model.eval(), x, spec.bounds_k, seed=spec.seed, exact=False))
     if has_exact(model):
-        exact.submit(state.epoch, state.step, model, x)
+        exact.submit(state.epoch, state.step, model, x, last=state.finished)
     model.train(was_training)
 
 
@@ -197,8 +197,12 @@ def _train(store: Lease, run_id: str, on_progress: Progress | None) -> str:
     try:
         status, fields = _epochs(store, state, x_train, x_test, exact, on_progress)
         exact.drain()  # the run's bounds are complete before its status says it ended
+        if state.snapshot is not None:  # and its snapshots written (a resumed run forgets
+            state.snapshot.drain()  # those after its checkpoint)
     finally:
         exact.close()
+        if state.snapshot is not None:
+            state.snapshot.close()
     if status == "paused":
         store.pause(run_id)
     else:

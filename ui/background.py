@@ -74,8 +74,9 @@ class BackgroundJobs:
         previous key, if still waiting in the queue, is dropped (the student moved on)."""
         with self._lock:
             if group is not None:
-                self._drop_waiting(self._groups.get(group), key)
+                old = self._groups.get(group)
                 self._groups[group] = key
+                self._drop_waiting(old, key)
             job = self._jobs.get(key)
             if job is not None and (not job.done or not again):
                 self._jobs.move_to_end(key)
@@ -103,7 +104,9 @@ class BackgroundJobs:
 
     def _drop_waiting(self, old: Hashable | None, new: Hashable):
         job = self._jobs.get(old) if old is not None and old != new else None
-        if job is not None and job.future is not None and job.future.cancel():
+        if job is None or old in self._groups.values():  # another session still waits for it
+            return
+        if job.future is not None and job.future.cancel():
             del self._jobs[old]  # never started: nobody else can be waiting on its progress
 
     def _forget_old(self):
@@ -145,10 +148,17 @@ def result_or_progress(view: str, args: tuple, work: Work, label: str):
     clicking through points waits for the last point only)."""
     key = (view, str(get_store().root), *args)
     ctx = get_script_run_ctx()
-    job = page_jobs().submit(key, work, (ctx.session_id, view) if ctx is not None else None)
+    group = (ctx.session_id, view) if ctx is not None else None
+    job = page_jobs().submit(key, work, group)
     if job.done:
         if job.error:
             st.error(f"{label} failed: {job.error}")
+            # A failure may be passing (memory, a run still writing): it is kept so thirty
+            # sessions do not repeat it, and one click queues it again.
+            if st.button("Try again", key=f"retry-{view}-{hash(key)}",
+                         help="Queue this computation again."):
+                page_jobs().submit(key, work, group, again=True)
+                st.rerun()
             return None
         return job.result
     st.fragment(run_every=1.0)(_poll)(key, label)

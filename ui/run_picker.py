@@ -76,4 +76,7 @@ def checkpointed_run(label: str = "Run", view: str | None = "latent_space",
     if rec.status in ("running", "queued"):
         st.info(f"Still training — showing the checkpoint after epoch {rec.checkpoint_epoch} of "
                 f"{rec.spec.epochs}; reload the page for a newer one.")
+    elif rec.status == "paused":
+        st.info(f"Paused — showing the checkpoint after epoch {rec.checkpoint_epoch} of "
+                f"{rec.spec.epochs}; ▶ Play on the Train page continues it.")
     return rec

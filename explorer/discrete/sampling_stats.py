@@ -84,8 +84,15 @@ def relaxed_sweep(logits, taus, n: int, seed: int, keep: int = 0) -> dict[str, n
 def jacobian_norms(y: np.ndarray, tau: float) -> np.ndarray:
     """‖∂y/∂ℓ‖_F per sample: ∂y/∂ℓ = (diag y − y yᵀ)/τ for y = softmax((ℓ + g)/τ).
     0 at an exact one-hot y (vanishing), up to order 1/τ near a tie (exploding)."""
-    jac = (y[:, :, None] * np.eye(y.shape[1]) - y[:, :, None] * y[:, None, :]) / tau
-    return np.sqrt((jac ** 2).sum((1, 2)))
+    # Σ_i (y_i (1 − y_i))² + Σ_{i≠j} y_i² y_j², with 1 − y_i summed from the other y_j (no
+    # cancellation near a corner): no n × K × K array, which was half of the Gumbel page's
+    # recomputation when a logit moves.
+    k = y.shape[1]
+    sq = ((y * (y @ (1.0 - np.eye(k)))) ** 2).sum(1)
+    y2 = y * y
+    for i in range(k - 1):
+        sq += 2 * y2[:, i] * y2[:, i + 1:].sum(1)
+    return np.sqrt(sq) / tau
 
 
 def anneal_hit_step(tau0: float, tau_min: float, rate: float) -> float:
