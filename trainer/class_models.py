@@ -28,6 +28,7 @@ from trainer.store import RunRecord, RunStore
 ENV_SWITCH = "VAE_EXPLORER_PRETRAIN"  # "0": a fresh store stays empty (the test suite)
 MARKER = "class-models-queued"  # in the store root: the first start queued them once
 ACTIVE = ("queued", "running")
+UNFINISHED = ACTIVE + ("paused",)  # what pretrain --wait waits for
 FAILED = ("failed", "cancelled", "diverged")
 
 BASE = RunSpec()  # mnist5k, d = 2, 784-400-400, Bernoulli p(x|z), 30 epochs, seed 0
@@ -89,7 +90,7 @@ def wait(store: RunStore, records: list[RunRecord], on_update: Callable[[str], o
     """Poll until none of `records` is queued, running or paused (a paused run has not
     finished: the line names it and how to continue it); `on_update` gets a progress line."""
     t0 = time.perf_counter()
-    while any(r.status in ACTIVE + ("paused",) for r in records):
+    while any(r.status in UNFINISHED for r in records):
         time.sleep(poll)
         records = [store.get(r.run_id) for r in records]
         busy = [f"{r.run_id} {r.spec.model} epoch {r.epoch}/{r.spec.epochs}"

@@ -13,7 +13,7 @@ import math
 import os
 import re
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +136,7 @@ class Snapshotter:
         from explorer import data
 
         self.shape = data.info(spec.dataset).image_shape
-        self.store, self.run_id, self.x = store, state.run_id, x_test[:SNAPSHOT_POINTS].clone()
+        self.store, self.run_id, self.x = store, state.run_id, x_test[:SNAPSHOT_POINTS]
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"snapshots-{state.run_id}")
         self._pending: list[Future] = []
         forget_after(store, state.run_id, state.step)
@@ -156,8 +156,7 @@ class Snapshotter:
             future.result()
 
     def close(self):
-        """Wait for what is queued (cheap) and stop; errors were the run's to report."""
-        wait(self._pending)
+        """Stop once what is queued is written (cheap); errors were the run's to report."""
         self._pending = []
         self._pool.shutdown(wait=True)
 
