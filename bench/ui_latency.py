@@ -35,7 +35,7 @@ FIGURE = "figure's own slider"  # a plotly slider stepping through frames: click
 PAGES = {  # page path → slider labels to press (every slider of the pages of issue 11 §5)
     "/latent_space": ("Grid size", "Samples from q(z|x)", "Interpolation steps",
                       "Number of samples", "Range ± around μ_j"),
-    "/gumbel": (FIGURE, "logit ℓ₁", "logit ℓ₂", "logit ℓ₃", "samples n", "τ₀", "τ_min"),
+    "/gumbel": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "logit ℓ₃", "samples n", "τ₀", "τ_min"),
     "/smoothing": (FIGURE, "p = P(z = 1)", "β of DVAE++ (log scale)", "DVAE++ bit probability p"),
     "/discrete_codes": ("Test image", "Number of samples"),
     "/elbo_posterior": (FIGURE, "q variance φ₂ (not σ)"),
@@ -96,12 +96,37 @@ WATCH = """() => {
 IDLE = "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'"
 
 
+# The same inside a live view's iframe (ui/live): absolute times, since each frame has its own
+# clock origin; a key press in any live frame starts the clock, a plotly mutation in any stops it.
+LIVE_WATCH = """() => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__t0 = undefined; window.__last = undefined;
+  document.addEventListener("keydown", () => { window.__t0 ??= now(); },
+                            {capture: true, once: true});
+  window.__obs?.disconnect();
+  window.__obs = new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      if (el && el.closest(".js-plotly-plot")) { window.__last = now(); }
+    }
+  });
+  window.__obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                       characterData: true});
+}"""
+
+
+def live_frames(page):
+    return [f for f in page.frames if "vx_live" in f.url]
+
+
 SERVER: list[float] = []  # key press → rerun finished, of every press measured (seconds)
 
 
 def _press(page, slider, key: str) -> float:
     """Seconds from one key press on `slider` to the last chart redraw it caused; the time to
     the end of the rerun it caused goes to SERVER."""
+    if slider.page_frame is not page.main_frame:
+        return _press_live(page, slider, key)
     slider.focus()
     page.evaluate(WATCH)
     slider.press(key)
@@ -113,9 +138,46 @@ def _press(page, slider, key: str) -> float:
     return last / 1000
 
 
+def _press_live(page, slider, key: str) -> float:
+    """_press for a slider of a live view: the redraws are in the live views' iframes (the
+    server hears the value later, debounced; that rerun redraws nothing)."""
+    frames = live_frames(page)
+    slider.focus()
+    for f in frames:
+        f.evaluate(LIVE_WATCH)
+    page.evaluate(WATCH)
+    slider.press(key)
+    deadline = time.time() + 30
+    while not any(f.evaluate("() => window.__last !== undefined") for f in frames):
+        if time.time() > deadline:
+            raise TimeoutError("no live view redrew")
+        time.sleep(0.02)
+    page.wait_for_timeout(600)
+    page.wait_for_function(IDLE, timeout=30000)
+    t0 = slider.page_frame.evaluate("() => window.__t0")
+    last = max(f.evaluate("() => window.__last ?? 0") for f in frames)
+    SERVER.append(0.0)
+    return (last - t0) / 1000
+
+
+class _Slider:
+    """A slider locator and the frame it is in (the page, or a live view's iframe)."""
+
+    def __init__(self, locator, frame):
+        self._locator, self.page_frame = locator, frame
+
+    def __getattr__(self, name):
+        return getattr(self._locator, name)
+
+
 def _slider(page, label: str):
-    """The slider labelled exactly `label` (its accessible name also holds its value)."""
-    return page.locator(f"input[type='range'][aria-label='{label}']")
+    """The slider labelled exactly `label` (its accessible name also holds its value), on the
+    page or in a live view's iframe."""
+    css = f"input[type='range'][aria-label='{label}']"
+    for frame in [page.main_frame, *live_frames(page)]:
+        if frame.locator(css).count():
+            return _Slider(frame.locator(css), frame)
+    return _Slider(page.locator(css), page.main_frame)
 
 
 def slider_latency(page, label: str, presses: int = 6) -> list[float]:
@@ -190,7 +252,8 @@ def main():
             print("|---|---|---|---|---|---|")
             for path, labels in pages.items():
                 page.goto(app_url + path)
-                page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60000)
+                page.wait_for_selector("[data-testid='stPlotlyChart'], "
+                                       "[data-testid='stCustomComponentV1']", timeout=60000)
                 page.wait_for_function(IDLE, timeout=120000)
                 page.wait_for_timeout(2000)
                 for label in labels:

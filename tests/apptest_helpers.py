@@ -58,7 +58,21 @@ def run_settled(runnable) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The page's plotly charts, then the figures its live views (ui/live) open with."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")] + [
+        json.loads(a["figure"]) for a in live_views(at).values() if a.get("figure")]
+
+
+def live_views(at: AppTest) -> dict[str, dict]:
+    """The arguments of each live view on the page (ui/live), by role; bytes arguments as
+    bytes."""
+    out = {}
+    for el in at.get("component_instance"):
+        if el.proto.component_name.endswith("vx_live"):
+            args = json.loads(el.proto.json_args)
+            args.update({s.key: s.bytes for s in el.proto.special_args})
+            out[args["role"]] = args
+    return out
 
 
 def titles(at: AppTest) -> list[str]:

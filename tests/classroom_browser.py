@@ -24,7 +24,8 @@ from .test_browser import ARGS, CHROMIUM, free_port, wait_idle
 
 
 CONTENT = ", ".join(f"[data-testid='{t}']" for t in (
-    "stPlotlyChart", "stDataFrame", "stMetric", "stImage", "stTable", "stVegaLiteChart"))
+    "stPlotlyChart", "stDataFrame", "stMetric", "stImage", "stTable", "stVegaLiteChart",
+    "stCustomComponentV1"))  # a live view (ui/live): its figure is drawn in its iframe
 # Pages that cannot reach a chart/table/metric with the runs of this store, and why.
 NO_CONTENT_EXPECTED: dict[str, str] = {}
 # Text pages by design (no chart): what their real content is instead.
@@ -201,18 +202,29 @@ FIGURES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).m
 
 
 def figure(page, part: str) -> dict | None:
-    for fig in page.evaluate(FIGURES_JS):
-        if part in fig["title"]:  # titles come wrapped in <b> (ui/figures.py)
-            return fig
+    """The first figure whose title contains `part`, on the page or in a live view's iframe."""
+    for frame in page.frames:
+        for fig in frame.evaluate(FIGURES_JS):
+            if part in fig["title"]:  # titles come wrapped in <b> (ui/figures.py)
+                return fig
     return None
 
 
+def slider(page, name):
+    """The slider named `name`: on the page, or in a live view's iframe (ui/live)."""
+    for frame in page.frames[1:]:
+        found = frame.get_by_role("slider", name=name)
+        if found.count():
+            return found
+    return page.get_by_role("slider", name=name)
+
+
 def slider_value(page, name) -> str:
-    return page.get_by_role("slider", name=name).get_attribute("aria-valuetext")
+    return slider(page, name).get_attribute("aria-valuetext")
 
 
 def press(page, name, key: str, times: int = 1):
-    s = page.get_by_role("slider", name=name)
+    s = slider(page, name)
     s.focus()
     for _ in range(times):
         s.press(key)

@@ -60,9 +60,14 @@ def app_url(tmp_path):
 
 
 def visible_chart(page, timeout=30_000):
-    """A drawn plotly chart the user can see (figures inside a closed expander do not count)."""
-    page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot >> visible=true").first.wait_for(
-        timeout=timeout)
+    """A drawn plotly chart the user can see (figures inside a closed expander do not count):
+    Streamlit's own, or one drawn by a live view in its iframe (ui/live)."""
+    deadline = time.monotonic() + timeout / 1000
+    own = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot >> visible=true")
+    while not (own.count() or any(f.locator(".js-plotly-plot >> visible=true").count()
+                                  for f in page.frames if "vx_live" in f.url)):
+        assert time.monotonic() < deadline, "no chart drawn"
+        time.sleep(0.25)
 
 
 def wait_idle(page, timeout=60_000):

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from .classroom_browser import (_start_server, _stop_server, _worker_pids, figure, no_errors,
-                                open_page, poll, press, slider_value)
+                                open_page, poll, press, slider, slider_value)
 from .test_browser import wait_idle
+from .test_browser_live import address
 
 pytestmark = pytest.mark.browser
 
@@ -40,30 +41,30 @@ def test_lesson_step_opens_its_preset(server, page):
 
 # --- URL round trip -----------------------------------------------------------------------------
 
-# τ is the figure's own slider (frames in the browser); its URL value is checked in AppTest.
+# These sliders move in the browser (ui/live); the server hears them, debounced, for the URL.
 GUMBEL = {"logit ℓ₁": ("ArrowRight", 2), "logit ℓ₂": ("ArrowLeft", 3), "logit ℓ₃": ("ArrowRight", 1),
-          "samples n": ("ArrowLeft", 1)}
+          "samples n": ("ArrowLeft", 1), "temperature τ": ("ArrowRight", 2)}
 
 
 def test_url_round_trip_restores_every_widget(server, browser, page):
     open_page(page, f"{server['url']}/gumbel")
     defaults = {}
     for name in GUMBEL:
-        page.get_by_role("slider", name=name).wait_for()
+        assert poll(lambda: slider(page, name).count(), 60), name
         defaults[name] = slider_value(page, name)
     for name, (key, times) in GUMBEL.items():
         press(page, name, key, times)
     changed = {name: slider_value(page, name) for name in GUMBEL}
     assert all(changed[k] != defaults[k] for k in GUMBEL), (defaults, changed)
-    assert poll(lambda: all(k in page.url for k in ("gm_l1", "gm_l2", "gm_l3", "gm_n")),
-                10), page.url
+    want = {"gm_l1=2.0", "gm_l2=-1.5", "gm_l3=-0.5", "gm_n=5000", "gm_tau=1.0"}
+    assert poll(lambda: all(k in address(page) for k in want), 10), address(page)
     fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_page(fresh, page.url)
+        open_page(fresh, address(page))
         for name in GUMBEL:
-            fresh.get_by_role("slider", name=name).wait_for()
+            assert poll(lambda: slider(fresh, name).count(), 60), name
         restored = {name: slider_value(fresh, name) for name in GUMBEL}
-        assert restored == changed, (page.url, restored, changed)
+        assert restored == changed, (address(page), restored, changed)
         no_errors(fresh, "gumbel from its URL")
     finally:
         fresh.close()

@@ -16,6 +16,8 @@ def _url_keys(page: str) -> set[str]:
         if path.exists():
             text += path.read_text()
     keys = set(re.findall(r'url_index\("(\w+)"', text))  # a figure's own slider, from the URL
+    keys.update(re.findall(r'live\.control\([^)]*url="(\w+)"', text, flags=re.S))  # ui/live
+    keys.update(re.findall(r'\("\w+", "[^"]+", "(\w+)"\)', text))  # (name, label, url) rows
     for call in re.findall(r"\((?:[^()]|\([^()]*\))*bind=\"query-params\"(?:[^()]|\([^()]*\))*\)", text, flags=re.S):
         keys.update(re.findall(r'key="(\w+)"', call))
     return keys

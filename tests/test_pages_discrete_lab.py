@@ -1,11 +1,12 @@
 """AppTest tests of the Discrete latents lab: Gumbel-max & softmax and Smoothing transformations.
 Figures are checked against closed forms (softmax, f1–f3, the L1 distance to the step)."""
+import json
 import math
 
 import numpy as np
 import pytest
 
-from .apptest_helpers import app, array, figures, titles
+from .apptest_helpers import app, array, figures, live_views, titles
 
 GUMBEL, SMOOTH = "app_pages/gumbel.py", "app_pages/smoothing.py"
 Z = 4.5  # tolerance in standard errors (fixed seeds)
@@ -71,7 +72,6 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
     freq = np.array(array(hist["data"][0]["y"]))
     np.testing.assert_allclose(array(hist["data"][1]["y"]), p, rtol=1e-6)
     assert np.all(np.abs(freq - p) < Z * np.sqrt(p * (1 - p) / n))
-    assert any("for any τ" in m.value for m in at.markdown)
 
     mom = figure(at, "Monte Carlo E[y_c]")
     assert mom["layout"]["xaxis"]["type"] == "log"
@@ -85,51 +85,49 @@ def test_gumbel_page_default_histogram_matches_softmax_and_moments_tend_to_the_l
     assert simplex["data"][0]["type"] == "scatterternary" and len(array(simplex["data"][0]["a"])) == 600
 
 
-def test_gumbel_tau_frames_are_the_relaxed_samples_at_each_tau():
-    """The figure's own τ slider steps through one frame per τ of the grid: each frame holds the
-    library's samples at that τ, and y at τ is y at τ = 1 sharpened: y_τ ∝ y₁^(1/τ)."""
+def test_gumbel_live_views_open_with_the_library_samples_and_ship_its_noise():
+    """The three views move in the browser (ui/live; their math: tests/test_live_js.py). Here:
+    they open with the library's samples at the URL's τ, and the noise they recompute from is
+    the library's (its first n rows are the noise of n samples)."""
     from explorer.discrete import SAMPLING_TAU_GRID
     from explorer.discrete import sampling_stats as ds
 
-    at = app(GUMBEL)
+    at = app(GUMBEL, gm_tau="2.0")
+    views = live_views(at)
+    assert set(views) == {"controls", "max", "relaxed", "moments", "schedule"}
+    assert {c["label"] for c in views["controls"]["controls"]} == {
+        "logit ℓ₁", "logit ℓ₂", "logit ℓ₃", "samples n"}
+    assert [c["url"] for c in views["relaxed"]["controls"]] == ["gm_tau"]
+    assert views["relaxed"]["values"]["tau"] == 2.0
+    noise = np.frombuffer(views["controls"]["blob_noise"], dtype=np.float32).reshape(-1, 3)
+    assert len(noise) == 20000 and "blob_noise" not in views["relaxed"]
+    for n in (1000, 20000):
+        np.testing.assert_allclose(noise[:n], ds.sweep_noise(n, 3, 0), rtol=1e-6)
+    data = json.loads(views["controls"]["data"])
+    assert data["taus"] == list(SAMPLING_TAU_GRID) and data["keep"] == 600
+
     fig = figure(at, "Gumbel-softmax samples y")
-    fr = frames(fig)
-    assert list(fr) == [f"{t:g}" for t in SAMPLING_TAU_GRID]
-    slider = fig["layout"]["sliders"][0]
-    assert [s["args"][0] for s in slider["steps"]] == [[k] for k in fr]
-    assert all(s["method"] == "animate" for s in slider["steps"])
-    assert SAMPLING_TAU_GRID[slider["active"]] == 0.5
-    logits = (1.0, 0.0, -1.0)
-    mean = ds.relaxed_moments(logits, SAMPLING_TAU_GRID, 20000, 0)["mean"]
-    bars1 = np.array(array(fr["1"]["data"][2]["y"])).reshape(4, 3)
-    for i, tau in enumerate(SAMPLING_TAU_GRID):
-        f = fr[f"{tau:g}"]
-        assert f["traces"] == [0, 3, 4]
-        want = ds.relaxed_samples(logits, tau, 20000, 0)[:600]
-        np.testing.assert_allclose(ternary_points(f["data"][0]), want, atol=1e-6)  # float32
-        np.testing.assert_allclose(ternary_points(f["data"][1])[0], mean[i], rtol=1e-9)
-        bars = np.array(array(f["data"][2]["y"])).reshape(4, 3)
-        np.testing.assert_allclose(bars, want[:4], atol=1e-6)  # float32
-        sharp = np.exp(np.log(bars1) / tau - (np.log(bars1) / tau).max(1, keepdims=True))
-        np.testing.assert_allclose(bars, sharp / sharp.sum(1, keepdims=True), atol=1e-5)
-        assert f"at τ = {tau:g}:" in f["layout"]["title"]["text"]
-    # the figure as sent shows the frame of its slider's active step
-    np.testing.assert_allclose(ternary_points(fig["data"][0]), ternary_points(fr["0.5"]["data"][0]))
+    assert "sliders" not in fig["layout"] and not fig.get("frames")  # the view's own τ slider
+    want = ds.relaxed_samples((1.0, 0.0, -1.0), 2.0, 20000, 0)[:600]
+    np.testing.assert_allclose(ternary_points(fig["data"][0]), want, atol=1e-6)  # float32
+    mom = figure(at, "Monte Carlo E[y_c]")
+    assert [s["x0"] for s in mom["layout"]["shapes"]] == [2.0, 2.0]  # τ of the simplex, dashed
 
 
-def test_gumbel_url_params_and_sliders_change_the_figures():
+def test_gumbel_url_params_and_browser_values_change_the_figures():
     at = app(GUMBEL, gm_l1="3.0", gm_l2="-2.0", gm_l3="0.5", gm_tau="2.0", gm_n="5000")
-    assert at.slider(key="gm_l1").value == 3.0
+    assert live_views(at)["controls"]["values"] == {"l1": 3.0, "l2": -2.0, "l3": 0.5, "n": 5000}
     p = softmax((3.0, -2.0, 0.5))
     hist = figure(at, "Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over n = 5000")
     np.testing.assert_allclose(array(hist["data"][1]["y"]), p, rtol=1e-6)
     freq = np.array(array(hist["data"][0]["y"]))
     assert np.all(np.abs(freq - p) < Z * np.sqrt(p * (1 - p) / 5000))
-    relaxed = figure(at, "Gumbel-softmax samples y = softmax((ℓ + g)/τ) at τ = 2:")  # from the URL
-    assert relaxed["layout"]["sliders"][0]["steps"][relaxed["layout"]["sliders"][0]["active"]]["label"] == "2"
+    assert figure(at, "Gumbel-softmax samples y = softmax((ℓ + g)/τ) at τ = 2:")  # from the URL
 
-    at.slider(key="gm_l3").set_value(5.0).run()
-    assert not at.exception
+    # what the browser reports (debounced) reaches the URL; a later full run draws it
+    at.session_state["gm_live"] = {"l1": 3.0, "l2": -2.0, "l3": 5.0, "n": 5000}
+    at.run()
+    assert not at.exception and at.query_params["gm_l3"] == "5.0"
     p2 = softmax((3.0, -2.0, 5.0))
     np.testing.assert_allclose(array(figure(at, "Gumbel-max")["data"][1]["y"]), p2, rtol=1e-6)
     sm = trace(figure(at, "Gumbel-softmax samples"), "softmax(ℓ) = P(z)")
@@ -141,24 +139,18 @@ def test_gumbel_extreme_tau_and_logits_explained_without_nan():
     assert not at.exception
     fig = figure(at, "Gumbel-softmax samples y")
     assert "at τ = 0.01:" in fig["layout"]["title"]["text"]
-    note = frame_note(fig, "0.01")
+    note = " ".join(a.get("text", "") for a in fig["layout"]["annotations"])
     assert "numerically one-hot" in note and "vanishes" in note
     pts = ternary_points(fig["data"][0])
     assert np.mean(pts.max(1) > 1 - 1e-6) > 0.9  # (almost) every sample sits on a corner
     assert_all_finite(at)
 
-    assert "is large" in frame_note(fig, "10") and "numerically one-hot" not in frame_note(fig, "1")
-    pts = ternary_points(frames(fig)["10"]["data"][0])
-    assert np.abs(pts - 1 / 3).max() < 0.35  # all near the centre
-
-    for k, v in (("gm_l1", 10.0), ("gm_l2", -10.0), ("gm_l3", -10.0)):
-        at.slider(key=k).set_value(v).run()
-    assert not at.exception and "almost deterministic" in infos(at)
+    at = app(GUMBEL, gm_tau="10", gm_l1="10", gm_l2="-10", gm_l3="-10")
+    fig = figure(at, "Gumbel-softmax samples y")
+    assert "is large" in " ".join(a.get("text", "") for a in fig["layout"]["annotations"])
     freq = array(figure(at, "Gumbel-max")["data"][0]["y"])
     assert freq[0] > 0.999
     assert_all_finite(at)
-    for f in frames(figure(at, "Gumbel-softmax samples")).values():
-        assert np.isfinite(ternary_points(f["data"][0])).all()
 
 
 def test_gumbel_schedule_marks_where_tau_min_is_reached():
@@ -169,9 +161,14 @@ def test_gumbel_schedule_marks_where_tau_min_is_reached():
     line = np.array(array(trace(sched, "r = 0.0001")["y"]))
     steps = np.array(array(trace(sched, "r = 0.0001")["x"]))
     np.testing.assert_allclose(line, np.maximum(0.1, 2.0 * np.exp(-1e-4 * steps)))
-    at.select_slider(key="gm_tau0").set_value(0.5).run()
-    at.select_slider(key="gm_taumin").set_value(0.5).run()
-    assert not at.exception and "flat" in infos(at)
+    sched = live_views(at)["schedule"]
+    assert sched["values"] == {"tau0": 2.0, "tau_min": 0.1}  # τ₀, τ_min move in the browser
+    assert json.loads(sched["data"])["rates"] == [1e-5, 3e-5, 1e-4]
+    at.session_state["gm_sched"] = {"tau0": 0.5, "tau_min": 0.5}  # as the browser reports them
+    at.run()
+    assert at.query_params["gm_tau0"] == "0.5"
+    flat = figure(at, "Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with τ₀ = 0.5, τ_min = 0.5")
+    assert all(np.allclose(array(t["y"]), 0.5) for t in flat["data"])
     at.multiselect(key="gm_rates").set_value([]).run()
     assert not at.exception and "Pick at least one rate" in infos(at)
 

@@ -1,5 +1,4 @@
 """House style: no SI prefixes, clean log ticks, a projector preset, distinguishable digits."""
-import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -7,7 +6,7 @@ import plotly.graph_objects as go
 from explorer.plots.latent import latent_scatter
 from explorer.plots.style import DIGIT_COLORS, log_ticks, present, tidy_axes
 
-from .apptest_helpers import app
+from .apptest_helpers import app, figures
 
 
 def _rgb(h):
@@ -55,8 +54,8 @@ def test_present_enlarges_ticks_and_the_scatter():
 def test_presentation_switch_in_the_url_restyles_figures():
     at = app("app_pages/gumbel.py", present="true")
     assert not at.exception and at.sidebar.toggle(key="present").value
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = figures(at)[0]  # the page's live views open with figures styled on the server
     assert fig["layout"]["xaxis"]["tickfont"]["size"] >= 14
     plain = app("app_pages/gumbel.py")
-    fig = json.loads(plain.get("plotly_chart")[0].proto.spec)
+    fig = figures(plain)[0]
     assert "tickfont" not in fig["layout"].get("xaxis", {})

@@ -23,6 +23,18 @@ _engine_lock = threading.Lock()  # kaleido's server answers one caller at a time
 def show(fig, key: str, chars: int = 100, **kwargs):
     """st.plotly_chart with the title wrapped at `chars` characters (plotly never wraps), the
     camera set to SVG, and PNG/SVG download buttons when the export engine is available."""
+    prepared(fig, chars)
+    config = {"toImageButtonOptions": {"format": "svg", "filename": key},
+              **kwargs.pop("config", {})}
+    shown = st.plotly_chart(fig, key=key, config=config, **kwargs)
+    if static_export_available():
+        download_buttons(fig, key)
+    return shown
+
+
+def prepared(fig, chars: int = 100):
+    """`fig` as every page draws it: the title wrapped at `chars` (the top margin grown to fit),
+    tidy axes, and the projector preset in presentation mode. Changes `fig` in place."""
     title = fig.layout.title.text
     if title and "<br>" not in title and len(title) > chars:
         lines = textwrap.wrap(title, chars)
@@ -32,12 +44,7 @@ def show(fig, key: str, chars: int = 100, **kwargs):
     tidy_axes(fig)
     if presenting():
         present(fig)
-    config = {"toImageButtonOptions": {"format": "svg", "filename": key},
-              **kwargs.pop("config", {})}
-    shown = st.plotly_chart(fig, key=key, config=config, **kwargs)
-    if static_export_available():
-        download_buttons(fig, key)
-    return shown
+    return fig
 
 
 def download_buttons(fig, key: str):

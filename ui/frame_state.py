@@ -10,7 +10,7 @@ import streamlit as st
 from ui.url_notice import ignored
 
 
-def _number(raw) -> float | None:
+def number(raw) -> float | None:
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -18,7 +18,7 @@ def _number(raw) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _index(options: Sequence[float], value: float | None) -> int | None:
+def option_index(options: Sequence[float], value: float | None) -> int | None:
     """Index of `value` in the numeric `options`, or None when it is not one of them."""
     if value is None:
         return None
@@ -30,7 +30,7 @@ def url_index(key: str, options: Sequence[float], default: float) -> int:
     """Index in `options` of the number in query parameter `key`; the default's index when the
     parameter is missing, not a number, or not one of the options."""
     fallback = min(range(len(options)), key=lambda i: abs(options[i] - default))
-    i = _index(options, _number(st.query_params.get(key)))
+    i = option_index(options, number(st.query_params.get(key)))
     return fallback if i is None else i
 
 
@@ -42,7 +42,7 @@ def bad_url_values(params: Mapping, ranges: Mapping[str, tuple] = {},
     bad = []
     for key, (lo, hi, what) in ranges.items():
         raw = params.get(key)
-        value = _number(raw)
+        value = number(raw)
         if raw is not None and (value is None or not lo <= value <= hi):
             bad.append((key, raw, f"{what} must be a number from {lo:g} to {hi:g}; using the "
                                   "default instead."))
@@ -51,7 +51,7 @@ def bad_url_values(params: Mapping, ranges: Mapping[str, tuple] = {},
         if raw is None:
             continue
         numeric = all(isinstance(a, (int, float)) for a in allowed)
-        ok = (_index(allowed, _number(raw)) is not None) if numeric else raw in map(str, allowed)
+        ok = (option_index(allowed, number(raw)) is not None) if numeric else raw in map(str, allowed)
         if not ok:
             shown = ", ".join(f"{a:g}" if numeric else str(a) for a in allowed)
             bad.append((key, raw, f"{what} must be one of {shown}; using the default instead."))

@@ -65,8 +65,20 @@ def relaxed_sweep(logits, taus, n: int, seed: int, keep: int = 0) -> dict[str, n
     numbers, the g of `relaxed_samples` with this seed): as `relaxed_moments`, plus the median
     and largest ‖∂y/∂ℓ‖ (`jacobian_norms`), the counts of argmax_c y_c, whether every y is
     finite, and the first `keep` samples y (float32, for drawing)."""
-    g = gumbel_noise((n, len(logits)), torch.Generator().manual_seed(seed)).numpy()
-    s = np.asarray(logits, dtype=float) + g
+    return relaxed_sweep_from_noise(logits, taus, sweep_noise(n, len(logits), seed), keep)
+
+
+def sweep_noise(n: int, k: int, seed: int) -> np.ndarray:
+    """The Gumbel noise g (n × K) of `relaxed_sweep` with this seed; the first m rows are the
+    noise of m samples, so one draw serves every n."""
+    return gumbel_noise((n, k), torch.Generator().manual_seed(seed)).numpy()
+
+
+def relaxed_sweep_from_noise(logits, taus, g: np.ndarray, keep: int = 0) -> dict[str, np.ndarray]:
+    """`relaxed_sweep` on given noise g (n × K): what the Gumbel page's browser-side view
+    (ui/live/frontend/gumbel.js) computes, and its test oracle."""
+    n = len(g)
+    s = np.asarray(logits, dtype=float) + np.asarray(g, dtype=float)
     rows = []
     for tau in taus:
         t = s / tau

@@ -1,0 +1,46 @@
+"""Live views (ui/live) in real Chromium: a slider redraws its figures in the browser, views
+scrolled away catch up when they come into view, and the values reach the URL."""
+import numpy as np
+
+from .classroom_browser import figure, no_errors, open_page, poll, press, slider, slider_value
+
+
+def _softmax(l):
+    e = np.exp(np.asarray(l, float) - max(l))
+    return e / e.sum()
+
+
+def address(page) -> str:
+    """The address bar: a live view sets it with history.replaceState, which page.url misses."""
+    return page.evaluate("() => location.href")
+
+
+def _trace_y(page, title: str, index: int):
+    import json
+
+    fig = figure(page, title)
+    return None if fig is None else json.loads(fig["data"])[index].get("y")
+
+
+def test_gumbel_logit_slider_redraws_the_figures_in_the_browser(server, page):
+    open_page(page, f"{server['url']}/gumbel")
+    assert poll(lambda: slider(page, "logit ℓ₁").count(), 60)
+    assert poll(lambda: _trace_y(page, "Gumbel-max: frequencies", 1), 60)
+    press(page, "logit ℓ₁", "ArrowRight", 4)  # 1.0 → 3.0
+    assert slider_value(page, "logit ℓ₁") == "3"
+    want = _softmax((3.0, 0.0, -1.0))
+
+    def redrawn():
+        y = _trace_y(page, "Gumbel-max: frequencies", 1)
+        return y is not None and np.allclose(np.asarray(y, float), want, rtol=1e-9)
+    assert poll(redrawn, 10)
+    assert poll(lambda: "gm_l1=3.0" in address(page), 10), address(page)
+
+    # the moments view was off screen: it redraws once scrolled into view
+    page.frame_locator("iframe >> nth=3").locator("#figure").scroll_into_view_if_needed()
+    assert poll(lambda: (figure(page, "Monte Carlo E[y_c]") or {}).get("title", "").find(
+        "(3.0, 0.0, -1.0)") >= 0, 10)
+    press(page, "temperature τ", "ArrowLeft", 1)  # 0.5 → 0.3
+    assert poll(lambda: figure(page, "at τ = 0.3:"), 10)
+    assert poll(lambda: "gm_tau=0.3" in address(page), 10), address(page)
+    no_errors(page, "gumbel live views")

@@ -1,0 +1,123 @@
+"""The browser-side math of the live views (ui/live/frontend) against the library it mirrors,
+run in Chromium: the Gumbel page's sweep over τ against sampling_stats.relaxed_sweep_from_noise
+on the same noise, its notes word for word, the staged hub computation against the full sweep,
+the annealing schedule against explorer.discrete.temperature, and Python's number formats."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.discrete import SAMPLING_TAU_GRID, temperature
+from explorer.discrete import sampling_stats as ds
+
+FRONTEND = Path(__file__).resolve().parent.parent / "ui" / "live" / "frontend"
+LABELS = ["c = 1", "c = 2", "c = 3"]
+
+
+@pytest.fixture(scope="module")
+def js(browser):
+    page = browser.new_page()
+    page.set_content("<html><body><div id='text'></div></body></html>")
+    for name in ("live.js", "gumbel.js", "schedule.js"):
+        page.add_script_tag(path=str(FRONTEND / name))
+    yield page
+    page.close()
+
+
+def sweep_js(js, g32, n, logits, taus, keep):
+    out = js.evaluate("""([g, n, logits, taus, keep]) => {
+        const r = LiveRecipes.gumbel.math.sweep(Float32Array.from(g), n, logits, taus, keep);
+        r.ys = r.ys.map((y) => Array.from(y));
+        return r;
+    }""", [g32.ravel().tolist(), n, list(logits), list(taus), keep])
+    return out
+
+
+@pytest.mark.parametrize("logits", [(1.0, 0.0, -1.0), (10.0, -10.0, -10.0), (0.5, 0.5, 0.5),
+                                    (-3.5, 7.0, 2.0)])
+def test_gumbel_sweep_matches_the_library_on_the_same_noise(js, logits):
+    n, keep = 1500, 50
+    g32 = ds.sweep_noise(n, 3, 0).astype(np.float32)
+    want = ds.relaxed_sweep_from_noise(logits, SAMPLING_TAU_GRID, g32.astype(float), keep)
+    got = sweep_js(js, g32, n, logits, SAMPLING_TAU_GRID, keep)
+    for k in ("mean", "var", "se", "one_hot"):
+        np.testing.assert_allclose(np.array(got[k], float), want[k], rtol=1e-10, atol=1e-300,
+                                   err_msg=k)
+    assert np.array_equal(np.array(got["counts"]), want["counts"])
+    assert got["finite"] == want["finite"].tolist()
+    np.testing.assert_allclose(np.array(got["ys"], np.float32).reshape(want["ys"].shape),
+                               want["ys"], rtol=1e-6, atol=1e-7)
+    small = [i for i, t in enumerate(SAMPLING_TAU_GRID) if t <= 0.05]
+    for k in ("jac_median", "jac_max"):  # only where a note reads them
+        np.testing.assert_allclose([got[k][i] for i in small], want[k][small], rtol=1e-9)
+        assert all(got[k][i] is None for i in range(len(SAMPLING_TAU_GRID)) if i not in small)
+
+
+@pytest.mark.parametrize("logits, tau, n", [((1.0, 0.0, -1.0), 0.01, 2000),
+                                            ((10.0, -10.0, -10.0), 0.5, 1000),
+                                            ((10.0, -10.0, -10.0), 0.02, 1000),
+                                            ((1.0, 0.0, -1.0), 7.0, 1000),
+                                            ((0.0, 0.0, 0.0), 1.0, 1000)])
+def test_gumbel_notes_are_the_library_notes_word_for_word(js, logits, tau, n):
+    g = ds.sweep_noise(n, 3, 0).astype(np.float32).astype(float)
+    row = ds.relaxed_sweep_from_noise(logits, (tau,), g)
+    probs = ds.softmax(logits)
+    args = [float(row["one_hot"][0]), float(row["jac_median"][0]), float(row["jac_max"][0])]
+    want = ds.relaxation_notes(probs, tau, n, *args, LABELS)
+    got = js.evaluate("""([p, tau, n, a, labels]) =>
+        LiveRecipes.gumbel.math.notes(p, tau, n, a[0], a[1], a[2], labels, Live)""",
+                      [probs.tolist(), tau, n, args, LABELS])
+    assert got == want
+    assert want or logits == (0.0, 0.0, 0.0)  # every case but the last has a note
+
+
+def test_staged_hub_results_equal_the_full_sweep_and_count_the_gumbel_max_samples(js):
+    """The hub computes the τ on screen first, then one τ per idle slice: the finished results
+    are the whole sweep, and the Gumbel-max counts are those of argmax_c(ℓ_c + g_c)."""
+    n, keep, logits = 3000, 40, (2.0, -1.0, 0.5)
+    g32 = ds.sweep_noise(n, 3, 0).astype(np.float32)
+    got = js.evaluate("""([g, n, l, taus, keep, labels]) => {
+        const R = LiveRecipes.gumbel, data = {noise: Float32Array.from(g), taus, keep, labels,
+                                              tau: 0.5};
+        const v = {l1: l[0], l2: l[1], l3: l[2], n, tau: 2.0};
+        let r = R.compute(data, v, null);
+        const first = r.sweep.mean.map((m) => m !== null);
+        let slices = 0, more;
+        while ((more = R.more(data, v, r))) { r = more; slices += 1; }
+        return {first, slices, mean: r.sweep.mean, counts: r.gumbelMax, complete: r.complete};
+    }""", [g32.ravel().tolist(), n, list(logits), list(SAMPLING_TAU_GRID), keep, LABELS])
+    assert got["first"] == [t == 2.0 for t in SAMPLING_TAU_GRID]
+    assert got["slices"] == len(SAMPLING_TAU_GRID) - 1 and got["complete"]
+    want = ds.relaxed_sweep_from_noise(logits, SAMPLING_TAU_GRID, g32.astype(float))
+    np.testing.assert_allclose(np.array(got["mean"]), want["mean"], rtol=1e-10)
+    s = np.asarray(logits) + g32.astype(float)
+    assert got["counts"] == np.bincount(s.argmax(1), minlength=3).tolist()
+
+
+@pytest.mark.parametrize("x", [0.01, 0.5, 1.0, 2.0, 10.0, 100.0, 1e-5, 123456.0, 1234567.0,
+                               0.0001234, 3.14159e10, -2.5, 0.0, 1e-300, 99.99999])
+def test_number_formats_are_pythons(js, x):
+    got = js.evaluate("(x) => [Live.fmtG(x), Live.fmtG(x, 3), Live.fmtE(x, 1), Live.pyFloat(x)]", x)
+    assert got == [f"{x:g}", f"{x:.3g}", f"{x:.1e}", repr(x)]
+
+
+@pytest.mark.parametrize("tau0, tau_min", [(1.0, 0.5), (10.0, 0.01), (0.5, 1.0), (2.0, 2.0)])
+def test_schedule_matches_the_library(js, tau0, tau_min):
+    rates = [1e-5, 3e-4, 1e-3]
+    got = js.evaluate("""([tau0, tauMin, rates]) => {
+        const R = LiveRecipes.schedule, m = R.math;
+        const out = R.schedule({values: {tau0, tau_min: tauMin}, data: {rates}, fmtG: Live.fmtG,
+                                wrap: Live.wrap});
+        return {out, hits: rates.map((r) => m.hitStep(tau0, tauMin, r)),
+                commas: m.commas(1234567.4)};
+    }""", [tau0, tau_min, rates])
+    hits = [ds.anneal_hit_step(tau0, tau_min, r) for r in rates]
+    assert got["hits"] == pytest.approx(hits, rel=1e-12)
+    for i, r in enumerate(rates):
+        line = got["out"]["traces"][str(2 * i)]
+        np.testing.assert_allclose(line["y"], temperature(np.array(line["x"]), tau0, tau_min, r),
+                                   rtol=1e-12)
+        assert got["out"]["traces"][str(2 * i + 1)]["text"] == [f"t = {hits[i]:,.0f}"]
+    assert max(line["x"]) == pytest.approx(max(100.0, 1.25 * max(hits)))
+    assert ("flat at τ_min" in got["out"]["html"]) == (tau0 <= tau_min)
+    assert got["commas"] == f"{1234567.4:,.0f}"

@@ -1,0 +1,155 @@
+"""Views that redraw in the browser (issue 11 §5): a slider moves, the browser recomputes the
+view from data shipped once and redraws it, with no server round trip — thirty students can
+slide at once on a two-core server, and each redraw is one Plotly.react.
+
+A *group* of views on a page shares its controls: the view with the controls (the group's hub)
+holds the data, computes the results in JavaScript and passes them to the other views of its
+group in the same tab. Each view opens with a figure built here in Python (the same figure
+builders as everywhere), so the first paint is the server's own figure; the browser only
+recomputes once a control moves. The controls' values come back to Python, debounced, so the
+page can put them in the URL.
+
+The JavaScript lives in `frontend/`: `live.js` (the Streamlit component protocol, controls,
+drawing, downloads) and one recipe per page (`gumbel.js`), whose math is tested against the
+library it mirrors (tests/test_live_js.py, in Chromium).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+import streamlit.components.v1 as components
+
+from ui.figures import prepared
+from ui.frame_state import number, option_index
+
+FRONTEND = Path(__file__).parent / "frontend"
+NAME = "vx_live"
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def served_dir() -> Path:
+    """A directory holding the frontend and plotly.js (Streamlit serves a component's files from
+    one directory and refuses symlinks out of it), made once per version of either."""
+    files = sorted(FRONTEND.iterdir())
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + f.read_bytes())
+    digest.update(str(_plotly_js().stat().st_size).encode())
+    user = os.getuid() if hasattr(os, "getuid") else "user"  # another user's copy is not ours to read
+    target = Path(tempfile.gettempdir()) / f"vae-explorer-live-{user}-{digest.hexdigest()[:12]}"
+    if not (target / "plotly.min.js").exists():
+        staging = Path(tempfile.mkdtemp(prefix="vae-explorer-live-", dir=target.parent))
+        for f in files:
+            shutil.copy(f, staging / f.name)
+        shutil.copy(_plotly_js(), staging / "plotly.min.js")
+        try:
+            os.rename(staging, target)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+_component = None
+
+
+def _declared():
+    global _component
+    if _component is None:
+        _component = components.declare_component(NAME, path=str(served_dir()))
+    return _component
+
+
+def figure_json(fig: go.Figure, key: str, chars: int = 100) -> str:
+    """The figure as ui.figures.show would draw it (wrapped title, tidy axes, presentation
+    mode), without frames or a plotly slider (the view's own controls replace them)."""
+    fig = prepared(go.Figure(fig), chars)
+    if fig.layout.template.layout.to_plotly_json() == {}:
+        fig.update_layout(template="plotly_white")  # no template yet: plotly's grey default
+    spec = json.loads(fig.to_json())
+    spec.pop("frames", None)
+    for k in ("sliders", "updatemenus"):
+        spec["layout"].pop(k, None)
+    return json.dumps(spec, separators=(",", ":"))
+
+
+def control(name: str, label: str, *, url: str, lo: float | None = None,
+            hi: float | None = None, step: float | None = None, options: tuple | None = None,
+            help: str = "", fmt: str = "") -> dict:
+    """A slider of a live view, kept in the URL under `url`: a range lo..hi by step, or a select
+    slider over `options`."""
+    if options is not None:
+        return {"name": name, "label": label, "url": url, "options": list(options), "help": help,
+                "texts": [str(o) for o in options]}  # as to_url writes them
+    return {"name": name, "label": label, "url": url, "min": lo, "max": hi, "step": step,
+            "help": help}
+
+
+def current(key: str, controls, defaults: dict) -> dict:
+    """The controls' values: as the browser last reported them in this session, else from the
+    URL (values a page cannot use fall back to the default; ui.frame_state.url_notices says
+    so), else `defaults`."""
+    reported = st.session_state.get(key)
+    out = {}
+    for c in controls:
+        name = c["name"]
+        raw = number(reported.get(name)) if isinstance(reported, dict) else None
+        if raw is not None:
+            out[name] = _snapped(c, raw, defaults[name])
+            continue
+        raw = number(st.query_params.get(c["url"]))
+        out[name] = defaults[name] if raw is None else _snapped(c, raw, defaults[name])
+    return out
+
+
+def _snapped(c: dict, value: float, default):
+    if "options" in c:
+        i = option_index(c["options"], value)
+        return default if i is None else c["options"][i]
+    if not c["min"] <= value <= c["max"]:
+        return default
+    k = round((value - c["min"]) / c["step"])
+    return float(round(c["min"] + k * c["step"], 10))
+
+
+def to_url(controls, values: dict):
+    """Put the controls' values in the URL (only those that changed: each write is a message to
+    the browser)."""
+    for c in controls:
+        value = values.get(c["name"])
+        if value is not None and number(st.query_params.get(c["url"])) != value:
+            st.query_params[c["url"]] = str(value)  # as Streamlit writes a bound slider's value
+
+
+def view(recipe: str, role: str, *, key: str, group: str, values: dict, figure: str | None = None,
+         controls: tuple = (), data: dict | None = None, filename: str | None = None) -> dict:
+    """One live view: `figure` (figure_json) drawn and redrawn by the JavaScript recipe's `role`
+    as the group's values change; `controls` (control()) are this view's own sliders. Returns
+    the values of this view's controls (those the browser last reported, else `values`)."""
+    data = data or {}
+    blobs = {k: v for k, v in data.items() if isinstance(v, (bytes, bytearray))}
+    plain = {k: v for k, v in data.items() if k not in blobs}
+    got = _declared()(
+        recipe=recipe, role=role, group=group, values=values, controls=list(controls),
+        figure=figure, data=json.dumps(plain), filename=filename or key,
+        key=key, default=None, **{f"blob_{k}": v for k, v in blobs.items()})
+    out = {}
+    for c in controls:  # JSON made 2.0 an int; a value the control cannot take keeps `values`
+        name = c["name"]
+        raw = got.get(name) if isinstance(got, dict) else None
+        got_value = number(raw) if not isinstance(raw, bool) else None
+        out[name] = (values.get(name) if got_value is None
+                     else _snapped(c, got_value, values.get(name)))
+    return out
+
