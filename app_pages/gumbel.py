@@ -148,9 +148,16 @@ def schedule_section():
     fig = schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates}, tau_min,
                           hits, title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
                                       f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached")
-    live.to_url(SCHEDULE, live.view("schedule", "schedule", key="gm_sched", group="gms", values=v,
-                                    controls=SCHEDULE, data={"rates": list(rates)},
-                                    figure=live.figure_json(fig, "gm_schedule", chars=90)))
+    schedule_view(live.figure_json(fig, "gm_schedule", chars=90), v, list(rates))
+
+
+@st.fragment
+def schedule_view(figure: str, values: dict, rates: list):
+    """τ₀ and τ_min report to the server in this fragment alone: its rerun keeps the figure it
+    was given, so the browser's own redraw is the last."""
+    live.to_url(SCHEDULE, live.view("schedule", "schedule", key="gm_sched", group="gms",
+                                    values=values, controls=SCHEDULE, data={"rates": rates},
+                                    figure=figure))
 
 
 schedule_section()

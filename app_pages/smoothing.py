@@ -9,6 +9,7 @@ from explorer.discrete import sampling_stats as ds
 from explorer.plots.smoothing import SHORT, density_figure, derivative_figure, zeta_figure
 from explorer.discrete.transformations import NAMES
 from ui import discrete_lab_data as lab
+from ui import live
 from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
 from ui.frame_state import url_index, url_notices
@@ -93,42 +94,59 @@ def explore():
 explore()
 
 
+PP = (live.control("beta", "β of DVAE++ (log scale)", url="sm_pp_beta", options=ds.BETA_GRID,
+                   help="β: the sharpness of the two exponentials r(ζ|z); large β brings ζ "
+                        "close to the bit z."),
+      live.control("p", "DVAE++ bit probability p", url="sm_pp_p", lo=0.01, hi=0.99, step=0.01,
+                   help="p = P(z = 1): the weight of r(ζ|z=1) in the mixture q(ζ)."))
+PP_DEFAULTS = {"beta": 3.0, "p": 0.5}
+
+
+@st.cache_data(show_spinner=False)
+def pp_noise() -> bytes:
+    """The uniform ρ of the DVAE++ histogram, shipped once to the browser."""
+    return ds.overlapping_noise(N_SAMPLES, lab.SEED).astype(np.float32).tobytes()
+
+
 @st.fragment
+def pp_controls():
+    """β and p move in the browser, which redraws the three views below (ui/live); the server
+    only hears them, to keep them in the URL."""
+    live.to_url(PP, live.view("dvaepp", "pp_controls", key="sm_pp", group="smpp",
+                              values=live.current("sm_pp", PP, PP_DEFAULTS), controls=PP,
+                              data={"rho": pp_noise()}))
+
+
 def dvae_pp():
-    """The DVAE++ smoother in its own fragment, so the sliders above redraw fewer charts."""
+    """The DVAE++ smoother: its sliders redraw only its three views, in the browser."""
     st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")
     st.markdown(
         "f1 leaves z = 0 as an exact spike at ζ = 0, so a sample with z = 0 passes no gradient to p "
         "(left plot above). Vahdat et al. (2018) smooth *both* values with mirrored exponentials and "
         "sample the mixture by inverting its CDF, which is a quadratic in e^{−βζ}. Every sample now "
         "moves with p. The DVAE on the Train page offers this as its `overlapping_exponential` "
-        "smoothing. Its own sliders: moving them redraws only these three views.")
+        "smoothing. Its own sliders move in your browser and redraw only these three views.")
     st.latex(r"r(\zeta|z{=}0) = \frac{\beta e^{-\beta\zeta}}{1-e^{-\beta}},\quad "
              r"r(\zeta|z{=}1) = \frac{\beta e^{\beta(\zeta-1)}}{1-e^{-\beta}},\quad "
              r"q(\zeta) = (1-p)\,r(\zeta|0) + p\,r(\zeta|1),\quad \zeta = F_q^{-1}(\varepsilon)")
-
-    c1, c2 = st.columns(2)
-    beta = c1.select_slider("β of DVAE++ (log scale)", ds.BETA_GRID, 3.0, key="sm_pp_beta",
-                            bind="query-params",
-                            help="β: the sharpness of the two exponentials r(ζ|z); large β "
-                                 "brings ζ close to the bit z.")
-    p = c2.slider("DVAE++ bit probability p", 0.01, 0.99, 0.5, 0.01, key="sm_pp_p",
-                  bind="query-params", help="p = P(z = 1): the weight of r(ζ|z=1) in the "
-                                            "mixture q(ζ).")
+    pp_controls()
+    v = live.current("sm_pp", PP, PP_DEFAULTS)
+    beta, p = v["beta"], v["p"]
     o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = lab.overlapping(beta, p)
-    left, middle, right = st.columns(3)
-    with left:
-        show(zeta_figure(o_eps, o_zeta, beta, p,
-                         title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step"),
-             key="sm_dvaepp_zeta", chars=45)
-    with middle:
-        show(density_figure(o_edges, o_hist, o_grid, o_dens, 0.0, 0.0,
-                            1.3 * max(o_hist.max(), o_dens.max(), 1e-3),
-                            title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the mixture "
-                                  "density"), key="sm_dvaepp_density", chars=45)
-    with right:
-        show(derivative_figure(o_eps, o_grad, p, title="∂ζ/∂p of the DVAE++ smoothing (autograd)"),
-             key="sm_dvaepp_grad", chars=45)
+    figures = {
+        "pp_zeta": zeta_figure(o_eps, o_zeta, beta, p,
+                               title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step"),
+        "pp_density": density_figure(o_edges, o_hist, o_grid, o_dens, 0.0, 0.0,
+                                     1.3 * max(o_hist.max(), o_dens.max(), 1e-3),
+                                     title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the "
+                                           "mixture density"),
+        "pp_grad": derivative_figure(o_eps, o_grad, p,
+                                     title="∂ζ/∂p of the DVAE++ smoothing (autograd)")}
+    for column, (role, fig) in zip(st.columns(3), figures.items()):
+        with column:
+            key = f"sm_dvaepp_{role[3:]}"
+            live.view("dvaepp", role, key=key, group="smpp", values=v,
+                      figure=live.figure_json(fig, key, chars=45))
 
 
 dvae_pp()

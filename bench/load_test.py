@@ -27,10 +27,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
-from bench.ui_latency import ARGS, IDLE, WATCH, serve  # noqa: E402  (same method, same browser)
+from bench.ui_latency import ARGS, IDLE, LIVE_WATCH, WATCH, serve  # noqa: E402  (same method)
 
 PAGES = {  # page → (label of the Streamlit slider, used where the figure has no slider of its own)
-    "/gumbel": "temperature τ",
+    "/gumbel": "logit ℓ₁",  # a live view (ui/live): it moves in the browser
     "/smoothing": "β (log scale)",
     "/elbo_posterior": "q mean φ₁",
     "/latent_space": "Samples from q(z|x)",
@@ -79,6 +79,48 @@ async def move_streamlit_slider(page, label: str, k: int) -> float:
     return await settled(page)
 
 
+def _live_frames(page):
+    return [f for f in page.frames if "vx_live" in f.url]
+
+
+async def live_chart(page, timeout: float = 90.0):
+    """Wait for a chart drawn by a live view (ui/live) in its iframe."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        for f in _live_frames(page):
+            if await f.locator(".js-plotly-plot").count():
+                return
+        if time.perf_counter() > deadline:
+            raise TimeoutError("no live view drew a chart")
+        await asyncio.sleep(0.05)
+
+
+async def move_live_slider(page, label: str, k: int) -> float:
+    """A slider of a live view: key press → the last chart mutation in any live iframe."""
+    frames = _live_frames(page)
+    home = None
+    for f in frames:
+        if await f.locator(f"input[aria-label='{label}']").count():
+            home = f
+    slider = home.locator(f"input[aria-label='{label}']")
+    await slider.focus()
+    for f in frames:
+        await f.evaluate(LIVE_WATCH)
+    await slider.press("ArrowLeft" if k % 2 else "ArrowRight")
+    deadline = time.perf_counter() + 30
+    last = 0.0
+    while True:  # settled: SETTLE s without a chart mutation in any live iframe
+        marks = [await f.evaluate("() => window.__last ?? 0") for f in frames]
+        now = await home.evaluate("() => performance.timeOrigin + performance.now()")
+        last = max(marks)
+        if last and now - last > SETTLE * 1000:
+            break
+        if time.perf_counter() > deadline:
+            raise TimeoutError("no live view redrew")
+        await asyncio.sleep(0.05)
+    return (last - await home.evaluate("() => window.__t0")) / 1000
+
+
 async def session(browser, url: str, path: str, moves: int, delay: float, out: dict):
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -88,19 +130,24 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
     try:
         t0 = time.perf_counter()
         await page.goto(url + path, timeout=90_000)
-        await page.wait_for_selector(CHART, timeout=90_000)
+        await page.wait_for_selector(f"{CHART}, [data-testid='stCustomComponentV1']",
+                                     timeout=90_000)
+        live = not await page.locator(CHART).count()
+        if live:
+            await live_chart(page)
         out["page"].append(time.perf_counter() - t0)
         out["page_by"].setdefault(path, []).append(out["page"][-1])
         await page.wait_for_function(IDLE, timeout=90_000)
-        if path != "/latent_space":  # the chart with its own slider is drawn after the run ends
+        if path != "/latent_space" and not live:  # its chart with a slider comes after the run
             try:
                 await page.wait_for_selector(RAIL, timeout=15_000)
                 frames = True
             except Exception:  # an app without frames (an older checkout): its st.slider
                 frames = False
-        out["kind"][path] = "plotly frames" if frames else "st.slider"
+        out["kind"][path] = "live view" if live else "plotly frames" if frames else "st.slider"
         for k in range(moves):
-            dt = await (move_plotly_slider(page, k) if frames
+            dt = await (move_live_slider(page, PAGES[path], k) if live
+                        else move_plotly_slider(page, k) if frames
                         else move_streamlit_slider(page, PAGES[path], k))
             out["slider"].append(dt)
             out["by_page"].setdefault(path, []).append(dt)

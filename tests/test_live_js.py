@@ -1,14 +1,17 @@
 """The browser-side math of the live views (ui/live/frontend) against the library it mirrors,
 run in Chromium: the Gumbel page's sweep over τ against sampling_stats.relaxed_sweep_from_noise
 on the same noise, its notes word for word, the staged hub computation against the full sweep,
-the annealing schedule against explorer.discrete.temperature, and Python's number formats."""
+the annealing schedule against explorer.discrete.temperature, the DVAE++ smoothing against
+explorer.discrete.transformations (∂ζ/∂p against autograd), and Python's number formats."""
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from explorer.discrete import SAMPLING_TAU_GRID, temperature
 from explorer.discrete import sampling_stats as ds
+from explorer.discrete.transformations import overlapping_exponential
 
 FRONTEND = Path(__file__).resolve().parent.parent / "ui" / "live" / "frontend"
 LABELS = ["c = 1", "c = 2", "c = 3"]
@@ -18,7 +21,7 @@ LABELS = ["c = 1", "c = 2", "c = 3"]
 def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
-    for name in ("live.js", "gumbel.js", "schedule.js"):
+    for name in ("live.js", "gumbel.js", "schedule.js", "smoothing.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()
@@ -121,3 +124,21 @@ def test_schedule_matches_the_library(js, tau0, tau_min):
     assert max(line["x"]) == pytest.approx(max(100.0, 1.25 * max(hits)))
     assert ("flat at τ_min" in got["out"]["html"]) == (tau0 <= tau_min)
     assert got["commas"] == f"{1234567.4:,.0f}"
+
+
+@pytest.mark.parametrize("beta, p", [(3.0, 0.5), (0.1, 0.01), (100.0, 0.99), (20.0, 0.3)])
+def test_dvaepp_views_match_the_library(js, beta, p):
+    rho32 = ds.overlapping_noise(4000, 0).astype(np.float32)
+    got = js.evaluate("""([beta, p, rho]) => LiveRecipes.dvaepp.compute(
+        {rho: Float32Array.from(rho)}, {beta, p})""", [beta, p, rho32.tolist()])
+    got = {k: np.array(v, dtype=float) if isinstance(v, list) else v for k, v in got.items()}
+    eps, zeta, grad, _, _, grid, dens = ds.overlapping_views(beta, p, 10, 0)  # autograd ∂ζ/∂p
+    np.testing.assert_allclose(got["eps"], eps, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got["z"], zeta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got["grad"], grad, rtol=1e-6, atol=1e-9)
+    ymax = got["ymax"]
+    np.testing.assert_allclose(got["dens"], np.minimum(dens, 10 * ymax), rtol=1e-9)
+    samples = overlapping_exponential(beta, p, torch.as_tensor(rho32.astype(float))).numpy()
+    _, hist, _ = ds.histogram_density(samples)
+    np.testing.assert_allclose(got["hist"], hist, rtol=1e-12)
+    assert ymax == pytest.approx(1.3 * max(hist.max(), dens.max(), 1e-3), rel=1e-9)

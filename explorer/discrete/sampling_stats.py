@@ -197,12 +197,18 @@ def overlapping_views(beta: float, p: float, n: int, seed: int, m: int = 401):
     q = torch.full((m,), p, dtype=torch.float64, requires_grad=True)  # one p per ε: ∂ζ_i/∂p_i
     zeta = overlapping_exponential(beta, q, eps)
     (grad,) = torch.autograd.grad(zeta.sum(), q)
-    u = torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    u = torch.as_tensor(overlapping_noise(n, seed))
     edges, hist, _ = histogram_density(overlapping_exponential(beta, p, u).numpy())
     grid = torch.linspace(0, 1, 1001, dtype=torch.float64)
     dens = overlapping_exponential_density(beta, p, grid)
     return (eps.numpy(), zeta.detach().numpy(), grad.numpy(), edges, hist, grid.numpy(),
             dens.numpy())
+
+
+def overlapping_noise(n: int, seed: int) -> np.ndarray:
+    """The uniform ρ of `overlapping_views`' samples (float64): the Smoothing page's browser-side
+    DVAE++ view (ui/live/frontend/smoothing.js) redraws its histogram from these."""
+    return torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).numpy()
 
 
 def smoothing_views(name: str, beta: float, p: float, n: int, seed: int, a: float = math.e):
