@@ -2,11 +2,10 @@
 import streamlit as st
 
 from explorer import data
-from explorer.views import latent
 from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show
-from ui.latent_data import codes_csv, model_for, projection, test_codes
+from ui.latent_data import codes_csv, knn_accuracy, model_for, projection, test_codes
 from ui.learning_view import watch_it_learn
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import checkpointed_run
@@ -23,8 +22,7 @@ n, d = codes["mu"].shape
 images = info.image_shape is not None
 
 live = rec.status in ("queued", "running")
-with st.expander("Watch it learn: the latent map over training", expanded=live):
-    watch_it_learn(rec.run_id, live)
+watch_it_learn(rec.run_id, live)
 
 sync_click_to_point()
 c1, c2, c3 = st.columns([1, 1, 2])
@@ -47,10 +45,8 @@ with left:
                          selected=[p for p in (i, j) if p in set(idx.tolist())], indices=idx,
                          title=title, point_name="μ" if d <= 2 else f"{shown} of μ")
     show(fig, key=SCATTER_KEY, chars=55, on_select="rerun", selection_mode="points")
-    if codes["y"] is not None and len(set(codes["y"].tolist())) > 1:
-        half = n // 2
-        acc = latent.knn_accuracy(codes["mu"][:half], codes["y"][:half], codes["mu"][half:],
-                                  codes["y"][half:])
+    acc = knn_accuracy(rec.run_id, epoch, spec.dataset)
+    if acc is not None:
         st.caption(f"5-nearest-neighbour accuracy of the labels from μ (half the test set "
                    f"predicting the other half): **{acc:.2f}** — how well z separates the classes.")
     st.download_button("⬇ Latent codes of the test set (CSV)", key="codes_csv", mime="text/csv",

@@ -38,8 +38,15 @@ def test_latent_space_plays_the_snapshots_as_frames():
     run_id = trained_run(epochs=2)
     at = app("app_pages/latent_space.py", run=run_id)
     assert not at.exception
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    timeline = [f for f in figs if "as the run learns" in f["layout"]["title"]["text"]]
+
+    def timeline():
+        figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return [f for f in figs if "as the run learns" in f["layout"]["title"]["text"]]
+
+    assert not timeline()  # a finished run's expander starts closed, and draws only when open
+    at.session_state[f"watch_open_{run_id}"] = True
+    at.run()
+    timeline = timeline()
     n = len(snapshots.steps(RunStore(default_store_dir()), run_id))
     assert timeline and all(len(f["frames"]) == n for f in timeline)
     assert timeline[0]["layout"]["sliders"][0]["active"] == n - 1  # starts at the newest

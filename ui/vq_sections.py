@@ -60,8 +60,11 @@ def commitment_section(spec: RunSpec, done_ids: set[str], beta_view: float):
         if r is None:
             st.caption(f"β_c = {beta:g} · not trained yet")
         else:
-            st.progress(r.progress, text=f"β_c = {beta:g} · run {r.run_id} · {r.status} · "
-                                         f"epoch {r.epoch} of {r.spec.epochs}")
+            line = f"β_c = {beta:g} · run {r.run_id} · {r.status} · epoch {r.epoch} of {r.spec.epochs}"
+            if r.status in ("queued", "running", "paused"):
+                st.progress(r.progress, text=line)
+            else:  # a bar stays on screen as if something were still to come
+                st.caption(line)
     now_rows, now_beta = vq_data.family(spec)
     if {r.run_id for r in now_beta.values()} != done_ids:
         st.rerun()  # a run finished: the β_c slider above needs it

@@ -2,6 +2,7 @@
 and scrubs with no server round trip)."""
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +31,13 @@ def _controls(names: Sequence[str], labels: Sequence[str], prefix: str, redraw: 
                              for n, lab in zip(names, labels)])])
 
 
+def _typed(values: np.ndarray) -> dict:
+    """A float32 array as plotly's typed-array spec (base64): what plotly itself sends, built
+    without its per-array validation."""
+    return dict(dtype="f4", bdata=base64.b64encode(np.ascontiguousarray(values, np.float32)
+                                                    .tobytes()).decode())
+
+
 def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_labels: Sequence[str],
                     title: str) -> go.Figure:
     """μ(x) of the snapshot test points at every snapshot: one trace per digit class, one
@@ -45,21 +53,22 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
     classes = [None] if labels is None else sorted(set(np.asarray(labels).tolist()))
     digits = labels is not None and all(isinstance(c, int) and 0 <= c <= 9 for c in classes)
 
+    groups = [slice(None) if c is None else np.asarray(labels) == c for c in classes]
+    styles = [dict(name="data" if c is None else str(c),
+                   marker=dict(size=5, opacity=0.75, color=DIGIT_COLORS[c] if digits else None,
+                               symbol=DIGIT_SYMBOLS[c] if digits else "circle"),
+                   **(class_group("label") if c is not None else {})) for c in classes]
+
     def traces(mu):
-        out = []
-        for k, c in enumerate(classes):
-            rows = slice(None) if c is None else np.asarray(labels) == c
-            out.append(go.Scatter(
-                x=mu[rows, 0], y=mu[rows, 1], mode="markers", name="data" if c is None else str(c),
-                marker=dict(size=5, opacity=0.75, color=DIGIT_COLORS[c] if digits else None,
-                            symbol=DIGIT_SYMBOLS[c] if digits else "circle"),
-                **(class_group("label") if c is not None else {})))
-        return out
+        # Plain dicts with typed arrays, validated once by go.Figure below: a go.Scatter per
+        # class and frame of numpy arrays took 1.7 s for a 51-snapshot timeline (now ≈0.2 s).
+        return [dict(type="scatter", x=_typed(mu[rows, 0]), y=_typed(mu[rows, 1]),
+                     mode="markers", **style) for rows, style in zip(groups, styles)]
 
     names = [str(i) for i in range(len(snapshots))]
-    fig = go.Figure(data=traces(mus[-1]))
-    fig.frames = [go.Frame(data=traces(m), name=n, layout=dict(title_text=f"{title}<br>{lab}"))
-                  for m, n, lab in zip(mus, names, step_labels)]
+    fig = go.Figure(dict(data=traces(mus[-1]), frames=[
+        dict(data=traces(m), name=n, layout=dict(title_text=f"{title}<br>{lab}"))
+        for m, n, lab in zip(mus, names, step_labels)]))
     fig.update_xaxes(title="z₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
     fig.update_yaxes(title="test point" if one_d else "z₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
     fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,

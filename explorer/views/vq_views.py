@@ -12,10 +12,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 from explorer.discrete import code_usage
 from explorer.views.code_views import decode_codes
+from explorer.views.latent import pca_fit
 
 
 
@@ -52,9 +52,9 @@ def pca_projection(z_e: np.ndarray, codebook: np.ndarray) -> dict[str, np.ndarra
         pad = ((0, 0), (0, 1))
         return {"points": np.pad(flat, pad), "codebook": np.pad(book, pad),
                 "position": position, "explained": np.array([1.0, 0.0])}
-    pca = PCA(n_components=2).fit(flat)
-    explained = np.nan_to_num(pca.explained_variance_ratio_)  # NaN when z_e has collapsed
-    return {"points": pca.transform(flat), "codebook": pca.transform(book),
+    mean, components, explained = pca_fit(flat)
+    explained = np.nan_to_num(explained)  # NaN when z_e has collapsed
+    return {"points": (flat - mean) @ components.T, "codebook": (book - mean) @ components.T,
             "position": position, "explained": explained}
 
 
