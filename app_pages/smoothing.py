@@ -12,7 +12,7 @@ from ui import discrete_lab_data as lab
 from ui import live
 from ui.discrete_lab_data import N_SAMPLES
 from ui.figures import show
-from ui.frame_state import url_index, url_notices
+from ui.frame_state import url_notices
 
 BASES = {"e": math.e, "2": 2.0, "10": 10.0}
 
@@ -35,7 +35,7 @@ url_notices(
     st.query_params, ranges={"sm_p": (0.01, 0.99, "p = P(z = 1)"),
                              "sm_pp_p": (0.01, 0.99, "the DVAE++ bit probability p")},
     options={"sm_f": (NAMES, "the smoothing f"), "sm_a": (tuple(BASES), "the base a of f1"),
-             "sm_beta": (ds.BETA_GRID, "β of the figure's slider"),
+             "sm_beta": (ds.BETA_GRID, "β"),
              "sm_pp_beta": (ds.BETA_GRID, "β of DVAE++")})
 
 st.subheader("Figure 1 of the text")
@@ -50,17 +50,30 @@ st.caption("The text gives no β values for its figure; these are β = 1, 3, 10 
            "p — it says nothing about the bit; as β grows all three close in on the step.")
 
 
+SM_CONTROLS = (
+    live.control("p", "p = P(z = 1)", url="sm_p", lo=0.01, hi=0.99, step=0.01,
+                 help="p: the probability that the bit z ~ Bernoulli(p) is 1; the step "
+                      "1[ε ≥ 1 − p] switches at ε = 1 − p."),
+    live.control("beta", "β (log scale)", url="sm_beta", options=ds.BETA_GRID,
+                 help="β: the sharpness of the smoothing; ζ tends to the bit as β → ∞."))
+SM_DEFAULTS = {"p": 0.5, "beta": 3.0}
+
+
+@st.cache_data(show_spinner=False)
+def uniform_noise() -> bytes:
+    """The uniform ε of the samples of every histogram on this page (the noise of
+    sampling_stats.smoothing_samples and overlapping_views), shipped once to the browser."""
+    return ds.overlapping_noise(N_SAMPLES, lab.SEED).astype(np.float32).tobytes()
+
+
 @st.fragment
 def explore():
-    """Its own fragment: these widgets redraw only the views below, not Figure 1. β is the
-    figure's own slider: its frames are computed once, so moving β costs the server nothing."""
+    """Its own fragment: these widgets redraw only the views below, not Figure 1; p and β move
+    in the browser (ui/live)."""
     st.subheader("Explore one transformation")
-    c1, c3, c4 = st.columns([3, 3, 1])
+    c1, c4 = st.columns([6, 1])
     name = c1.selectbox("smoothing f (f1 / f2 / f3)", NAMES, key="sm_f", bind="query-params",
                         help="Which smoothing transformation ζ = f(β, p, ε) of §2.3 to explore.")
-    p = c3.slider("p = P(z = 1)", 0.01, 0.99, 0.5, 0.01, key="sm_p", bind="query-params",
-                  help="p: the probability that the bit z ~ Bernoulli(p) is 1; the step "
-                       "1[ε ≥ 1 − p] switches at ε = 1 − p.")
     base = c4.selectbox("base a of f1", tuple(BASES), key="sm_a", bind="query-params",
                         disabled=name != "spike_exponential",
                         help="a: the base of the logarithm in f1; f1 with base a and β is base e "
@@ -70,10 +83,11 @@ def explore():
     spiky = name != "symmetric_power"
     st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
                                "rescales β." if name == "spike_exponential" else ""))
-    for note in lab.smoothing_notes(name, p, a)[0]:
-        st.info(note)
-    active = url_index("sm_beta", ds.BETA_GRID, 3.0)
-    show(lab.smoothing_figure(name, p, a, active, label), key="sm_views", chars=200)
+    v = live.current("sm_live", SM_CONTROLS, SM_DEFAULTS)
+    fig = lab.smoothing_figure(name, v["p"], a, ds.BETA_GRID.index(v["beta"]), label)
+    smoothing_view(live.figure_json(fig, "sm_views", chars=200), v,
+                   {"name": name, "a": a, "label": label, "betas": list(ds.BETA_GRID),
+                    "names": list(NAMES), "rho": uniform_noise()})
     if spiky:
         st.latex(r"q(\zeta) = (1-p)\,\delta(\zeta) + " + (
             r"p\,\frac{b\,e^{b(\zeta-1)}}{1-e^{-b}},\quad b = \beta\ln a" if name == "spike_exponential"
@@ -81,7 +95,7 @@ def explore():
     else:
         st.latex(r"q(\zeta) = \frac1\beta\Big(\frac{\zeta}{1-p}\Big)^{1/\beta-1}\ (\zeta<1-p),\qquad "
                  r"\frac1\beta\Big(\frac{1-\zeta}{p}\Big)^{1/\beta-1}\ (\zeta>1-p)")
-    st.caption("Slide β under the figure (it moves in your browser, without the server). "
+    st.caption("p and β move in your browser, without the server. "
                + ("Density: the spike at ζ = 0 is the bit z = 0, mass 1 − p, drawn as a red stem (not "
                   "to scale); the bars and the curve show the continuous part, which integrates to p. "
                   if spiky else "Density: f3 has no spike, ζ is continuous on [0, 1]. ")
@@ -89,6 +103,15 @@ def explore():
                "nothing; f3 moves every sample; the step itself has ∂/∂p = 0 almost everywhere. "
                "L1 distance: for the power families it falls like 1/(β + 1), for f1 like "
                "1/(β ln a); the star is the current β.")
+
+
+@st.fragment
+def smoothing_view(figure: str, values: dict, data: dict):
+    """p and β report to the server in this fragment alone: its rerun keeps the figure it was
+    given, so the browser's own redraw is the last."""
+    live.to_url(SM_CONTROLS, live.view("smoothing", "views", key="sm_live", group="sm",
+                                       values=values, figure=figure, controls=SM_CONTROLS,
+                                       data=data, filename="sm_views"))
 
 
 explore()
@@ -102,19 +125,13 @@ PP = (live.control("beta", "β of DVAE++ (log scale)", url="sm_pp_beta", options
 PP_DEFAULTS = {"beta": 3.0, "p": 0.5}
 
 
-@st.cache_data(show_spinner=False)
-def pp_noise() -> bytes:
-    """The uniform ρ of the DVAE++ histogram, shipped once to the browser."""
-    return ds.overlapping_noise(N_SAMPLES, lab.SEED).astype(np.float32).tobytes()
-
-
 @st.fragment
 def pp_controls():
     """β and p move in the browser, which redraws the three views below (ui/live); the server
     only hears them, to keep them in the URL."""
     live.to_url(PP, live.view("dvaepp", "pp_controls", key="sm_pp", group="smpp",
                               values=live.current("sm_pp", PP, PP_DEFAULTS), controls=PP,
-                              data={"rho": pp_noise()}))
+                              data={"rho": uniform_noise()}))
 
 
 def dvae_pp():

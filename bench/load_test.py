@@ -31,7 +31,7 @@ from bench.ui_latency import ARGS, IDLE, LIVE_WATCH, WATCH, serve  # noqa: E402 
 
 PAGES = {  # page → (label of the Streamlit slider, used where the figure has no slider of its own)
     "/gumbel": "logit ℓ₁",  # a live view (ui/live): it moves in the browser
-    "/smoothing": "β (log scale)",
+    "/smoothing": "β (log scale)",  # a live view too
     "/elbo_posterior": "q mean φ₁",
     "/latent_space": "Samples from q(z|x)",
 }
@@ -95,6 +95,22 @@ async def live_chart(page, timeout: float = 90.0):
         await asyncio.sleep(0.05)
 
 
+async def live_slider(page, label: str, timeout: float = 30.0) -> bool:
+    """Whether `label` is a live view's slider (ui/live): its iframe loads once scrolled to."""
+    boxes = page.locator("[data-testid='stCustomComponentV1']")
+    if not await boxes.count():
+        return False
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        for f in _live_frames(page):
+            if await f.locator(f"input[aria-label='{label}']").count():
+                return True
+        for i in range(await boxes.count()):
+            await boxes.nth(i).scroll_into_view_if_needed()
+        await asyncio.sleep(0.25)
+    return False
+
+
 async def move_live_slider(page, label: str, k: int) -> float:
     """A slider of a live view: key press → the last chart mutation in any live iframe."""
     frames = _live_frames(page)
@@ -132,12 +148,12 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
         await page.goto(url + path, timeout=90_000)
         await page.wait_for_selector(f"{CHART}, [data-testid='stCustomComponentV1']",
                                      timeout=90_000)
-        live = not await page.locator(CHART).count()
-        if live:
+        if not await page.locator(CHART).count():
             await live_chart(page)
         out["page"].append(time.perf_counter() - t0)
         out["page_by"].setdefault(path, []).append(out["page"][-1])
         await page.wait_for_function(IDLE, timeout=90_000)
+        live = await live_slider(page, PAGES[path])
         if path != "/latent_space" and not live:  # its chart with a slider comes after the run
             try:
                 await page.wait_for_selector(RAIL, timeout=15_000)

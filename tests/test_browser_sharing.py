@@ -125,3 +125,42 @@ def test_fresh_store_shows_the_class_models_preparing(browser, tmp_path):
     finally:
         _stop_server(proc, root / "store")
     assert not _worker_pids(root / "store"), "a worker outlived the test"
+
+
+# --- playback on the Train page -----------------------------------------------------------------
+
+def test_playback_buttons_pause_play_and_step_a_run(server, page):
+    """❚❚ pauses the training run (its worker stops after the step in progress), ▶ plays it on,
+    ⏭ trains to the end of the epoch and pauses: each press reaches the store's record."""
+    from trainer import RunStore
+
+    store = RunStore(server["store"])
+    before = {r.run_id for r in store.list()}
+    open_page(page, f"{server['url']}/train?dataset=digits&epochs=400&seed=7")
+    page.get_by_role("button", name="Train", exact=True).click()
+    new = poll(lambda: [r for r in store.list() if r.run_id not in before], 30)
+    assert new, "pressing Train queued no run"
+    run_id = new[0].run_id
+    try:
+        if not poll(lambda: store.get(run_id).status == "running", 60, interval=0.5):
+            pytest.skip("the machine is too slow: the run did not start within 60 s")
+
+        def press_button(name: str):
+            wait_idle(page)
+            page.get_by_role("button", name=name, exact=True).click()
+
+        press_button("❚❚ Pause")
+        assert poll(lambda: store.get(run_id).status == "paused", 60, interval=0.5), \
+            store.get(run_id).status
+        page.get_by_text("❚❚ paused").first.wait_for(timeout=30_000)  # the page follows the store
+        epoch = store.get(run_id).checkpoint_epoch
+        press_button("▶ Play")
+        assert poll(lambda: store.get(run_id).status == "running", 60, interval=0.5), \
+            store.get(run_id).status
+        press_button("⏭ One epoch")
+        assert poll(lambda: store.get(run_id).status == "paused", 90, interval=0.5), \
+            store.get(run_id).status
+        assert (store.get(run_id).checkpoint_epoch or 0) >= (epoch or 0)
+        no_errors(page, "playback buttons")
+    finally:
+        store.request_cancel(run_id)

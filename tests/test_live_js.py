@@ -2,7 +2,9 @@
 run in Chromium: the Gumbel page's sweep over τ against sampling_stats.relaxed_sweep_from_noise
 on the same noise, its notes word for word, the staged hub computation against the full sweep,
 the annealing schedule against explorer.discrete.temperature, the DVAE++ smoothing against
-explorer.discrete.transformations (∂ζ/∂p against autograd), and Python's number formats."""
+explorer.discrete.transformations (∂ζ/∂p against autograd), f1–f3 with their densities, L1
+distances and notes, and Python's number formats."""
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import torch
 
 from explorer.discrete import SAMPLING_TAU_GRID, temperature
 from explorer.discrete import sampling_stats as ds
-from explorer.discrete.transformations import overlapping_exponential
+from explorer.discrete.transformations import NAMES, density, overlapping_exponential, smoothing
 
 FRONTEND = Path(__file__).resolve().parent.parent / "ui" / "live" / "frontend"
 LABELS = ["c = 1", "c = 2", "c = 3"]
@@ -21,7 +23,8 @@ LABELS = ["c = 1", "c = 2", "c = 3"]
 def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
-    for name in ("live.js", "gumbel.js", "schedule.js", "smoothing.js"):
+    for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
+                 "transformations.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()
@@ -142,3 +145,95 @@ def test_dvaepp_views_match_the_library(js, beta, p):
     _, hist, _ = ds.histogram_density(samples)
     np.testing.assert_allclose(got["hist"], hist, rtol=1e-12)
     assert ymax == pytest.approx(1.3 * max(hist.max(), dens.max(), 1e-3), rel=1e-9)
+
+
+@pytest.fixture
+def view_page(browser):
+    """A bare page with a live view's DOM and plotly.js: live.js talks to itself as the parent."""
+    import plotly
+
+    page = browser.new_page()
+    page.set_content((FRONTEND / "index.html").read_text().split("<body>")[1].split("</body>")[0])
+    page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+    page.add_script_tag(path=str(FRONTEND / "live.js"))
+    yield page
+    page.close()
+
+
+RECIPE = """(throwing) => { LiveRecipes.toy = {hub: "v",
+    compute: (data, v) => { if (throwing && v.a > 1) throw new Error("boom"); return {a: v.a}; },
+    v: (ctx) => ({traces: {0: {y: [ctx.results.a, 2 * ctx.results.a]}},
+                  html: `a = ${ctx.results.a}`})};
+  window.postMessage({type: "streamlit:render", args: {recipe: "toy", role: "v", group: "g",
+    values: {a: 1}, controls: [{name: "a", label: "a", url: "a", min: 0, max: 3, step: 1, help: ""}],
+    figure: JSON.stringify({data: [{type: "scatter", y: [0, 0]}], layout: {}}), data: "{}"}}, "*");
+}"""
+
+
+def _move(page, value):
+    page.evaluate("""(v) => { const s = document.querySelector("input[aria-label='a']");
+        s.value = v; s.dispatchEvent(new Event("input")); }""", value)
+
+
+def test_a_live_view_redraws_its_figure_from_its_own_slider(view_page):
+    view_page.evaluate(RECIPE, False)
+    view_page.wait_for_function("() => document.getElementById('text').textContent === 'a = 1'")
+    _move(view_page, 3)
+    assert view_page.evaluate("() => document.getElementById('figure').data[0].y") == [3, 6]
+    assert view_page.evaluate("() => document.getElementById('text').textContent") == "a = 3"
+    assert view_page.locator("input[aria-label='a']").get_attribute("aria-valuetext") == "3"
+
+
+def test_a_recipe_that_throws_says_so_and_keeps_the_last_drawing(view_page):
+    view_page.evaluate(RECIPE, True)
+    view_page.wait_for_function("() => document.getElementById('text').textContent === 'a = 1'")
+    _move(view_page, 2)
+    assert "could not redraw (boom)" in view_page.inner_text("#notes")
+    assert view_page.evaluate("() => document.getElementById('figure').data[0].y") == [1, 2]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("beta, p, a", [(3.0, 0.5, math.e), (0.1, 0.01, 2.0), (100.0, 0.99, 10.0),
+                                        (1.0, 0.3, math.e), (20.0, 0.7, 2.0)])
+def test_smoothing_views_match_the_library(js, name, beta, p, a):
+    rho32 = ds.overlapping_noise(3000, 0).astype(np.float32)
+    got = js.evaluate("""([name, beta, p, a, rho, betas, names]) => {
+        const R = LiveRecipes.smoothing, m = R.math;
+        const eps = Array.from(m.curveGrid(p));
+        const grid = Array.from(m.DENSITY_GRID);
+        const data = {name, a, rho: Float32Array.from(rho), betas, names, label: "f"};
+        let r = R.compute(data, {p, beta}, null), more;
+        while ((more = R.more(data, {p, beta}, r))) r = more;
+        const row = r.rows[betas.indexOf(beta)];
+        return {eps, zeta: eps.map((e) => m.smooth(name, beta, p, e, a)),
+                grad: eps.map((e) => m.dzetaDp(name, beta, p, e, a)), grid,
+                dens: grid.map((z) => m.density(name, beta, p, z, a).d),
+                mass: m.density(name, beta, p, 0.5, a).mass, l1: r.l1[name], hist: row.hist,
+                spike: row.spike, ymax: row.ymax, note: row.note, always: r.always,
+                complete: r.complete};
+    }""", [name, beta, p, a, rho32.tolist(), list(ds.BETA_GRID), list(NAMES)])
+    got = {k: np.array(v, dtype=float) if isinstance(v, list) and k not in ("note", "always")
+           else v for k, v in got.items()}
+    eps = torch.as_tensor(got["eps"])
+    np.testing.assert_allclose(got["eps"], ds.curve_grid(p), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got["zeta"], smoothing(name, beta, p, eps, a).numpy(),
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got["grad"], ds.dzeta_dp(name, beta, p, got["eps"], a),
+                               rtol=1e-7, atol=1e-9)  # against autograd (the kink at 1 − p too)
+    mass, dens = density(name, beta, p, torch.as_tensor(got["grid"]), a)
+    np.testing.assert_allclose(got["dens"], dens.numpy(), rtol=1e-9)
+    assert got["mass"] == pytest.approx(float(mass.reshape(-1)[0]))
+    np.testing.assert_allclose(got["l1"], ds.l1_to_step(name, ds.BETA_GRID, p, a), rtol=1e-5,
+                               atol=1e-12)
+    samples = smoothing(name, beta, p, torch.as_tensor(rho32.astype(float)), a).numpy()
+    _, hist, spike = ds.histogram_density(samples)
+    np.testing.assert_allclose(got["hist"], hist, rtol=1e-12)
+    assert got["spike"] == pytest.approx(spike) and got["complete"]
+    spiky = name != "symmetric_power"
+    always = ds.smoothing_notes(1.0, p, 0.0, 0.0, spiky, 3000)
+    assert got["always"] == always
+    i = ds.BETA_GRID.index(beta)
+    want = [n for n in ds.smoothing_notes(beta, p, float(got["l1"][i]),
+                                           float(np.abs(got["grad"]).max()), spiky, 3000)
+            if n not in always]
+    assert got["note"][:len(want)] == want

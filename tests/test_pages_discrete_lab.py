@@ -6,6 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from explorer.discrete import sampling_stats as ds
+from explorer.discrete.sampling_stats import BETA_GRID
+
 from .apptest_helpers import app, array, figures, live_views, titles
 
 GUMBEL, SMOOTH = "app_pages/gumbel.py", "app_pages/smoothing.py"
@@ -90,7 +93,6 @@ def test_gumbel_live_views_open_with_the_library_samples_and_ship_its_noise():
     they open with the library's samples at the URL's τ, and the noise they recompute from is
     the library's (its first n rows are the noise of n samples)."""
     from explorer.discrete import SAMPLING_TAU_GRID
-    from explorer.discrete import sampling_stats as ds
 
     at = app(GUMBEL, gm_tau="2.0")
     views = live_views(at)
@@ -204,60 +206,62 @@ def test_smoothing_page_figure1_grid_and_default_curves():
     assert any(t["name"].startswith("spike at ζ = 0: mass 1 − p = 0.5") for t in views["data"])
 
 
-def test_smoothing_beta_frames_follow_the_closed_forms():
-    """One frame per β of the grid (the figure's own slider): in each, ζ(ε) is f1's closed form
-    and the star sits on the closed-form L1 distance ½(1/β − 1/(e^β − 1)) at p = ½."""
-    from explorer.discrete.sampling_stats import BETA_GRID
+def _note(fig: dict) -> str:
+    return " ".join(a.get("text", "") for a in fig["layout"]["annotations"])
 
-    at = app(SMOOTH)
-    views = figure(at, "f1 (spike-and-exponential) at β = 3")
-    fr = frames(views)
-    assert list(fr) == [f"{b:g}" for b in BETA_GRID]
-    assert BETA_GRID[views["layout"]["sliders"][0]["active"]] == 3.0
-    names = [t["name"] for t in views["data"]]
-    eps = np.array(array(trace(views, "ζ = f1(β = 3, p = 0.5, ε)")["x"]))
-    u = np.clip((eps - 0.5) / 0.5, 0, 1)
-    for beta in BETA_GRID:
-        f = fr[f"{beta:g}"]
-        got = dict(zip((names[i] for i in f["traces"]), f["data"]))
-        z = np.array(array(got["ζ = f1(β = 3, p = 0.5, ε)"]["y"]))
-        np.testing.assert_allclose(z, np.log1p(u * math.expm1(beta)) / beta, atol=2e-6, rtol=1e-5)
-        star = got["current β"]
+
+def test_smoothing_views_open_at_the_url_beta_and_follow_the_closed_forms():
+    """p and β move in the browser (ui/live; its f1–f3 are checked against the library in
+    tests/test_live_js.py). The view opens at the URL's β: ζ(ε) is f1's closed form and the star
+    sits on the closed-form L1 distance ½(1/β − 1/(e^β − 1)) at p = ½."""
+    for beta in (3.0, 0.5, 100.0):
+        at = app(SMOOTH, sm_beta=str(beta))
+        views = figure(at, f"f1 (spike-and-exponential) at β = {beta:g}")
+        assert "sliders" not in views["layout"] and not views.get("frames")
+        assert live_views(at)["views"]["values"] == {"p": 0.5, "beta": beta}
+        z = trace(views, f"ζ = f1(β = {beta:g}, p = 0.5, ε)")
+        eps = np.array(array(z["x"]))
+        u = np.clip((eps - 0.5) / 0.5, 0, 1)
+        np.testing.assert_allclose(array(z["y"]), np.log1p(u * math.expm1(beta)) / beta,
+                                   atol=2e-6, rtol=1e-5)
+        star = trace(views, "current β")
         assert array(star["x"]) == [beta]
-        assert array(star["y"])[0] == pytest.approx(0.5 * (1 / beta - 1 / math.expm1(beta)), rel=1e-4)
-        assert f["layout"]["yaxis2"]["range"][1] > 0
-    assert "numerically the step" in frame_note(views, "100")
-    assert "numerically the step" not in frame_note(views, "3")
+        assert array(star["y"])[0] == pytest.approx(0.5 * (1 / beta - 1 / math.expm1(beta)),
+                                                    rel=1e-4)
+        assert ("numerically the step" in _note(views)) == (beta == 100.0)
+    data = json.loads(live_views(at)["views"]["data"])
+    assert data["name"] == "spike_exponential" and data["betas"] == list(BETA_GRID)
+    noise = np.frombuffer(live_views(at)["views"]["blob_rho"], dtype=np.float32)
+    np.testing.assert_allclose(noise, ds.overlapping_noise(len(noise), 0), rtol=1e-6)
 
 
 def test_smoothing_url_params_extremes_and_derivative():
     at = app(SMOOTH, sm_f="spike_power", sm_beta="100.0", sm_p="0.01")
-    assert at.selectbox(key="sm_f").value == "spike_power" and at.slider(key="sm_p").value == 0.01
-    assert "p = 0.01 is extreme" in infos(at)
+    assert at.selectbox(key="sm_f").value == "spike_power"
+    assert live_views(at)["views"]["values"] == {"p": 0.01, "beta": 100.0}
     views = figure(at, "f2 (spike-and-power) at β = 100, p = 0.01")
-    assert "numerically the step" in frame_note(views, "100")
-    assert "infinite at ζ = 1" in frame_note(views, "100") and "infinite" not in frame_note(views, "1")
+    assert "numerically the step" in _note(views) and "infinite at ζ = 1" in _note(views)
     assert np.isfinite(views["layout"]["yaxis2"]["range"]).all()
     assert array(trace(views, "current β")["y"])[0] == pytest.approx(0.01 / 101, rel=1e-4)
     assert_all_finite(at)
 
-    at.slider(key="sm_p").set_value(0.4).run()
-    assert not at.exception and not at.info
-    views = figure(at, "f2 (spike-and-power) at β = 100, p = 0.4")
-    names = [t["name"] for t in views["data"]]
-    f = frames(views)["3"]
-    d = dict(zip((names[i] for i in f["traces"]), f["data"]))["∂ζ/∂p (autograd)"]
-    eps = np.array(array(views["data"][names.index("∂ζ/∂p (autograd)")]["x"]))
-    g = np.array(array(d["y"]))
+    at.session_state["sm_live"] = {"p": 0.4, "beta": 3.0}  # as the browser reports them
+    at.run()
+    assert not at.exception and at.query_params["sm_p"] == "0.4"
+    views = figure(at, "f2 (spike-and-power) at β = 3, p = 0.4")
+    d = trace(views, "∂ζ/∂p (autograd)")
+    eps, g = np.array(array(d["x"])), np.array(array(d["y"]))
     want = np.where(1 - eps <= 0.4, 3 / 0.4 * np.clip((1 - eps) / 0.4, 0, 1) ** 3, 0.0)
     np.testing.assert_allclose(g, want, atol=1e-5, rtol=1e-5)
 
     at.selectbox(key="sm_f").set_value("symmetric_power").run()
-    at.slider(key="sm_p").set_value(0.99).run()
-    assert not at.exception and "almost always 1" in infos(at)
-    views = figure(at, "f3 (symmetric power) at β = 100")
-    assert "infinite at ζ = 0 and ζ = 1" in frame_note(views, "3")
+    at.session_state["sm_live"] = {"p": 0.99, "beta": 3.0}
+    at.run()
+    assert not at.exception
+    views = figure(at, "f3 (symmetric power) at β = 3")
+    assert "infinite at ζ = 0 and ζ = 1" in _note(views)
     assert not any(t["name"].startswith("spike") for t in views["data"])
+    assert json.loads(live_views(at)["views"]["data"])["name"] == "symmetric_power"
     assert_all_finite(at)
 
 

@@ -61,7 +61,7 @@ def test_symbol_widgets_have_a_tooltip(page):
     assert all(c["help"] for c in live if any(s in c["label"] for s in symbols))
 
 
-@pytest.mark.parametrize("page", ["app_pages/smoothing.py"])
+@pytest.mark.parametrize("page", ["app_pages/elbo_posterior.py"])
 def test_framed_figures_do_not_autoexpand_their_margins(page):
     """Autoexpanding margins make plotly redraw the whole figure again on a slider step."""
     framed = [f for f in figures(app(page)) if f.get("frames")]

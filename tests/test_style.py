@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from explorer.plots.latent import latent_scatter
 from explorer.plots.style import DIGIT_COLORS, log_ticks, present, tidy_axes
 
-from .apptest_helpers import app, figures
+from .apptest_helpers import app, figures, live_views
 
 
 def _rgb(h):
@@ -56,6 +56,7 @@ def test_presentation_switch_in_the_url_restyles_figures():
     assert not at.exception and at.sidebar.toggle(key="present").value
     fig = figures(at)[0]  # the page's live views open with figures styled on the server
     assert fig["layout"]["xaxis"]["tickfont"]["size"] >= 14
+    assert all(v["present"] for v in live_views(at).values())  # and their own text grows
     plain = app("app_pages/gumbel.py")
     fig = figures(plain)[0]
     assert "tickfont" not in fig["layout"].get("xaxis", {})

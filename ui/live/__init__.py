@@ -28,6 +28,7 @@ import streamlit.components.v1 as components
 
 from ui.figures import prepared
 from ui.frame_state import number, option_index
+from ui.presentation import presenting
 
 FRONTEND = Path(__file__).parent / "frontend"
 NAME = "vx_live"
@@ -142,6 +143,7 @@ def view(recipe: str, role: str, *, key: str, group: str, values: dict, figure: 
     plain = {k: v for k, v in data.items() if k not in blobs}
     got = _declared()(
         recipe=recipe, role=role, group=group, values=values, controls=list(controls),
+        present=presenting(),
         figure=figure, data=json.dumps(plain), filename=filename or key,
         key=key, default=None, **{f"blob_{k}": v for k, v in blobs.items()})
     out = {}

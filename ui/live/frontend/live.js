@@ -81,11 +81,11 @@ const Live = (() => {
         input.setAttribute("aria-valuetext", shown.textContent);
       };
       show();
-      input.addEventListener("input", () => {
+      input.addEventListener("input", guarded(() => {
         show();
         own[c.name] = values[c.name] = controlValue(c, input);
         changed(true);
-      });
+      }));
       own[c.name] = values[c.name] = controlValue(c, input);
       label.appendChild(shown);
       wrapper.append(label, input);
@@ -112,14 +112,14 @@ const Live = (() => {
     tell({values: own, results});
     draw();
     clearTimeout(moreTimer);
-    const more = () => {
+    const more = guarded(() => {
       const fuller = recipe.more ? recipe.more(data, values, results) : null;
       if (!fuller) return;
       results = fuller;
       tell({values: own, results});
       draw();
       moreTimer = setTimeout(more, 0);
-    };
+    });
     moreTimer = setTimeout(more, 0);
   }
 
@@ -147,7 +147,19 @@ const Live = (() => {
     } catch (e) { /* the page is on another origin: the server's URL update still comes */ }
   }
 
-  window.addEventListener("message", (ev) => {
+  // A recipe that throws leaves its view as it was and says so, instead of failing silently.
+  function guarded(fn) {
+    return (...a) => {
+      try { return fn(...a); } catch (e) {
+        document.getElementById("notes").innerHTML =
+          `<div class='error'>This view could not redraw (${String(e.message || e)}); reload the page.</div>`;
+        resize();
+        return undefined;
+      }
+    };
+  }
+
+  window.addEventListener("message", guarded((ev) => {
     const m = ev.data || {};
     if (m.type === "streamlit:render") {
       if (document.readyState === "complete") return render(m.args);
@@ -160,7 +172,7 @@ const Live = (() => {
     if (m.results) results = m.results;
     if (hub() && m.values) recompute();  // another view's control (τ, …) may need more
     else draw();
-  });
+  }));
 
   // --- drawing: only when on screen (a view scrolled away redraws when it comes back), and
   // only when what it shows changed ---
@@ -179,7 +191,8 @@ const Live = (() => {
     if (!onScreen) { stale = true; return; }
     stale = false;
     const start = clock();
-    const out = painter({values, results, data, args, fmtG, fmtE, pyFloat, wrap, bold});
+    const out = painter({values, results, data, args, template: pristine, fmtG, fmtE, pyFloat,
+                         wrap, bold});
     if (!out) return;  // the results do not cover this view yet
     const key = JSON.stringify(out);
     if (key === shown) return;
@@ -192,6 +205,7 @@ const Live = (() => {
       Plotly.react(gd, fig.data, fig.layout, config());
     }
     if (out.html !== undefined) document.getElementById("text").innerHTML = out.html;
+    if (out.notes !== undefined) document.getElementById("notes").innerHTML = out.notes;
     resize();
     window.__liveDraws = window.__liveDraws.slice(-19).concat([[start, clock()]]);
   }
@@ -216,6 +230,7 @@ const Live = (() => {
   // New data from the server (a Streamlit widget beside the view changed) is adopted too.
   function render(a) {
     if (args !== null) {
+      document.body.classList.toggle("present", Boolean(a.present));
       const newData = a.data !== args.data;
       if (a.figure && a.figure !== drawnFigure) { adopt(a.figure); shown = null; }
       if (newData) {
@@ -229,6 +244,7 @@ const Live = (() => {
     recipe = window.LiveRecipes[a.recipe];
     data = decode(a);
     values = Object.assign({}, a.values);
+    document.body.classList.toggle("present", Boolean(a.present));  // presentation mode's sizes
     buildControls(document.getElementById("controls"));
     if (a.figure) {
       gd = document.getElementById("figure");

@@ -21,21 +21,7 @@
     const f0 = -Math.expm1(-beta * z) / norm, f1 = (Math.exp(beta * (z - 1)) - Math.exp(-beta)) / norm;
     return (f0 - f1) / density(beta, q, z);
   }
-  const linspace = (a, b, n) => Array.from({length: n}, (_, i) => (i === n - 1 ? b : a + i * ((b - a) / (n - 1))));
-  function histogram(z, bins = 50) {  // numpy.histogram on linspace(0, 1, bins + 1), ζ = 0 apart
-    const edges = linspace(0, 1, bins + 1), counts = new Array(bins).fill(0);
-    let spike = 0;
-    for (const v of z) {
-      if (v === 0) { spike += 1; continue; }
-      if (!(v >= 0 && v <= 1)) continue;
-      let i = Math.min(Math.floor(v * bins), bins - 1);
-      if (v < edges[i]) i -= 1;
-      else if (i < bins - 1 && v >= edges[i + 1]) i += 1;
-      counts[i] += 1;
-    }
-    return {edges, hist: counts.map((c, i) => c / (z.length * (edges[i + 1] - edges[i]))),
-            spike: spike / z.length};
-  }
+  const {linspace, histogram} = window.LiveNumeric;
 
   window.LiveRecipes.dvaepp = {
     math: {zeta, density, dzetaDp, histogram, linspace},
