@@ -72,17 +72,22 @@ def test_url_round_trip_restores_every_widget(server, browser, page):
 
 # --- live latent view while a run trains --------------------------------------------------------
 
-def test_live_latent_view_gains_frames_while_training(server, page):
+def train_from_page(server, page, query: str):
+    """Press Train on the Train page opened with `query`: (the store, the new run's id)."""
     from trainer import RunStore
 
     store = RunStore(server["store"])
     before = {r.run_id for r in store.list()}
-    # Long enough that it is still training at the second look, even on a quiet machine.
-    open_page(page, f"{server['url']}/train?dataset=digits&epochs=400")
+    open_page(page, f"{server['url']}/train?{query}")
     page.get_by_role("button", name="Train", exact=True).click()
     new = poll(lambda: [r for r in store.list() if r.run_id not in before], 30)
     assert new, "pressing Train queued no run"
-    run_id = new[0].run_id
+    return store, new[0].run_id
+
+
+def test_live_latent_view_gains_frames_while_training(server, page):
+    # Long enough that it is still training at the second look, even on a quiet machine.
+    store, run_id = train_from_page(server, page, "dataset=digits&epochs=400")
     try:
         t_end = time.monotonic() + 60
         # The page shows a run once it has a checkpoint (ui/run_picker.py), else another run.
@@ -132,15 +137,7 @@ def test_fresh_store_shows_the_class_models_preparing(browser, tmp_path):
 def test_playback_buttons_pause_play_and_step_a_run(server, page):
     """❚❚ pauses the training run (its worker stops after the step in progress), ▶ plays it on,
     ⏭ trains to the end of the epoch and pauses: each press reaches the store's record."""
-    from trainer import RunStore
-
-    store = RunStore(server["store"])
-    before = {r.run_id for r in store.list()}
-    open_page(page, f"{server['url']}/train?dataset=digits&epochs=400&seed=7")
-    page.get_by_role("button", name="Train", exact=True).click()
-    new = poll(lambda: [r for r in store.list() if r.run_id not in before], 30)
-    assert new, "pressing Train queued no run"
-    run_id = new[0].run_id
+    store, run_id = train_from_page(server, page, "dataset=digits&epochs=400&seed=7")
     try:
         if not poll(lambda: store.get(run_id).status == "running", 60, interval=0.5):
             pytest.skip("the machine is too slow: the run did not start within 60 s")
