@@ -44,3 +44,25 @@ def test_gumbel_logit_slider_redraws_the_figures_in_the_browser(server, page):
     assert poll(lambda: figure(page, "at τ = 0.3:"), 10)
     assert poll(lambda: "gm_tau=0.3" in address(page), 10), address(page)
     no_errors(page, "gumbel live views")
+
+
+def test_smoothing_p_and_beta_move_the_views_in_the_browser(server, page):
+    open_page(page, f"{server['url']}/smoothing")
+    page.get_by_text("Explore one transformation").first.scroll_into_view_if_needed()
+    assert poll(lambda: slider(page, "p = P(z = 1)").count(), 60)
+    press(page, "p = P(z = 1)", "ArrowLeft", 10)  # 0.5 → 0.4
+    assert poll(lambda: figure(page, "f1 (spike-and-exponential) at β = 3, p = 0.4"), 10)
+    step = [t for t in json_data(page, "f1 (spike-and-exponential) at β = 3")
+            if t.get("name") == "step 1[ε ≥ 1−p]"][0]
+    assert np.allclose(step["x"], [0, 0.6, 0.6, 1])  # the bit switches at ε = 1 − p
+    press(page, "β (log scale)", "ArrowRight", 1)  # 3 → 5
+    assert poll(lambda: figure(page, "f1 (spike-and-exponential) at β = 5, p = 0.4"), 10)
+    assert poll(lambda: "sm_p=0.4" in address(page) and "sm_beta=5.0" in address(page), 10), \
+        address(page)
+    no_errors(page, "smoothing live views")
+
+
+def json_data(page, title: str) -> list:
+    import json
+
+    return json.loads(figure(page, title)["data"])
