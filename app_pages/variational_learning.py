@@ -4,6 +4,7 @@ import streamlit as st
 from explorer.toys import learning as tl
 from explorer.toys import posterior as tp
 from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
+from ui import live
 from ui import toy_data as toy
 from ui.figures import show
 from ui.frame_state import url_notices
@@ -30,40 +31,38 @@ x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-pa
 lp = toy.evidence_curve(x)
 
 
+MEAN_HELP = "The mean m of q(z; φ) = N(m, v), held fixed while θ moves."
+VAR_HELP = "The variance v (not σ) of q(z; φ) = N(m, v)."
+Q = (live.control("m1", "φ₁: q mean", url="m1", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
+     live.control("v1", "φ₁: q variance", url="v1", options=tp.VARIANCE_CHOICES, help=VAR_HELP),
+     live.control("m2", "φ₂: q mean", url="m2", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
+     live.control("v2", "φ₂: q variance", url="v2", options=tp.VARIANCE_CHOICES, help=VAR_HELP))
+Q_DEFAULTS = {"m1": 2.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}
+
+
 @st.fragment
 def bounds_section():
-    """Its own fragment: the four q sliders redraw only these curves, not the EM section."""
-    c1, c2, c3, c4 = st.columns(4)
-    mean_help = "The mean m of q(z; φ) = N(m, v), held fixed while θ moves."
-    var_help = "The variance v (not σ) of q(z; φ) = N(m, v)."
-    m1 = c1.slider("φ₁: q mean", -6.0, 6.0, 2.0, 0.1, key="m1", bind="query-params", help=mean_help)
-    v1 = c2.select_slider("φ₁: q variance", tp.VARIANCE_CHOICES, 1.0, key="v1", bind="query-params",
-                          help=var_help)
-    m2 = c3.slider("φ₂: q mean", -6.0, 6.0, 0.7, 0.1, key="m2", bind="query-params", help=mean_help)
-    v2 = c4.select_slider("φ₂: q variance", tp.VARIANCE_CHOICES, 0.1, key="v2", bind="query-params",
-                          help=var_help)
-    l1, l2 = toy.elbo_curve(x, m1, v1), toy.elbo_curve(x, m2, v2)
-    show(learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({m1:g}, {v1:g})", l1, ORANGE),
-                                    (f"L(x; θ, φ₂), q = N({m2:g}, {v2:g})", l2, GREEN)],
-                         title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), L(x; θ, φ₂) "
-                               "over θ; dots mark where each bound comes closest"),
-         key="learning_curves", chars=80)
-    gap1, gap2 = (lp - l1).min(), (lp - l2).min()
-    j = int(lp.argmax())
-    k1, k2, k3 = st.columns(3)
-    k1.metric("max_θ log p(x; θ)", f"{lp[j]:.3f}", help=f"at θ = {grid[j]:.2f}")
-    k2.metric("closest gap of φ₁", f"{gap1:.3f}", help=f"at θ = {grid[(lp - l1).argmin()]:.2f}")
-    k3.metric("closest gap of φ₂", f"{gap2:.3f}", help=f"at θ = {grid[(lp - l2).argmin()]:.2f}")
-    if max(gap1, gap2) > 20:
-        st.warning("One of the q's is far from every posterior p(z|x; θ) on this θ range "
-                   f"(closest gaps {gap1:.1f} and {gap2:.1f} nats): its ELBO curve lies far below "
-                   "log p(x; θ) — maximising it over θ would learn from a useless bound.")
-    if min(v1, v2) < 1e-3:
-        st.warning("A q with variance < 0.001 is almost a point mass: its entropy ½ log(2πe v) → −∞, "
-                   "so its whole ELBO curve drops by that amount (but stays finite).")
-    if lp.max() < -50:
-        st.warning(f"x = {x:g} is far in the tail of p(x; θ) for every θ on the grid "
-                   f"(best log p(x; θ) = {lp.max():.1f}).")
+    """Its own fragment: the four q sliders redraw only these curves, in the browser (ui/live)."""
+    v = live.current("vl_live", Q, Q_DEFAULTS)
+    l1, l2 = toy.elbo_curve(x, v["m1"], v["v1"]), toy.elbo_curve(x, v["m2"], v["v2"])
+    fig = learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({v['m1']:g}, {v['v1']:g})", l1, ORANGE),
+                                     (f"L(x; θ, φ₂), q = N({v['m2']:g}, {v['v2']:g})", l2, GREEN)],
+                          title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), "
+                                "L(x; θ, φ₂) over θ; dots mark where each bound comes closest")
+    u, w = tp.q_nodes(0.0, 1.0)
+    th = tp.THETA0
+    bounds_view(live.figure_json(fig, "learning_curves", chars=80), v,
+                {"x": x, "grid": grid.tolist(), "lp": lp.tolist(), "u": u.tolist(),
+                 "w": w.tolist(), "theta": {"w": th.w, "prior_std": th.prior_std,
+                                            "noise_std": th.noise_std}})
+
+
+@st.fragment
+def bounds_view(figure: str, values: dict, data: dict):
+    """The q sliders report to the server in this fragment alone (for the URL): its rerun keeps
+    the figure it was given, so the browser's own redraw is the last."""
+    live.to_url(Q, live.view("learning", "bounds", key="vl_live", group="vl", values=values,
+                             figure=figure, controls=Q, data=data, filename="learning_curves"))
 
 
 bounds_section()

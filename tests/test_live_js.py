@@ -3,7 +3,8 @@ run in Chromium: the Gumbel page's sweep over τ against sampling_stats.relaxed_
 on the same noise, its notes word for word, the staged hub computation against the full sweep,
 the annealing schedule against explorer.discrete.temperature, the DVAE++ smoothing against
 explorer.discrete.transformations (∂ζ/∂p against autograd), f1–f3 with their densities, L1
-distances and notes, and Python's number formats."""
+distances and notes, the ELBO curves of Variational learning against explorer.toys.learning, and
+Python's number formats."""
 import math
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
     for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
-                 "transformations.js"):
+                 "transformations.js", "learning.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()
@@ -237,3 +238,30 @@ def test_smoothing_views_match_the_library(js, name, beta, p, a):
                                            float(np.abs(got["grad"]).max()), spiky, 3000)
             if n not in always]
     assert got["note"][:len(want)] == want
+
+
+@pytest.mark.parametrize("x, m, v", [(1.9, 2.0, 1.0), (1.9, -6.0, 1e-6), (-3.0, 0.7, 1000.0),
+                                     (6.0, 3.3, 0.05)])
+def test_learning_elbo_curves_match_the_library(js, x, m, v):
+    from explorer.toys import learning as tl
+    from explorer.toys import posterior as tp
+
+    u, w = tp.q_nodes(0.0, 1.0)
+    th = tp.THETA0
+    data = {"x": x, "grid": tl.A_GRID.tolist(), "lp": tl.log_evidence_curve(x).tolist(),
+            "u": u.tolist(), "w": w.tolist(),
+            "theta": {"w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std}}
+    got = js.evaluate("""([d, m, v]) => {
+        const R = LiveRecipes.learning, r = R.compute(d, {m1: m, v1: v, m2: 0.7, v2: 0.1});
+        return {l: r.curves[0].l, gap: r.curves[0].gap, j: r.curves[0].j,
+                html: R.bounds({data: d, results: r, fmtG: Live.fmtG}).html};
+    }""", [data, m, v])
+    want = tl.elbo_curve(x, m, v, a_grid=tl.A_GRID)
+    np.testing.assert_allclose(got["l"], want, rtol=1e-12, atol=1e-9)
+    lp = np.array(data["lp"])
+    assert got["j"] == int(np.argmin(lp - want))
+    assert got["gap"] == pytest.approx((lp - want).min(), rel=1e-12)
+    assert f"{(lp - want).min():.3f}" in got["html"]
+    assert ("point mass" in got["html"]) == (v < 1e-3)
+    gap2 = (lp - tl.elbo_curve(x, 0.7, 0.1, a_grid=tl.A_GRID)).min()
+    assert ("far from every posterior" in got["html"]) == (max((lp - want).min(), gap2) > 20)

@@ -311,3 +311,16 @@ def test_gumbel_schedule_rates_come_from_the_url():
     fig = figure(at, "Annealing schedule")
     names = " ".join(t.get("name", "") for t in fig["data"])
     assert "0.001" in names and "0.0003" in names and "1e-05" not in names
+
+
+def test_a_link_opened_later_in_the_session_sets_the_live_sliders():
+    """What the browser reported is forgotten when the page is left (Streamlit drops a widget
+    that is not drawn), so a lesson step or a link opened later sets the sliders it names."""
+    at = app(GUMBEL)
+    at.session_state["gm_live"] = {"l1": 3.0, "l2": 0.0, "l3": -1.0, "n": 5000}
+    at.run()
+    assert live_views(at)["max"]["values"]["l1"] == 3.0
+    at.switch_page("app_pages/home.py").run()
+    at.query_params["gm_l1"] = "-4.0"
+    at.switch_page(GUMBEL).run()
+    assert not at.exception and live_views(at)["max"]["values"]["l1"] == -4.0
