@@ -57,7 +57,7 @@ def test_url_round_trip_restores_every_widget(server, browser, page):
     changed = {name: slider_value(page, name) for name in GUMBEL}
     assert all(changed[k] != defaults[k] for k in GUMBEL), (defaults, changed)
     want = {"gm_l1=2.0", "gm_l2=-1.5", "gm_l3=-0.5", "gm_n=5000", "gm_tau=1.0"}
-    assert poll(lambda: all(k in address(page) for k in want), 10), address(page)
+    assert poll(lambda: all(k in address(page) for k in want), 20), address(page)
     fresh = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         open_page(fresh, address(page))

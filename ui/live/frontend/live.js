@@ -133,9 +133,13 @@ const Live = (() => {
   }
 
   // The server puts the values in the URL (to_url) for the page's later runs; the address bar is
-  // set here too, at once, since Streamlit can leave it behind while fragment reruns overlap.
+  // set here too, at once and again for 5 s: Streamlit can leave it behind (or push an older
+  // query string) while the reruns of two views' reports overlap.
   function report() {
     post("streamlit:setComponentValue", {value: Object.assign({}, own), dataType: "json"});
+    for (let k = 0; k <= 10; k++) setTimeout(ownAddress, 500 * k);  // over the reruns' own pushes
+  }
+  function ownAddress() {
     try {
       const url = new URL(window.parent.location.href);
       for (const c of args.controls) {
