@@ -58,27 +58,11 @@ def browser_data() -> dict:
             "labels": LABELS, "bars": BARS, "tau": TAU_DEFAULT}
 
 
-@st.fragment
-def controls():
-    """The logit and n sliders: they move in the browser, which redraws the three figures below
-    (ui/live); the server only hears their values, to keep them in the URL."""
-    live.to_url(CONTROLS, live.view("gumbel", "controls", key="gm_live", group="gm",
-                                    values=live.current("gm_live", CONTROLS, DEFAULTS),
-                                    controls=CONTROLS, data=browser_data()))
-
-
-@st.fragment
-def relaxed_view(figure: str, values: dict, data: dict):
-    """The simplex with its own τ slider (τ is kept in the URL too)."""
-    live.to_url((TAU_CONTROL,), live.view("gumbel", "relaxed", key="gm_live_tau", group="gm",
-                                          values=values, figure=figure, controls=(TAU_CONTROL,),
-                                          data=data, filename="gm_relaxed"))
-
-
 def relaxation_sections():
     """The Gumbel-max frequencies, the relaxed samples and their moments against τ, drawn here
     for the values of the URL (or of this session), then redrawn in the browser."""
-    controls()
+    live.reporting_view("gumbel", "controls", key="gm_live", group="gm", controls=CONTROLS,
+                        values=live.current("gm_live", CONTROLS, DEFAULTS), data=browser_data())
     v = live.current("gm_live", CONTROLS, DEFAULTS) | live.current("gm_live_tau", (TAU_CONTROL,),
                                                                     DEFAULTS)
     logits, n = (v["l1"], v["l2"], v["l3"]), v["n"]
@@ -98,8 +82,11 @@ def relaxation_sections():
              r"\big)},\qquad y \xrightarrow[\tau\to 0]{} \text{one-hot}(z),\qquad "
              r"y \xrightarrow[\tau\to\infty]{} (\tfrac1K,\dots,\tfrac1K)")
     # Ternary plots are SVG (no WebGL): each point costs redraw time on every slider move.
-    relaxed_view(live.figure_json(lab.relaxation_figure(logits, n, active, tuple(LABELS),
-                                                        SIMPLEX_POINTS), "gm_relaxed", chars=200), v, data)
+    live.reporting_view("gumbel", "relaxed", key="gm_live_tau", group="gm", values=v,
+                        controls=(TAU_CONTROL,), data=data, filename="gm_relaxed",
+                        figure=live.figure_json(lab.relaxation_figure(
+                            logits, n, active, tuple(LABELS), SIMPLEX_POINTS), "gm_relaxed",
+                            chars=200))
     st.caption(f"Every slider of this section moves in your browser, without the server. The "
                f"first {SIMPLEX_POINTS} of the n samples are drawn in the simplex. The same Gumbel "
                "noise is reused at every τ, so each point moves from the centre (large τ) to a "
@@ -148,16 +135,9 @@ def schedule_section():
     fig = schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates}, tau_min,
                           hits, title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
                                       f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached")
-    schedule_view(live.figure_json(fig, "gm_schedule", chars=90), v, list(rates))
-
-
-@st.fragment
-def schedule_view(figure: str, values: dict, rates: list):
-    """τ₀ and τ_min report to the server in this fragment alone: its rerun keeps the figure it
-    was given, so the browser's own redraw is the last."""
-    live.to_url(SCHEDULE, live.view("schedule", "schedule", key="gm_sched", group="gms",
-                                    values=values, controls=SCHEDULE, data={"rates": rates},
-                                    figure=figure))
+    live.reporting_view("schedule", "schedule", key="gm_sched", group="gms", values=v,
+                        controls=SCHEDULE, data={"rates": list(rates)},
+                        figure=live.figure_json(fig, "gm_schedule", chars=90))
 
 
 schedule_section()

@@ -85,9 +85,11 @@ def explore():
                                "rescales β." if name == "spike_exponential" else ""))
     v = live.current("sm_live", SM_CONTROLS, SM_DEFAULTS)
     fig = lab.smoothing_figure(name, v["p"], a, ds.BETA_GRID.index(v["beta"]), label)
-    smoothing_view(live.figure_json(fig, "sm_views", chars=200), v,
-                   {"name": name, "a": a, "label": label, "betas": list(ds.BETA_GRID),
-                    "names": list(NAMES), "rho": uniform_noise()})
+    live.reporting_view("smoothing", "views", key="sm_live", group="sm", values=v,
+                        controls=SM_CONTROLS, filename="sm_views",
+                        figure=live.figure_json(fig, "sm_views", chars=200),
+                        data={"name": name, "a": a, "label": label, "betas": list(ds.BETA_GRID),
+                              "names": list(NAMES), "rho": uniform_noise()})
     if spiky:
         st.latex(r"q(\zeta) = (1-p)\,\delta(\zeta) + " + (
             r"p\,\frac{b\,e^{b(\zeta-1)}}{1-e^{-b}},\quad b = \beta\ln a" if name == "spike_exponential"
@@ -105,15 +107,6 @@ def explore():
                "1/(β ln a); the star is the current β.")
 
 
-@st.fragment
-def smoothing_view(figure: str, values: dict, data: dict):
-    """p and β report to the server in this fragment alone: its rerun keeps the figure it was
-    given, so the browser's own redraw is the last."""
-    live.to_url(SM_CONTROLS, live.view("smoothing", "views", key="sm_live", group="sm",
-                                       values=values, figure=figure, controls=SM_CONTROLS,
-                                       data=data, filename="sm_views"))
-
-
 explore()
 
 
@@ -123,15 +116,6 @@ PP = (live.control("beta", "β of DVAE++ (log scale)", url="sm_pp_beta", options
       live.control("p", "DVAE++ bit probability p", url="sm_pp_p", lo=0.01, hi=0.99, step=0.01,
                    help="p = P(z = 1): the weight of r(ζ|z=1) in the mixture q(ζ)."))
 PP_DEFAULTS = {"beta": 3.0, "p": 0.5}
-
-
-@st.fragment
-def pp_controls():
-    """β and p move in the browser, which redraws the three views below (ui/live); the server
-    only hears them, to keep them in the URL."""
-    live.to_url(PP, live.view("dvaepp", "pp_controls", key="sm_pp", group="smpp",
-                              values=live.current("sm_pp", PP, PP_DEFAULTS), controls=PP,
-                              data={"rho": uniform_noise()}))
 
 
 def dvae_pp():
@@ -146,7 +130,9 @@ def dvae_pp():
     st.latex(r"r(\zeta|z{=}0) = \frac{\beta e^{-\beta\zeta}}{1-e^{-\beta}},\quad "
              r"r(\zeta|z{=}1) = \frac{\beta e^{\beta(\zeta-1)}}{1-e^{-\beta}},\quad "
              r"q(\zeta) = (1-p)\,r(\zeta|0) + p\,r(\zeta|1),\quad \zeta = F_q^{-1}(\varepsilon)")
-    pp_controls()
+    live.reporting_view("dvaepp", "pp_controls", key="sm_pp", group="smpp", controls=PP,
+                        values=live.current("sm_pp", PP, PP_DEFAULTS),
+                        data={"rho": uniform_noise()})
     v = live.current("sm_pp", PP, PP_DEFAULTS)
     beta, p = v["beta"], v["p"]
     o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = lab.overlapping(beta, p)

@@ -51,18 +51,12 @@ def bounds_section():
                                 "L(x; θ, φ₂) over θ; dots mark where each bound comes closest")
     u, w = tp.q_nodes(0.0, 1.0)
     th = tp.THETA0
-    bounds_view(live.figure_json(fig, "learning_curves", chars=80), v,
-                {"x": x, "grid": grid.tolist(), "lp": lp.tolist(), "u": u.tolist(),
-                 "w": w.tolist(), "theta": {"w": th.w, "prior_std": th.prior_std,
-                                            "noise_std": th.noise_std}})
-
-
-@st.fragment
-def bounds_view(figure: str, values: dict, data: dict):
-    """The q sliders report to the server in this fragment alone (for the URL): its rerun keeps
-    the figure it was given, so the browser's own redraw is the last."""
-    live.to_url(Q, live.view("learning", "bounds", key="vl_live", group="vl", values=values,
-                             figure=figure, controls=Q, data=data, filename="learning_curves"))
+    live.reporting_view("learning", "bounds", key="vl_live", group="vl", values=v, controls=Q,
+                        filename="learning_curves",
+                        figure=live.figure_json(fig, "learning_curves", chars=80),
+                        data={"x": x, "grid": grid.tolist(), "lp": lp.tolist(), "u": u.tolist(),
+                              "w": w.tolist(), "theta": {"w": th.w, "prior_std": th.prior_std,
+                                                         "noise_std": th.noise_std}})
 
 
 bounds_section()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
-from bench.ui_latency import ARGS, IDLE, LIVE_WATCH, WATCH, serve  # noqa: E402  (same method)
+from bench.ui_latency import ARGS, IDLE, LIVE_WATCH, WATCH, live_frames, serve  # noqa: E402
 
 PAGES = {  # page → (label of the Streamlit slider, used where the figure has no slider of its own)
     "/gumbel": "logit ℓ₁",  # a live view (ui/live): it moves in the browser
@@ -79,15 +79,11 @@ async def move_streamlit_slider(page, label: str, k: int) -> float:
     return await settled(page)
 
 
-def _live_frames(page):
-    return [f for f in page.frames if "vx_live" in f.url]
-
-
 async def live_chart(page, timeout: float = 90.0):
     """Wait for a chart drawn by a live view (ui/live) in its iframe."""
     deadline = time.perf_counter() + timeout
     while True:
-        for f in _live_frames(page):
+        for f in live_frames(page):
             if await f.locator(".js-plotly-plot").count():
                 return
         if time.perf_counter() > deadline:
@@ -102,7 +98,7 @@ async def live_slider(page, label: str, timeout: float = 30.0) -> bool:
         return False
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        for f in _live_frames(page):
+        for f in live_frames(page):
             if await f.locator(f"input[aria-label='{label}']").count():
                 return True
         for i in range(await boxes.count()):
@@ -113,7 +109,7 @@ async def live_slider(page, label: str, timeout: float = 30.0) -> bool:
 
 async def move_live_slider(page, label: str, k: int) -> float:
     """A slider of a live view: key press → the last chart mutation in any live iframe."""
-    frames = _live_frames(page)
+    frames = live_frames(page)
     home = None
     for f in frames:
         if await f.locator(f"input[aria-label='{label}']").count():

@@ -253,18 +253,6 @@ def test_dimension_labels_count_from_one_like_the_lectures():
     assert [dimension_label(j) for j in (0, 1, 11)] == ["z₁", "z₂", "z₁₂"]
 
 
-def test_knn_accuracy_predicts_what_scikit_learn_predicts_ties_included():
-    from sklearn.neighbors import KNeighborsClassifier
-
-    rng = np.random.default_rng(1)
-    for _ in range(5):
-        a, b = rng.normal(size=(300, 4)), rng.normal(size=(120, 4))
-        ya, yb = rng.integers(0, 10, 300), rng.integers(0, 10, 120)  # 10 classes: vote ties
-        for k in (1, 4, 5):
-            expected = KNeighborsClassifier(n_neighbors=k).fit(a, ya).score(b, yb)
-            assert knn_accuracy(a, ya, b, yb, k) == expected
-
-
 def test_pca_projection_is_scikit_learns():
     from sklearn.decomposition import PCA
 

@@ -4,6 +4,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from .apptest_helpers import array, live_views
 from .conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -30,13 +31,6 @@ def figures(at: AppTest) -> dict[str, dict]:
     return out
 
 
-def array_of(value) -> list:
-    """A plotly array from figure JSON: a plain list or a {'dtype', 'bdata'} typed array."""
-    from .apptest_helpers import array
-
-    return array(value)
-
-
 def has(at: AppTest, *phrases: str) -> bool:
     titles = list(figures(at))
     return all(any(p in t for t in titles) for p in phrases)
@@ -57,8 +51,6 @@ def elbo_view(at: AppTest) -> dict:
 def budget(fr: dict) -> list[float]:
     """E_q[log p(x,z)], H(q), ELBO, KL, log p(x) of a frame's waterfall."""
     import numpy as np
-
-    from .apptest_helpers import array
 
     return list(np.array(array(fr["data"][1]["x"]), dtype=float))
 
@@ -86,8 +78,6 @@ def test_elbo_mean_frames_match_the_closed_forms():
     import numpy as np
 
     from explorer.toys import posterior as tp
-
-    from .apptest_helpers import array
 
     at = app(ELBO, q_var="0.5", x="1.0")
     fig = elbo_view(at)
@@ -141,9 +131,7 @@ def test_two_dimensional_section_best_gaussians():
 
 def _bounds(at: AppTest) -> dict:
     """The ELBO curves' figure, which its live view (ui/live) opens with."""
-    view = next(el for el in at.get("component_instance")
-                if json.loads(el.proto.json_args)["role"] == "bounds")
-    return json.loads(json.loads(view.proto.json_args)["figure"])
+    return json.loads(live_views(at)["bounds"]["figure"])
 
 
 def test_variational_learning_page_curves_and_em_steps():
@@ -159,7 +147,7 @@ def test_variational_learning_page_curves_and_em_steps():
     curve = next(t for t in _bounds(at)["data"] if t.get("name", "").startswith("L(x; θ, φ₁)"))
     assert curve["name"] == "L(x; θ, φ₁), q = N(-3, 1)"
     want = tl.elbo_curve(1.9, -3.0, 1.0, a_grid=tl.A_GRID)
-    assert array_of(curve["y"]) == pytest.approx(want.tolist(), rel=1e-9)
+    assert array(curve["y"]) == pytest.approx(want.tolist(), rel=1e-9)
     at.slider(key="em_t").set_value(4).run()
     em = next(f for t, f in figures(at).items() if t.startswith("Coordinate ascent"))
     assert len(em["layout"]["annotations"]) >= 6

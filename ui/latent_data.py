@@ -8,6 +8,7 @@ import streamlit as st
 from explorer import data
 from explorer.views import latent
 
+from ui.background import result_or_progress
 from ui.state import cached_model, get_store
 
 MAX_POINTS = 2000  # points drawn in the latent scatter; larger test sets are subsampled
@@ -38,16 +39,19 @@ def projection(run_id: str, epoch: int, dataset: str, method: str) -> tuple[np.n
                           max_points=1000)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def knn_accuracy(run_id: str, epoch: int, dataset: str) -> float | None:
-    """latent.knn_accuracy of the test codes, half predicting the other half (None without
-    two labels); cached: it imports scikit-learn (≈1.5 CPU s) and fits on every rerun."""
+    """latent.knn_accuracy of the test codes, half predicting the other half; None without two
+    labels, or (with a progress bar) while it is computed: in the background, once per run and
+    epoch, since its first call imports scikit-learn (≈1.5 CPU s) — not the page's first paint."""
     codes = test_codes(run_id, epoch, dataset)
     if codes["y"] is None or len(set(codes["y"].tolist())) < 2:
         return None
     half = len(codes["mu"]) // 2
-    return latent.knn_accuracy(codes["mu"][:half], codes["y"][:half], codes["mu"][half:],
-                               codes["y"][half:])
+    return result_or_progress(
+        "knn_accuracy", (run_id, epoch, dataset),
+        lambda report: latent.knn_accuracy(codes["mu"][:half], codes["y"][:half],
+                                           codes["mu"][half:], codes["y"][half:]),
+        "5-nearest-neighbour accuracy of the labels from μ")
 
 
 def codes_csv(model, dataset: str) -> bytes:

@@ -7,11 +7,11 @@ import streamlit as st
 from explorer import data
 from explorer.plots.learning import latent_timeline, manifold_timeline
 from trainer import snapshots
+from trainer.class_models import ACTIVE
 
 from ui.figures import show
 from ui.state import get_store
 
-ACTIVE = ("queued", "running")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

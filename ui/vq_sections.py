@@ -10,6 +10,7 @@ from explorer.plots.codebook import commitment_effect
 from explorer.plots.images import image_grid, image_row
 from explorer.views import vq_views
 from trainer import RunRecord, RunSpec
+from trainer.class_models import UNFINISHED
 
 from ui import vq_data
 from ui.figures import show
@@ -61,7 +62,7 @@ def commitment_section(spec: RunSpec, done_ids: set[str], beta_view: float):
             st.caption(f"β_c = {beta:g} · not trained yet")
         else:
             line = f"β_c = {beta:g} · run {r.run_id} · {r.status} · epoch {r.epoch} of {r.spec.epochs}"
-            if r.status in ("queued", "running", "paused"):
+            if r.status in UNFINISHED:
                 st.progress(r.progress, text=line)
             else:  # a bar stays on screen as if something were still to come
                 st.caption(line)

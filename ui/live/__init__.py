@@ -75,14 +75,11 @@ def _declared():
 def figure_json(fig: go.Figure, key: str, chars: int = 100) -> str:
     """The figure as ui.figures.show would draw it (wrapped title, tidy axes, presentation
     mode), without frames or a plotly slider (the view's own controls replace them)."""
-    fig = prepared(go.Figure(fig), chars)
+    fig = prepared(go.Figure(data=fig.data, layout=fig.layout), chars)  # frames left behind
+    fig.layout.sliders, fig.layout.updatemenus = [], []
     if fig.layout.template.layout.to_plotly_json() == {}:
         fig.update_layout(template="plotly_white")  # no template yet: plotly's grey default
-    spec = json.loads(fig.to_json())
-    spec.pop("frames", None)
-    for k in ("sliders", "updatemenus"):
-        spec["layout"].pop(k, None)
-    return json.dumps(spec, separators=(",", ":"))
+    return fig.to_json()
 
 
 def control(name: str, label: str, *, url: str, lo: float | None = None,
@@ -155,3 +152,14 @@ def view(recipe: str, role: str, *, key: str, group: str, values: dict, figure: 
                      else _snapped(c, got_value, values.get(name)))
     return out
 
+
+
+@st.fragment
+def reporting_view(recipe: str, role: str, *, key: str, group: str, values: dict,
+                   controls: tuple, figure: str | None = None, data: dict | None = None,
+                   filename: str | None = None):
+    """A view with sliders, in a fragment of its own: the browser's (debounced) report of their
+    values reruns only this, which puts them in the URL and keeps the figure it was given — so
+    the browser's own redraw stays the last, and the page's other views are not sent again."""
+    to_url(controls, view(recipe, role, key=key, group=group, values=values, figure=figure,
+                          controls=controls, data=data, filename=filename))

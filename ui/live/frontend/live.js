@@ -106,9 +106,7 @@ const Live = (() => {
   // rest in idle slices (recipe.more → fuller results, or null when done).
   let moreTimer = null;
   function recompute() {
-    const start = clock();
     results = recipe.compute(data, values, results);
-    window.__liveCompute = clock() - start;
     tell({values: own, results});
     draw();
     clearTimeout(moreTimer);
@@ -186,15 +184,12 @@ const Live = (() => {
     for (const k of keys.slice(0, -1)) o = o[k] = (o[k] === undefined ? {} : o[k]);
     o[keys[keys.length - 1]] = value;
   }
-  const clock = () => performance.timeOrigin + performance.now();
-  window.__liveDraws = [];  // [start, end] of the last redraws (absolute ms), for bench/ui_latency.py
   let onScreen = true, stale = false, shown = null;
   function draw() {
     const painter = recipe[args.role];
     if (!painter || !results) return;
     if (!onScreen) { stale = true; return; }
     stale = false;
-    const start = clock();
     const out = painter({values, results, data, args, template: pristine, fmtG, fmtE, pyFloat,
                          wrap, bold});
     if (!out) return;  // the results do not cover this view yet
@@ -211,7 +206,6 @@ const Live = (() => {
     if (out.html !== undefined) document.getElementById("text").innerHTML = out.html;
     if (out.notes !== undefined) document.getElementById("notes").innerHTML = out.notes;
     resize();
-    window.__liveDraws = window.__liveDraws.slice(-19).concat([[start, clock()]]);
   }
   function watchScreen() {
     new IntersectionObserver((entries) => {

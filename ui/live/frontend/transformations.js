@@ -119,11 +119,8 @@
   const f = () => Live;
   let cache = {key: null, rows: null};
 
-  function results(data, v) {
-    const p = v.p, spiky = data.name !== "symmetric_power";
-    const always = notes(1.0, p, 0, 0, spiky, data.rho.length, f());
-    return {p, always, l1: cache.l1, rows: cache.rows, complete: cache.rows.every((r) => r)};
-  }
+  const results = (v) => ({p: v.p, always: cache.always, l1: cache.l1, rows: cache.rows,
+                            complete: cache.rows.every((r) => r)});
 
   window.LiveRecipes.smoothing = {
     math: {smooth, dzetaDp, density, curveGrid, l1ToStep, notes, DENSITY_GRID},
@@ -135,21 +132,21 @@
       if (cache.key !== key) {
         cache = {key, rows: data.betas.map(() => null),
                  l1: Object.fromEntries(data.names.map((n) => [n, data.betas.map(
-                   (b) => l1ToStep(n, b, v.p, data.a))]))};
+                   (b) => l1ToStep(n, b, v.p, data.a))])),
+                 // the notes of every β (β = 1: no β note), kept out of each β's own
+                 always: notes(1.0, v.p, 0, 0, data.name !== "symmetric_power", data.rho.length, f())};
       }
       const i = data.betas.indexOf(v.beta);
       if (prev && cache.rows[i] && prev.rows[i] && prev.p === v.p) return prev;
-      const always = notes(1.0, v.p, 0, 0, data.name !== "symmetric_power", data.rho.length, f());
-      if (!cache.rows[i]) cache.rows[i] = atBeta(data, v.p, v.beta, cache.l1[data.name][i], always, f());
-      return results(data, v);
+      if (!cache.rows[i]) cache.rows[i] = atBeta(data, v.p, v.beta, cache.l1[data.name][i], cache.always, f());
+      return results(v);
     },
 
     more(data, v) {
       const i = cache.rows.findIndex((r) => !r);
       if (i < 0) return null;
-      const always = notes(1.0, v.p, 0, 0, data.name !== "symmetric_power", data.rho.length, f());
-      cache.rows[i] = atBeta(data, v.p, data.betas[i], cache.l1[data.name][i], always, f());
-      return results(data, v);
+      cache.rows[i] = atBeta(data, v.p, data.betas[i], cache.l1[data.name][i], cache.always, f());
+      return results(v);
     },
 
     views(ctx) {
