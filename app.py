@@ -62,7 +62,8 @@ pages = {
     ],
 }
 navigation = st.navigation(pages)
-with collecting():  # a link value the page could not use: a notice at the top, not silence
+# A link value the page could not use: a notice at the top, not silence.
+with collecting(navigation.url_path):
     teacher_login()  # classroom mode only: the teacher unlocks training in this browser
     lesson_bar()  # under ?lesson=N: the step's instructions with Back / Next
     presentation_switch()

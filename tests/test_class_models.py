@@ -12,7 +12,9 @@ from trainer import LocalExecutor, RunSpec, RunStore, class_models, default_stor
 from trainer.cli import main
 from trainer.loop import train_run
 
-from .apptest_helpers import app
+from ui.background import page_jobs
+
+from .apptest_helpers import app, settled
 from .conftest import ROOT
 
 TINY = RunSpec(dataset="digits", hidden=(16,), epochs=2, bounds_every=0)
@@ -176,7 +178,9 @@ def test_a_page_shows_progress_while_its_class_model_is_queued_then_the_run(no_w
     at.run()
     assert "epoch 0 of 2" in at.get("progress")[0].proto.text
     train_run(store, rec.run_id)
+    ended = page_jobs().ended
     at.run()
+    settled(at, ended)  # the page's own background results (k-NN accuracy) have their bars
     assert not at.exception and not at.get("progress")
     assert at.selectbox(key="run").value == TINY.run_id
 

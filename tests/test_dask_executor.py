@@ -186,6 +186,40 @@ def test_cancel_a_training_run_and_a_queued_one_then_resume(executor):
     assert store.get(behind.run_id).status == "cancelled" and store.get(behind.run_id).lease == 0
 
 
+class _Task:
+    """A Dask future whose task is still returning (never done here)."""
+    def done(self):
+        return False
+
+    def add_done_callback(self, callback):
+        pass
+
+
+class _Client:
+    def __init__(self):
+        self.sent = []
+
+    def submit(self, *args, key, **kwargs):
+        self.sent.append(key)
+        return _Task()
+
+
+def test_resume_sends_a_new_task_while_the_cancelled_runs_task_is_still_returning():
+    """The race CI hit: the store says cancelled a moment before the old task returns; that
+    task can never claim the run again, so resume must not count it as the run's task."""
+    store = RunStore(default_store_dir())
+    rec, _ = store.create(RunSpec(**TINY))
+    claimed = store.claim(rec.run_id)
+    store.finish(rec.run_id, "cancelled", lease=claimed.lease)
+    client = _Client()
+    ex = DaskExecutor(store, "tcp://127.0.0.1:1", client=client)
+    ex._futures[rec.run_id] = _Task()  # the cancelled run's task, not returned yet
+    ex.resume(rec.run_id)
+    assert store.get(rec.run_id).status == "queued" and len(client.sent) == 1
+    ex.send(rec.run_id)  # the new task is held: no third one
+    assert len(client.sent) == 1
+
+
 def test_a_worker_that_cannot_open_the_store_fails_the_run_with_the_reason(executor, tmp_path):
     executor.worker_store_root = str(tmp_path / "not-mounted-here")
     rec = finished(executor.store, executor.submit(RunSpec(**TINY, seed=3)).run_id)

@@ -84,6 +84,8 @@ def test_a_bad_run_id_names_the_run_shown_instead():
     texts = notices(at)
     assert len(texts) == 1 and "`?run=deadbeef0000`" in texts[0] and run_id in texts[0], texts
     assert at.selectbox(key="run").value == run_id
+    at.run()  # a rerun the app starts itself (a background result) keeps the notice
+    assert notices(at) == texts
     good = app(LATENT, run=run_id)
     assert not notices(good)
 

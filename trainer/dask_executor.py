@@ -80,6 +80,11 @@ class DaskExecutor:
 
     def resume(self, run_id: str) -> RunRecord:
         rec = self.store.requeue(run_id)
+        # The task that trained it may not have returned yet (the store says cancelled a moment
+        # before the task ends): that task will never claim the run again, so it is no task
+        # for the run now. A second one that never started is harmless: one claim wins.
+        with self._lock:
+            self._futures.pop(run_id, None)
         self._send(run_id)
         return rec
 

@@ -22,6 +22,10 @@ _NOTES: ContextVar[dict | None] = ContextVar("url_notes", default=None)
 # from the app (a reset button, a picker the app keeps in the URL), not from a link, so a
 # change to it is no reject. Only keys of widgets: a value no page used yet is still the link's.
 _PREVIOUS = "_url_notice_previous"
+# The notices last shown, with the page and URL they were shown on: a rerun the app starts
+# itself (a background result arriving) leaves the URL as it was and shows them again, so a
+# notice does not vanish a second after the link opened. Any change to the URL drops them.
+_SHOWN = "_url_notice_shown"
 _MISSING = object()
 
 
@@ -120,18 +124,33 @@ def rejected(before: dict, after: dict, previous: dict, explained=()) -> list[st
     return out
 
 
-def _show(place, before: dict, previous: dict, notes: dict):
+def _show(place, page: str, before: dict, previous: dict, notes: dict):
     after = _params()
     texts = list(notes.values()) + rejected(before, after, previous, explained=notes)
+    # The controls the link named, as they are now: moving one of them drops the notices even
+    # where the URL does not show it (AppTest keeps no widget values in its URL).
+    def state(keys):
+        return {k: repr(st.session_state.get(k, _MISSING)) for k in keys}
+
+    shown = st.session_state.get(_SHOWN)
+    if texts:
+        st.session_state[_SHOWN] = {"page": page, "url": after, "texts": texts,
+                                    "state": state(sorted({*before, *notes}))}
+    elif (shown and shown["page"] == page and shown["url"] == before == after
+          and state(shown["state"]) == shown["state"]):
+        texts = shown["texts"]
+    else:
+        st.session_state.pop(_SHOWN, None)
     st.session_state[_PREVIOUS] = {k: v for k, v in after.items() if k in st.session_state}
     for text in texts:
         place.warning(text, icon=":material/link_off:")
 
 
 @contextmanager
-def collecting():
-    """Wrap the page run (from before the first bound widget): notices appear at the top of
-    the page, where this is entered. A rerun or page switch shows none — that run is dropped."""
+def collecting(page: str = ""):
+    """Wrap the run of `page` (from before the first bound widget): notices appear at the top
+    of the page, where this is entered, and stay until the URL or the page changes. A run
+    stopped by st.rerun shows none — the rerun that follows draws the page."""
     before, previous = _params(), dict(st.session_state.get(_PREVIOUS, {}))
     place = st.container()
     notes: dict = {}
@@ -146,6 +165,6 @@ def collecting():
         _NOTES.reset(token)
         if not rerunning:
             try:
-                _show(place, before, previous, notes)
+                _show(place, page, before, previous, notes)
             except Exception:  # noqa: BLE001 — a notice must never break the page
                 _LOG.exception("could not show the link notices")
