@@ -5,9 +5,10 @@ import streamlit as st
 from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
 from explorer.plots.toys import BLUE, ORANGE, PURPLE, posterior2d_figure, svi_figure
+from ui import live
 from ui import toy_data as toy
 from ui.figures import show
-from ui.frame_state import url_index
+from ui.frame_state import url_index, url_notices
 
 st.title("The ELBO and the posterior")
 st.markdown(
@@ -77,11 +78,31 @@ def best2d(x2: float, kind: str):
     return t2.best_gaussian2d(x2, kind, full=False), t2.best_gaussian2d(x2, kind, full=True)
 
 
+Q2D = (live.control("m1", "q mean m₁", url="m1_2d", lo=-4.0, hi=4.0, step=0.1,
+                    help="q's mean of z₁."),
+       live.control("m2", "q mean m₂", url="m2_2d", lo=-4.0, hi=4.0, step=0.1,
+                    help="q's mean of z₂."),
+       live.control("v1", "q variance v₁", url="v1_2d", options=tp.VARIANCE_CHOICES,
+                    help="q's variance of z₁ (a variance, not σ)."),
+       live.control("v2", "q variance v₂", url="v2_2d", options=tp.VARIANCE_CHOICES,
+                    help="q's variance of z₂ (a variance, not σ)."),
+       live.control("rho", "q correlation ρ (0 = diagonal)", url="rho2d", lo=-0.99, hi=0.99,
+                    step=0.01, help="The correlation of z₁ and z₂ under q; ρ = 0 is the "
+                                    "mean-field (diagonal) family, which cannot tilt."))
+Q2D_DEFAULTS = {"m1": 1.0, "m2": 1.0, "v1": 0.5, "v2": 0.5, "rho": 0.0}
+
+
 @st.fragment
 def two_d():
     st.markdown("z ∈ R², p(z) = N(0, I), p(x|z) = N(x; f(z), 0.5²). With f = z₁ + z₂ the "
                 "posterior is a correlated Gaussian; with f = z₁·z₂ it follows the hyperbola "
-                "z₁z₂ = x and has two modes. A diagonal q cannot tilt.")
+                "z₁z₂ = x and has two modes. A diagonal q cannot tilt. q's sliders move in your "
+                "browser: ELBO and KL are recomputed there by the same quadrature.")
+    url_notices(st.query_params,
+                ranges={"m1_2d": (-4, 4, "q's mean m₁"), "m2_2d": (-4, 4, "q's mean m₂"),
+                        "rho2d": (-0.99, 0.99, "q's correlation ρ")},
+                options={"v1_2d": (tp.VARIANCE_CHOICES, "q's variance v₁"),
+                         "v2_2d": (tp.VARIANCE_CHOICES, "q's variance v₂")})
     a1, a2, a3 = st.columns(3)
     kind = a1.radio("decoder f(z)", t2.DECODERS, key="dec2d", horizontal=True,
                     bind="query-params",
@@ -89,37 +110,26 @@ def two_d():
                          "(a tilted Gaussian posterior) or product f = z₁·z₂ (two modes).")
     x2 = a2.slider("Observation x", -4.0, 4.0, 1.5, 0.1, key="x2d", bind="query-params",
                    help="The observed x the posterior p(z|x) over z ∈ R² is conditioned on.")
-    rho = a3.slider("q correlation ρ (0 = diagonal)", -0.99, 0.99, 0.0, 0.01, key="rho2d",
-                    help="The correlation of z₁ and z₂ under q; ρ = 0 is the mean-field "
-                         "(diagonal) family, which cannot tilt.")
-    b1, b2, b3, b4 = st.columns(4)
-    m1 = b1.slider("q mean m₁", -4.0, 4.0, 1.0, 0.1, key="m1_2d", help="q's mean of z₁.")
-    m2 = b2.slider("q mean m₂", -4.0, 4.0, 1.0, 0.1, key="m2_2d", help="q's mean of z₂.")
-    v1 = b3.select_slider("q variance v₁", tp.VARIANCE_CHOICES, 0.5, key="v1_2d",
-                          help="q's variance of z₁ (a variance, not σ).")
-    v2 = b4.select_slider("q variance v₂", tp.VARIANCE_CHOICES, 0.5, key="v2_2d",
-                          help="q's variance of z₂ (a variance, not σ).")
+    best = a3.checkbox("show the best diagonal and best full-covariance Gaussians", key="best2d",
+                       bind="query-params")
+    v = live.current("q2d_live", Q2D, Q2D_DEFAULTS)
     g, lp2, lpx2 = toy.posterior2d(x2, kind)
-    cov = t2.covariance(v1, v2, rho)
-    e2, k2 = t2.elbo2d(x2, (m1, m2), cov, kind), t2.kl2d(x2, (m1, m2), cov, kind, log_px=lpx2)
-    ells = [("your q (2σ)", *t2.ellipse((m1, m2), cov), ORANGE)]
-    if st.checkbox("show the best diagonal and best full-covariance Gaussians", key="best2d"):
+    ells = [("your q (2σ)", *t2.ellipse((v["m1"], v["m2"]), t2.covariance(v["v1"], v["v2"], v["rho"])),
+             ORANGE)]
+    if best:
         (md, cd), (mf, cf) = best2d(x2, kind)
         ells += [("best diagonal q", *t2.ellipse(md, cd), PURPLE),
                  ("best full q", *t2.ellipse(mf, cf), BLUE)]
         st.caption(f"Best diagonal: KL = {t2.kl2d(x2, md, cd, kind, log_px=lpx2):.3f}; best full: "
                    f"KL = {t2.kl2d(x2, mf, cf, kind, log_px=lpx2):.3f} nats.")
     name = "z₁ + z₂" if kind == "sum" else "z₁·z₂"
-    show(posterior2d_figure(g, lp2, ells, title=f"2-D latent: contours of p(z|x={x2:g}) for "
-                            f"f(z) = {name} and q's 2σ ellipse; KL(q‖p(z|x)) = log p(x) − ELBO"),
-         key="posterior2d", chars=70)
-    k1, k2c, k3 = st.columns(3)
-    k1.metric("log p(x)", f"{lpx2:.3f}")
-    k2c.metric("ELBO", f"{e2:.3f}")
-    k3.metric("KL", f"{k2:.3f}")
-    if k2 > 20 or min(v1, v2) < 1e-3 or max(v1, v2) > 50:
-        st.warning(f"Extreme q: KL = {k2:.1f} nats. A very narrow q has entropy → −∞; a very wide "
-                   "or misplaced one spends its mass where log p(x, z) is very negative.")
+    fig = posterior2d_figure(g, lp2, ells, title=f"2-D latent: contours of p(z|x={x2:g}) for "
+                             f"f(z) = {name} and q's 2σ ellipse; KL(q‖p(z|x)) = log p(x) − ELBO")
+    u, w = t2.gauss_hermite()
+    live.reporting_view("posterior2d", "q2d", key="q2d_live", group="q2d", values=v, controls=Q2D,
+                        filename="posterior2d", figure=live.figure_json(fig, "posterior2d", chars=70),
+                        data={"x": x2, "kind": kind, "noise_std": t2.NOISE_STD, "lpx": lpx2,
+                              "u": u.tolist(), "w": w.tolist()})
 
 
 two_d()

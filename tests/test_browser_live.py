@@ -66,3 +66,29 @@ def json_data(page, title: str) -> list:
     import json
 
     return json.loads(figure(page, title)["data"])
+
+
+def test_elbo_pages_2d_q_moves_its_ellipse_and_bounds_in_the_browser(server, page):
+    from explorer.toys import posterior2d as t2
+
+    open_page(page, f"{server['url']}/elbo_posterior")
+    page.get_by_text("Two latent dimensions").first.scroll_into_view_if_needed()
+    assert poll(lambda: slider(page, "q correlation ρ (0 = diagonal)").count(), 60)
+    press(page, "q correlation ρ (0 = diagonal)", "ArrowLeft", 50)  # 0 → −0.5
+    assert slider_value(page, "q correlation ρ (0 = diagonal)") == "-0.5"
+    xs, ys = t2.ellipse((1.0, 1.0), t2.covariance(0.5, 0.5, -0.5))
+    cov = t2.covariance(0.5, 0.5, -0.5)
+    elbo = t2.elbo2d(1.5, (1.0, 1.0), cov, "sum")
+
+    def redrawn():
+        fig = figure(page, "2-D latent: contours")
+        if fig is None:
+            return False
+        import json
+        q = next(t for t in json.loads(fig["data"]) if t.get("name") == "your q (2σ)")
+        return np.allclose(np.asarray(q["x"], float), xs) and np.allclose(np.asarray(q["y"], float), ys)
+    assert poll(redrawn, 10)
+    texts = [f.evaluate("() => document.body.innerText") for f in page.frames[1:]]
+    assert any(f"{elbo:.3f}" in t for t in texts), texts
+    assert poll(lambda: "rho2d=-0.5" in address(page), 10), address(page)
+    no_errors(page, "2-D q live view")

@@ -3,8 +3,9 @@ run in Chromium: the Gumbel page's sweep over τ against sampling_stats.relaxed_
 on the same noise, its notes word for word, the staged hub computation against the full sweep,
 the annealing schedule against explorer.discrete.temperature, the DVAE++ smoothing against
 explorer.discrete.transformations (∂ζ/∂p against autograd), f1–f3 with their densities, L1
-distances and notes, the ELBO curves of Variational learning against explorer.toys.learning, and
-Python's number formats."""
+distances and notes, the ELBO curves of Variational learning against explorer.toys.learning, the
+2-D ELBO, KL and q ellipse of ELBO & posterior against explorer.toys.posterior2d, and Python's
+number formats."""
 import math
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
     for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
-                 "transformations.js", "learning.js"):
+                 "transformations.js", "learning.js", "posterior2d.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()
@@ -265,3 +266,32 @@ def test_learning_elbo_curves_match_the_library(js, x, m, v):
     assert ("point mass" in got["html"]) == (v < 1e-3)
     gap2 = (lp - tl.elbo_curve(x, 0.7, 0.1, a_grid=tl.A_GRID)).min()
     assert ("far from every posterior" in got["html"]) == (max((lp - want).min(), gap2) > 20)
+
+
+@pytest.mark.parametrize("kind, x, m, v1, v2, rho", [
+    ("sum", 1.5, (1.0, 1.0), 0.5, 0.5, 0.0), ("sum", -3.0, (-1.5, -1.4), 0.3, 0.2, -0.9),
+    ("product", 1.5, (1.0, 1.0), 0.5, 0.5, 0.0), ("product", 4.0, (-4.0, 4.0), 1e-6, 1000.0, 0.99),
+    ("product", -2.2, (0.3, -2.0), 2.0, 0.05, -0.99)])
+def test_posterior2d_bounds_and_ellipse_match_the_library(js, kind, x, m, v1, v2, rho):
+    from explorer.toys import posterior2d as t2
+
+    u, w = t2.gauss_hermite()
+    lpx = t2.posterior_grid2d(x, kind)[2]
+    data = {"x": x, "kind": kind, "noise_std": t2.NOISE_STD, "lpx": lpx, "u": u.tolist(),
+            "w": w.tolist()}
+    values = {"m1": m[0], "m2": m[1], "v1": v1, "v2": v2, "rho": rho}
+    got = js.evaluate("""([d, v]) => {
+        const R = LiveRecipes.posterior2d, r = R.compute(d, v);
+        return Object.assign(r, R.q2d({data: d, values: v, results: r}));
+    }""", [data, values])
+    cov = t2.covariance(v1, v2, rho)
+    elbo, kl = t2.elbo2d(x, m, cov, kind), t2.kl2d(x, m, cov, kind, log_px=lpx)
+    assert got["elbo"] == pytest.approx(elbo, rel=1e-10, abs=1e-9)
+    assert got["kl"] == pytest.approx(kl, rel=1e-10, abs=1e-9)
+    xs, ys = t2.ellipse(m, cov)
+    np.testing.assert_allclose(got["xs"], xs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got["ys"], ys, rtol=1e-12, atol=1e-12)
+    assert got["traces"]["1"]["x"] == got["xs"]
+    assert f"{elbo:.3f}" in got["html"] and f"{kl:.3f}" in got["html"] and f"{lpx:.3f}" in got["html"]
+    extreme = kl > 20 or min(v1, v2) < 1e-3 or max(v1, v2) > 50
+    assert ("Extreme q" in got["html"]) == extreme

@@ -1,10 +1,12 @@
 """AppTest tests of the toy-model pages: ELBO & posterior, Variational learning, MC marginals."""
 import json
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from .apptest_helpers import array, live_views
+from .apptest_helpers import figures as all_figures
 from .conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -23,12 +25,8 @@ def app(page: str, **params) -> AppTest:
 
 
 def figures(at: AppTest) -> dict[str, dict]:
-    """Figures by their (unwrapped) title."""
-    out = {}
-    for el in at.get("plotly_chart"):
-        fig = json.loads(el.proto.spec)
-        out[fig["layout"]["title"]["text"].replace("<br>", " ")] = fig
-    return out
+    """Figures by their (unwrapped) title, live views' opening figures too."""
+    return {fig["layout"]["title"]["text"].replace("<br>", " "): fig for fig in all_figures(at)}
 
 
 def has(at: AppTest, *phrases: str) -> bool:
@@ -125,8 +123,27 @@ def test_two_dimensional_section_best_gaussians():
     assert not at.exception and has(at, "f(z) = z₁·z₂")
     fig = next(f for t, f in figures(at).items() if t.startswith("2-D latent"))
     assert {"best diagonal q", "best full q"} <= {tr.get("name") for tr in fig["data"]}
-    at.select_slider(key="v1_2d").set_value(1e-06).run()
-    assert not at.exception and any("Extreme q" in w.value for w in at.warning)
+
+
+def test_two_dimensional_q_is_a_live_view_opening_at_the_links_values():
+    """q's five sliders move in the browser (ui/live/frontend/posterior2d.js, checked against
+    the library in test_live_js.py); the server sends the data and the figure they open with."""
+    from explorer.toys import posterior2d as t2
+
+    at = app(ELBO, dec2d="product", x2d="2.0", m1_2d="-1.5", v1_2d="0.1", rho2d="0.5")
+    view = live_views(at)["q2d"]
+    assert view["values"] == {"m1": -1.5, "m2": 1.0, "v1": 0.1, "v2": 0.5, "rho": 0.5}
+    data = json.loads(view["data"])
+    assert data["kind"] == "product" and data["x"] == 2.0
+    assert data["lpx"] == pytest.approx(t2.posterior_grid2d(2.0, "product")[2], rel=1e-12)
+    fig = json.loads(view["figure"])
+    q = next(tr for tr in fig["data"] if tr.get("name") == "your q (2σ)")
+    xs, ys = t2.ellipse((-1.5, 1.0), t2.covariance(0.1, 0.5, 0.5))
+    assert np.allclose(array(q["x"]), xs) and np.allclose(array(q["y"]), ys)
+    bad = app(ELBO, rho2d="7", v2_2d="0.123")
+    assert live_views(bad)["q2d"]["values"]["rho"] == 0.0
+    assert any("`?rho2d=7`" in w.value for w in bad.warning)
+    assert any("`?v2_2d=0.123`" in w.value for w in bad.warning)
 
 
 def _bounds(at: AppTest) -> dict:

@@ -19,21 +19,39 @@ def test_histogram_one_trace_per_estimator_and_exact_line_at_exact():
                "naive_reparam": np.zeros(3000)}
     fig = pe.histogram_figure(samples, 2.0, title="Estimates of ∂/∂μ around the exact gradient")
     assert names(fig) == list(samples)
-    assert all(isinstance(t, go.Histogram) for t in fig.data)
+    assert all(isinstance(t, go.Bar) for t in fig.data)
     (line,) = [s for s in fig.layout.shapes if s.type == "line"]
     assert line.x0 == line.x1 == 2.0
     assert "exact gradient" in fig.layout.title.text
     lo, hi = fig.layout.xaxis.range
     assert lo <= 0.0 and hi >= 2.0  # the naive spike at 0 and the exact line are in view
-    # the bins cover the view; heavy tails stay in the data (not clipped into edge spikes)
-    assert fig.data[0].xbins.start == lo and len(fig.data[0].x) == 3000
-    assert np.max(fig.data[0].x) > hi
+    # the bins tile the view; the heavy tails outside it are counted in n but not binned
+    heavy = fig.data[0]
+    x, width = np.asarray(heavy.x), heavy.width
+    assert np.isclose(x[0] - width / 2, lo) and np.isclose(x[-1] + width / 2, hi)
+    a = samples["reinforce"]
+    inside = np.mean((a >= lo) & (a <= hi))
+    assert inside < 1 and np.isclose(np.sum(heavy.y) * width, inside)
+    assert sum(heavy.customdata) == np.sum((a >= lo) & (a <= hi))
+
+
+def test_histogram_bars_are_numpys_density_of_the_samples():
+    a = rng.normal(0.0, 1.0, 5000)
+    fig = pe.histogram_figure({"reparam": a}, 0.0, title="t", bins=40)
+    bar = fig.data[0]
+    edges = np.append(np.asarray(bar.x) - bar.width / 2, bar.x[-1] + bar.width / 2)
+    counts = np.histogram(a, edges)[0]
+    assert np.allclose(bar.y, counts / (a.size * bar.width))
+    # against the normal density: the SE of a bin's density is sqrt(p(1-p)/n)/width
+    p = np.diff(0.5 * (1 + np.vectorize(__import__("math").erf)(edges / np.sqrt(2))))
+    se = np.sqrt(p * (1 - p) / a.size) / bar.width
+    assert np.all(np.abs(np.asarray(bar.y) - p / bar.width) < 5 * se + 1e-12)
 
 
 def test_histogram_drops_non_finite_values():
     a = np.array([1.0, np.nan, np.inf, 2.0, 3.0])
     fig = pe.histogram_figure({"gumbel_softmax": a}, 2.0, title="t")
-    assert len(fig.data[0].x) == 3 and np.isfinite(fig.data[0].x).all()
+    assert sum(fig.data[0].customdata) == 3 and np.isfinite(fig.data[0].y).all()
 
 
 def test_cloud_marks_the_exact_gradient_with_a_star():

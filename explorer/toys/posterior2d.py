@@ -17,10 +17,17 @@ import torch
 from explorer.toys.posterior import LOG_2PI, logsumexp
 
 DECODERS = ("sum", "product")
+NOISE_STD = 0.5  # s of p(x|z)
 _U, _W = np.polynomial.hermite_e.hermegauss(40)
 _W = _W / _W.sum()
 _U1, _U2 = (a.ravel() for a in np.meshgrid(_U, _U, indexing="ij"))
 _W2 = np.outer(_W, _W).ravel()
+
+
+def gauss_hermite() -> tuple[np.ndarray, np.ndarray]:
+    """The 1-D Gauss–Hermite nodes and weights (normalised: a N(0, 1) expectation) whose product
+    grid the ELBO and KL quadrature uses."""
+    return _U.copy(), _W.copy()
 
 
 def decoder2d(z1, z2, kind: str = "product"):
@@ -28,13 +35,13 @@ def decoder2d(z1, z2, kind: str = "product"):
     return z1 + z2 if kind == "sum" else z1 * z2
 
 
-def log_joint2d(z1, z2, x: float, kind: str = "product", noise_std: float = 0.5):
+def log_joint2d(z1, z2, x: float, kind: str = "product", noise_std: float = NOISE_STD):
     """log p(x, z) = log N(z; 0, I) + log N(x; f(z), s²), for numpy arrays or torch tensors."""
     r = (x - decoder2d(z1, z2, kind)) / noise_std
     return -0.5 * (z1 * z1 + z2 * z2 + r * r) - 1.5 * LOG_2PI - float(np.log(noise_std))
 
 
-def posterior_grid2d(x: float, kind: str = "product", noise_std: float = 0.5, n: int = 201,
+def posterior_grid2d(x: float, kind: str = "product", noise_std: float = NOISE_STD, n: int = 201,
                      half_width: float = 5.0) -> tuple[np.ndarray, np.ndarray, float]:
     """(axis, log p(z|x) of shape (n, n) indexed [i1, i2], log p(x)) on [−L, L]²."""
     g = np.linspace(-half_width, half_width, n)
@@ -61,13 +68,13 @@ def gaussian_entropy2d(cov) -> float:
     return float(0.5 * (2 * (LOG_2PI + 1.0) + np.linalg.slogdet(cov)[1]))
 
 
-def elbo2d(x: float, m, cov, kind: str = "product", noise_std: float = 0.5) -> float:
+def elbo2d(x: float, m, cov, kind: str = "product", noise_std: float = NOISE_STD) -> float:
     """L = E_q[log p(x, z)] + H(q) by 2-D Gauss–Hermite quadrature."""
     z1, z2 = _nodes(m, cov)
     return float(_W2 @ log_joint2d(z1, z2, x, kind, noise_std) + gaussian_entropy2d(cov))
 
 
-def kl2d(x: float, m, cov, kind: str = "product", noise_std: float = 0.5,
+def kl2d(x: float, m, cov, kind: str = "product", noise_std: float = NOISE_STD,
          log_px: float | None = None) -> float:
     """KL(q ‖ p(z|x)) = E_q[log q − log p(x, z)] + log p(x) (log p(x) by grid quadrature)."""
     if log_px is None:
@@ -79,7 +86,7 @@ def kl2d(x: float, m, cov, kind: str = "product", noise_std: float = 0.5,
     return float(_W2 @ (log_q - log_joint2d(z1, z2, x, kind, noise_std)) + log_px)
 
 
-def best_gaussian2d(x: float, kind: str = "product", noise_std: float = 0.5, full: bool = True,
+def best_gaussian2d(x: float, kind: str = "product", noise_std: float = NOISE_STD, full: bool = True,
                     start=(0.5, 0.5)) -> tuple[np.ndarray, np.ndarray]:
     """argmax_q ELBO over diagonal or full-covariance Gaussians (L-BFGS on the quadrature ELBO).
 
