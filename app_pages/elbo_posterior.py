@@ -8,7 +8,7 @@ from explorer.plots.toys import BLUE, ORANGE, PURPLE, posterior2d_figure, svi_fi
 from ui import live
 from ui import toy_data as toy
 from ui.figures import show
-from ui.frame_state import url_index, url_notices
+from ui.frame_state import url_notices
 
 st.title("The ELBO and the posterior")
 st.markdown(
@@ -20,48 +20,47 @@ st.latex(r"\log p(x;\theta) = \underbrace{\mathbb{E}_{q(z;\phi)}[\log p(x,z;\the
          r"H(q)}_{\mathcal{L}(x;\theta,\phi)\ (\text{ELBO})} + "
          r"D_{KL}\big(q(z;\phi)\,\|\,p(z|x;\theta)\big)")
 
-c1, c3, c4 = st.columns([3, 3, 1])
-x = c1.slider("Observation x", -10.0, 10.0, tp.X0, 0.1, key="x", bind="query-params",
-               help="The one observed data point; the exact posterior p(z|x) and log p(x) are "
-                    "recomputed on a grid for it.")
-v = c3.select_slider("q variance φ₂ (not σ)", tp.VARIANCE_CHOICES, 2.0, key="q_var",
-                     bind="query-params",
-                     help="q(z; φ) = N(φ₁, φ₂): φ₂ is the variance σ², not the standard "
-                          "deviation. q's mean φ₁ is the slider under the figure.")
-green = c4.checkbox("show N(−4, 0.75)", True, key="green")
+Q1D = (live.control("x", "Observation x", url="x", lo=-10.0, hi=10.0, step=0.1,
+                    help="The one observed data point; the exact posterior p(z|x) and log p(x) "
+                         "are recomputed on a grid for it."),
+       live.control("m", "q mean φ₁", url="q_mean", lo=-8.0, hi=8.0, step=0.1,
+                    help="q(z; φ) = N(φ₁, φ₂): the mean φ₁."),
+       live.control("v", "q variance φ₂ (not σ)", url="q_var", options=tp.VARIANCE_CHOICES,
+                    help="q(z; φ) = N(φ₁, φ₂): φ₂ is the variance σ², not the standard "
+                         "deviation."))
+Q1D_DEFAULTS = {"x": tp.X0, "m": tp.Q_ORANGE[0], "v": tp.Q_ORANGE[1]}
 th = tp.THETA0
-active = url_index("q_mean", toy.MEAN_GRID, 2.0)
-
-z, log_post = toy.posterior(x)
-lp = toy.log_px(x)
-always, _ = toy.elbo_notes(x, v)
-for note in always:
-    st.warning(note)
-# q's mean φ₁ is the figure's own slider: its frames are computed once, so moving it costs the
-# server nothing; x and φ₂ are widgets (each redraws the figure with new frames).
-show(toy.elbo_figure(x, v, green, active), key="posterior_q", chars=200)
-st.caption("Slide q's mean φ₁ under the figure (it moves in your browser, without the server). "
-           "The budget on the right: E_q[log p(x,z)] + H(q) = ELBO, and ELBO + KL(q‖p(z|x)) = "
-           f"log p(x) = {lp:.3f} for every q.")
-st.metric("log p(x)", f"{lp:.3f}")
-if green:
-    kg = tp.kl_to_posterior(x, th, *tp.Q_GREEN, lp)
-    ko = tp.kl_to_posterior(x, th, *tp.Q_ORANGE, lp)
-    st.caption(f"For comparison, KL(N(−4, 0.75) ‖ p(z|x)) = {kg:.2f} nats vs {ko:.2f} for the "
-               "lecture's orange N(2, 2), the better approximation.")
+url_notices(st.query_params, ranges={"x": (-10, 10, "the observation x"),
+                                     "q_mean": (-8, 8, "q's mean φ₁")},
+            options={"q_var": (tp.VARIANCE_CHOICES, "q's variance φ₂")})
+green = st.checkbox("show N(−4, 0.75)", True, key="green", bind="query-params",
+                    help="The first lecture's poor approximation N(−4, 0.75) beside the posterior.")
+q1 = live.current("elbo_live", Q1D, Q1D_DEFAULTS)
+x, v = q1["x"], q1["v"]
+u, w = tp.q_nodes(0.0, 1.0)
+live.reporting_view(
+    "elbo1d", "budget", key="elbo_live", group="elbo1d", values=q1, controls=Q1D,
+    filename="posterior_q",
+    figure=live.figure_json(toy.elbo_figure(x, q1["m"], v, green), "posterior_q", chars=200),
+    data={"theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std},
+          "u": u.tolist(), "w": w.tolist(), "green": green, "q_green": list(tp.Q_GREEN),
+          "q_orange": list(tp.Q_ORANGE), "chars": 200})
+st.caption("x, q's mean φ₁ and its variance φ₂ move in your browser: the posterior, q, the "
+           "budget and its notes are recomputed there by the same grid and quadrature.")
 
 st.subheader("Stochastic variational inference for this one x")
 st.markdown("Gradient ascent φ ← φ + η ∇_φ L on the ELBO in φ = (m, log v), starting from "
             "a q = N(m₀, φ₂) — the first lecture's per-point optimisation of φⁱ. (Here the "
             "gradient is computed exactly by quadrature, so the path is smooth.)")
 s0, s1, s2 = st.columns(3)
-m = s0.slider("start: q mean m₀", -8.0, 8.0, toy.MEAN_GRID[active], 0.1, key="svi_m0",
+m = s0.slider("start: q mean m₀", -8.0, 8.0, q1["m"], 0.1, key="svi_m0",
               help="Where gradient ascent starts: q₀ = N(m₀, φ₂) with the variance above.")
 steps = s1.slider("SVI steps", 10, 200, 80, 10, key="svi_steps")
 lr = s2.select_slider("learning rate η", (0.01, 0.02, 0.05, 0.1, 0.2), 0.1, key="svi_lr",
                       help="The step size η of φ ← φ + η ∇_φ L, applied to (m, log v).")
 if st.button("Run SVI", key="run_svi", type="primary"):
     b = tp.bound(x, th, m, v)
+    z, log_post = toy.posterior(x)
     path, vals = tp.svi_path(x, th, m, v, steps, lr)
     show(svi_figure(z, log_post, path, vals, b.log_px,
                     title="SVI: q_t = N(m_t, v_t) climbing the ELBO L(x; θ, φ_t) toward the "

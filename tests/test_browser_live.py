@@ -2,7 +2,7 @@
 scrolled away catch up when they come into view, and the values reach the URL."""
 import numpy as np
 
-from .classroom_browser import figure, no_errors, open_page, poll, press, slider, slider_value
+from .classroom_browser import FIGURES_JS, figure, no_errors, open_page, poll, press, slider, slider_value
 
 
 def _softmax(l):
@@ -68,10 +68,21 @@ def json_data(page, title: str) -> list:
     return json.loads(figure(page, title)["data"])
 
 
-def test_elbo_pages_2d_q_moves_its_ellipse_and_bounds_in_the_browser(server, page):
+def test_elbo_pages_q_sliders_move_the_views_in_the_browser(server, page):
     from explorer.toys import posterior2d as t2
 
+    from explorer.toys import posterior as tp
+
     open_page(page, f"{server['url']}/elbo_posterior")
+    # the 1-D view: x and φ₂ move the posterior, q and the budget in the browser
+    assert poll(lambda: slider(page, "q mean φ₁").count(), 60)  # the live view's, not the 2-D x
+    press(page, "Observation x", "ArrowRight", 5)  # 1.9 → 2.4
+    press(page, "q variance φ₂ (not σ)", "ArrowLeft", 2)  # 2 → 1
+    b = tp.bound(2.4, tp.THETA0, 2.0, 1.0)
+    want = f"p(z|x=2.4) vs q(z) = N(2, 1): ELBO = {b.elbo:.3f}"
+    assert poll(lambda: figure(page, want), 10), (slider_value(page, "Observation x"), [
+        f["title"] for fr in page.frames for f in fr.evaluate(FIGURES_JS)])
+    assert poll(lambda: "x=2.4" in address(page) and "q_var=1" in address(page), 10), address(page)
     page.get_by_text("Two latent dimensions").first.scroll_into_view_if_needed()
     assert poll(lambda: slider(page, "q correlation ρ (0 = diagonal)").count(), 60)
     press(page, "q correlation ρ (0 = diagonal)", "ArrowLeft", 50)  # 0 → −0.5

@@ -26,10 +26,10 @@ def test_lesson_step_opens_its_preset(server, page):
     page.wait_for_url(re.compile(r"/elbo_posterior\?"), timeout=60_000)
     wait_idle(page)
     assert "q_mean=-1.0" in page.url and f"lesson={n}" in page.url, page.url
-    # q's mean is the figure's own (browser-side) slider now; that it opens at the URL's frame
-    # is checked in AppTest (tests/test_lessons.py).
-    page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot >> visible=true").first.wait_for(
-        timeout=60_000)
+    # q's mean is a live view's slider (ui/live): it opens at the preset
+    assert poll(lambda: slider(page, "q mean φ₁").count(), 60)
+    assert poll(lambda: slider_value(page, "q mean φ₁") == "-1", 10)
+    assert poll(lambda: figure(page, "vs q(z) = N(-1, 2)"), 10)
     sidebar = page.locator("[data-testid='stSidebar']")
     assert f"Lesson {n} of {len(STEPS)}" in sidebar.inner_text()
     sidebar.get_by_role("button", name="Next ▶").click()

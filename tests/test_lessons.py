@@ -3,7 +3,7 @@ import re
 
 from ui import lessons
 
-from .apptest_helpers import app
+from .apptest_helpers import app, live_views
 from .conftest import ROOT
 
 
@@ -51,15 +51,9 @@ def test_a_bad_lesson_number_shows_no_bar():
     assert not at.exception and not any("Lesson" in m.value for m in at.sidebar.markdown)
 
 
-def test_a_preset_opens_a_browser_side_slider_at_its_frame():
-    """q's mean on ELBO & posterior is a figure slider (frames): the preset picks the frame."""
-    import json
-
-    from ui.toy_data import MEAN_GRID
-
+def test_a_preset_opens_a_browser_side_slider_at_its_value():
+    """q's mean on ELBO & posterior is a live view's slider (ui/live): the preset sets it."""
     step = next(s for s in lessons.STEPS if s.preset.get("q_mean"))
     at = app(step.page, **lessons.step_query(lessons.STEPS.index(step)))
     assert not at.exception
-    sliders = [f["layout"]["sliders"][0] for f in
-               (json.loads(c.proto.spec) for c in at.get("plotly_chart")) if f["layout"].get("sliders")]
-    assert sliders and sliders[0]["active"] == MEAN_GRID.index(float(step.preset["q_mean"]))
+    assert live_views(at)["budget"]["values"]["m"] == float(step.preset["q_mean"])

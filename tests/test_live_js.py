@@ -4,8 +4,8 @@ on the same noise, its notes word for word, the staged hub computation against t
 the annealing schedule against explorer.discrete.temperature, the DVAE++ smoothing against
 explorer.discrete.transformations (∂ζ/∂p against autograd), f1–f3 with their densities, L1
 distances and notes, the ELBO curves of Variational learning against explorer.toys.learning, the
-2-D ELBO, KL and q ellipse of ELBO & posterior against explorer.toys.posterior2d, and Python's
-number formats."""
+1-D posterior, budget and notes and the 2-D ELBO, KL and q ellipse of ELBO & posterior against
+explorer.toys.posterior and posterior2d, and Python's number formats."""
 import math
 from pathlib import Path
 
@@ -26,7 +26,7 @@ def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
     for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
-                 "transformations.js", "learning.js", "posterior2d.js"):
+                 "transformations.js", "learning.js", "posterior2d.js", "elbo1d.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()
@@ -295,3 +295,73 @@ def test_posterior2d_bounds_and_ellipse_match_the_library(js, kind, x, m, v1, v2
     assert f"{elbo:.3f}" in got["html"] and f"{kl:.3f}" in got["html"] and f"{lpx:.3f}" in got["html"]
     extreme = kl > 20 or min(v1, v2) < 1e-3 or max(v1, v2) > 50
     assert ("Extreme q" in got["html"]) == extreme
+
+
+def elbo1d_data(green=True):
+    from explorer.toys import posterior as tp
+
+    th = tp.THETA0
+    u, w = tp.q_nodes(0.0, 1.0)
+    return {"theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std},
+            "u": u.tolist(), "w": w.tolist(), "green": green, "q_green": list(tp.Q_GREEN),
+            "q_orange": list(tp.Q_ORANGE), "chars": 200}
+
+
+@pytest.mark.parametrize("x, m, v", [(1.9, 2.0, 2.0), (1.9, -4.0, 0.75), (10.0, 8.0, 1000.0),
+                                     (-10.0, -8.0, 1e-6), (0.0, 0.3, 0.0001), (-3.3, 1.1, 5.0)])
+def test_elbo1d_posterior_budget_and_notes_match_the_library(js, x, m, v):
+    from explorer.plots.toys import _budget_values, elbo_budget_title
+    from explorer.toys import posterior as tp
+    from ui.toy_data import q_curve
+
+    th = tp.THETA0
+    got = js.evaluate("""([d, v]) => {
+        const R = LiveRecipes.elbo1d, r = R.compute(d, v, null);
+        const out = R.budget({data: d, values: v, results: r, fmtG: Live.fmtG, wrap: (t) => t});
+        return {z: r.post.z, logPost: r.post.logPost, b: r.b, range: r.range, out,
+                notes: R.math.notes(d, v.x, v.v, r.b, Live.fmtG), klGreen: r.klGreen,
+                klOrange: r.klOrange, green: r.green};
+    }""", [elbo1d_data(), {"x": x, "m": m, "v": v}])
+    z, log_post = tp.posterior_on_grid(x, th)
+    np.testing.assert_allclose(got["z"], z, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got["logPost"], log_post, rtol=1e-9, atol=1e-9)
+    b = tp.bound(x, th, m, v)
+    for k, want in (("logPx", b.log_px), ("joint", b.expected_log_joint), ("entropy", b.entropy),
+                    ("kl", b.kl), ("elbo", b.elbo)):
+        assert got["b"][k] == pytest.approx(want, rel=1e-9, abs=1e-9), k
+    assert got["range"] == pytest.approx(tp.plot_range(z, log_post, m, v), rel=1e-12)
+    assert got["notes"] == tp.degeneracy_notes(x, th, m, v, b)  # word for word
+    values, text, budget_range = _budget_values(b)
+    waterfall = got["out"]["traces"]["3"]
+    np.testing.assert_allclose(waterfall["x"], values, rtol=1e-9, atol=1e-9)
+    assert waterfall["text"] == text
+    assert got["out"]["layout"]["xaxis2.range"] == pytest.approx(budget_range, rel=1e-9, abs=1e-9)
+    assert got["out"]["layout"]["title.text"] == elbo_budget_title(x, m, v, b)
+    _, zq, lq, _ = q_curve(z, *tp.Q_GREEN, "", "")
+    np.testing.assert_allclose(got["green"]["x"], zq, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got["green"]["y"], np.exp(lq), rtol=1e-9, atol=1e-300)
+    assert got["klGreen"] == pytest.approx(tp.kl_to_posterior(x, th, *tp.Q_GREEN), rel=1e-9, abs=1e-9)
+    assert got["klOrange"] == pytest.approx(tp.kl_to_posterior(x, th, *tp.Q_ORANGE), rel=1e-9, abs=1e-9)
+
+
+def test_elbo1d_q_curve_is_the_figures_and_without_green_the_budget_is_trace_2(js):
+    import math
+
+    from explorer.plots.toys import elbo_budget_figure
+    from explorer.toys import posterior as tp
+
+    x, m, v = 1.0, -1.3, 0.5
+    z, log_post = tp.posterior_on_grid(x, tp.THETA0)
+    fig = elbo_budget_figure(z, log_post, x, m, v, tp.bound(x, tp.THETA0, m, v),
+                             tp.plot_range(z, log_post, m, v))
+    got = js.evaluate("""([d, v]) => {
+        const R = LiveRecipes.elbo1d, r = R.compute(d, v, null);
+        return R.budget({data: d, values: v, results: r, fmtG: Live.fmtG, wrap: (t) => t}).traces;
+    }""", [elbo1d_data(green=False), {"x": x, "m": m, "v": v}])
+    assert set(got) == {"0", "1", "2"} and fig.data[2].type == "waterfall"
+    q = fig.data[1]
+    assert got["1"]["x0"] == pytest.approx(q.x0) == pytest.approx(m - 5 * math.sqrt(v))
+    assert got["1"]["dx"] == pytest.approx(q.dx)
+    np.testing.assert_allclose(got["1"]["y"], q.y, rtol=1e-12)
+    assert got["1"]["name"] == q.name
+    np.testing.assert_allclose(got["2"]["x"], fig.data[2].x, rtol=1e-9)

@@ -1,11 +1,11 @@
 """URL values the Gumbel, Smoothing, Relaxation bias and Variational learning pages ignore are
-named on the page; their symbol widgets explain the symbol; framed figures keep fixed margins."""
+named on the page; their symbol widgets explain the symbol."""
 import pytest
 
 from explorer.discrete import SAMPLING_TAU_GRID
 from ui.frame_state import bad_url_values
 
-from .apptest_helpers import app, figures, live_views
+from .apptest_helpers import app, live_views
 
 PAGES = {  # a bad slider value, a bad choice, and a good slider value kept
     "app_pages/gumbel.py": ("gm_l1", "abc", "gm_tau", "0.0123", "gm_l2", 1.0),
@@ -59,13 +59,3 @@ def test_symbol_widgets_have_a_tooltip(page):
     assert all(w.help for w in named), [w.label for w in named if not w.help]
     live = [c for v in live_views(at).values() for c in v["controls"]]
     assert all(c["help"] for c in live if any(s in c["label"] for s in symbols))
-
-
-@pytest.mark.parametrize("page", ["app_pages/elbo_posterior.py"])
-def test_framed_figures_do_not_autoexpand_their_margins(page):
-    """Autoexpanding margins make plotly redraw the whole figure again on a slider step."""
-    framed = [f for f in figures(app(page)) if f.get("frames")]
-    assert framed
-    for f in framed:
-        margin = f["layout"]["margin"]
-        assert margin["autoexpand"] is False and margin["l"] >= 50 and margin["b"] >= 150

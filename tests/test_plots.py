@@ -244,3 +244,20 @@ def test_no_module_in_explorer_imports_streamlit():
             else:
                 continue
             assert not any(n.split(".")[0] == "streamlit" for n in names), path
+
+
+def test_framed_figures_do_not_autoexpand_their_margins():
+    """Autoexpanding margins make plotly redraw the whole figure again on a slider step
+    (explorer.plots.frames.animate)."""
+    import plotly.graph_objects as go
+
+    from explorer.plots.frames import animate, frame
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    frames = [frame(str(k), (0,), [dict(y=np.array([0.0, k]))], dict(title=dict(text=f"k = {k}")))
+              for k in range(3)]
+    out = animate(fig, frames, 1, "k = ", chars=110, slider_y=-0.1).to_dict()
+    margin = out["layout"]["margin"]
+    assert margin["autoexpand"] is False and margin["l"] >= 50
+    assert [f["name"] for f in out["frames"]] == ["0", "1", "2"]
+    assert out["layout"]["sliders"][0]["active"] == 1

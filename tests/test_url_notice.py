@@ -9,6 +9,7 @@ TRAIN = "app_pages/train.py"
 RACE = "app_pages/estimator_race.py"
 LATENT = "app_pages/latent_space.py"
 ONE = "app_pages/one_example.py"
+LEARN = "app_pages/variational_learning.py"
 
 
 def notices(at) -> list[str]:
@@ -16,12 +17,13 @@ def notices(at) -> list[str]:
 
 
 def test_a_bad_slider_value_is_named_with_the_value_shown_instead():
-    at = app(ELBO, x="abc", x2d="99")
+    at = app(ELBO, x2d="abc", svi_steps="7")
     assert not at.exception
     texts = notices(at)
-    assert any("`?x=abc`" in t and f"showing {at.slider(key='x').value:g}" in t for t in texts)
-    assert any("`?x2d=99`" in t and "showing 1.5" in t for t in texts), texts  # out of range
-    assert at.slider(key="x2d").value == 1.5
+    assert any("`?x2d=abc`" in t and f"showing {at.slider(key='x2d').value:g}" in t for t in texts)
+    learn = app(LEARN, em_a0="99")
+    assert any("`?em_a0=99`" in t and "from 0.2 to 6" in t for t in notices(learn))  # out of range
+    assert learn.slider(key="em_a0").value == 0.5
 
 
 def test_bad_option_values_of_selectbox_radio_and_select_slider_are_named():
@@ -53,17 +55,17 @@ def test_the_presentation_toggle_outside_the_page_is_covered_too():
 
 
 def test_good_values_and_defaults_get_no_notice():
-    at = app(ELBO, x="1.5", x2d="1.5", dec2d="sum")  # 1.5 and sum are the defaults
+    at = app(ELBO, x2d="1.5", dec2d="sum")  # 1.5 and sum are the defaults
     assert not at.exception and not notices(at)
-    assert at.slider(key="x").value == 1.5
+    assert at.slider(key="x2d").value == 1.5
     race = app(RACE, race_family="gamma", race_cost_gamma="cos")
     assert not notices(race) and not race.warning
 
 
 def test_a_notice_is_shown_once():
-    at = app(ELBO, x="abc")
+    at = app(ELBO, x2d="abc")
     assert notices(at)
-    at.slider(key="x").set_value(2.0).run()
+    at.slider(key="x2d").set_value(2.0).run()
     assert not notices(at)  # the URL no longer holds the bad value
     at.run()
     assert not notices(at)

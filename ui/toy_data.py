@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.plots.toys import GREEN, elbo_frames_figure
+from explorer.plots.toys import GREEN, elbo_budget_figure
 from explorer.toys import learning as tl
 from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
 
 TH = tp.THETA0
-MEAN_GRID = tuple(round(-8.0 + 0.1 * i, 1) for i in range(161))  # the q mean slider's values
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -25,27 +24,13 @@ def q_curve(z, m: float, v: float, name: str, color: str):
     return name, zq, tp.q_log_density(zq, m, v), color
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def elbo_notes(x: float, v: float) -> tuple[list[str], list[list[str]]]:
-    """Notes that hold for every q mean (v, x extreme), and those of each mean (q far off)."""
-    notes = [tp.degeneracy_notes(x, TH, m, v, tp.bound(x, TH, m, v)) for m in MEAN_GRID]
-    always = [n for n in notes[0] if all(n in other for other in notes)]
-    return always, [[n for n in ns if n not in always] for ns in notes]
-
-
-@st.cache_resource(max_entries=64, show_spinner="Computing q at every mean…")
-def elbo_figure(x: float, v: float, green: bool, active: int):
-    """The posterior/q and budget views at every q mean of MEAN_GRID, opening at `active`."""
+@st.cache_resource(max_entries=64, show_spinner=False)
+def elbo_figure(x: float, m: float, v: float, green: bool):
+    """The posterior/q and budget views for q = N(m, v), as the live view opens with them."""
     z, log_post = posterior(x)
-    cdf = np.cumsum(np.exp(log_post)) * (z[1] - z[0])
-    left = z[np.searchsorted(cdf, 1e-4)] - 1
-    right = z[min(np.searchsorted(cdf, 1 - 1e-4), len(z) - 1)] + 1
-    sd = np.sqrt(v)
-    ranges = [(min(-7.0, left, m - 4 * sd), max(7.0, right, m + 4 * sd)) for m in MEAN_GRID]
     extra = [q_curve(z, *tp.Q_GREEN, "N(−4, 0.75) (lecture's green)", GREEN)] if green else []
-    bounds = [tp.bound(x, TH, m, v) for m in MEAN_GRID]
-    return elbo_frames_figure(z, log_post, x, v, MEAN_GRID, bounds, elbo_notes(x, v)[1], ranges,
-                              active, extra)
+    return elbo_budget_figure(z, log_post, x, m, v, tp.bound(x, TH, m, v),
+                              tp.plot_range(z, log_post, m, v), extra)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -11,8 +11,6 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.plots.frames import animate, frame, note_html
-
 BLUE, ORANGE, GREEN, RED, GREY, PURPLE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f",
                                           "#9467bd")
 
@@ -201,14 +199,17 @@ def _budget_values(b) -> tuple[list[float], list[str], list[float]]:
         [lo - pad, hi + pad]
 
 
-def elbo_frames_figure(z: np.ndarray, log_post: np.ndarray, x: float, v: float,
-                       means: Sequence[float], bounds: Sequence, notes: Sequence[Sequence[str]],
-                       x_ranges: Sequence[tuple[float, float]], active: int,
-                       extra: Sequence[tuple] = ()) -> go.Figure:
+def elbo_budget_title(x: float, m: float, v: float, b) -> str:
+    return (f"Exact posterior p(z|x={x:g}) vs q(z) = N({m:g}, {v:g}): ELBO = {b.elbo:.3f}, "
+            f"KL(q‖p(z|x)) = {b.kl:.3f}, log p(x) = {b.log_px:.3f} — the closer q, the smaller "
+            "the gap")
+
+
+def elbo_budget_figure(z: np.ndarray, log_post: np.ndarray, x: float, m: float, v: float, b,
+                       x_range: tuple[float, float], extra: Sequence[tuple] = ()) -> go.Figure:
     """p(z|x) against q = N(m, v) (left) and the budget log p(x) = E_q[log p(x,z)] + H(q) + KL
-    (right), one frame per mean m (the figure's own slider moves m in the browser). q is drawn
-    on ±5σ as x0 + i·dx, so a frame only moves x0; bounds[i], notes[i], x_ranges[i] belong to
-    means[i]; extra: fixed curves [(name, z, log density, colour)]."""
+    (right) for the Bound b (first lecture text, eq. of the ELBO identity). q is drawn on ±5σ as
+    x0 + i·dx; extra: fixed curves [(name, z, log density, colour)]."""
     sd = float(np.sqrt(v))
     u = np.linspace(-5, 5, 201)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.17,
@@ -216,37 +217,24 @@ def elbo_frames_figure(z: np.ndarray, log_post: np.ndarray, x: float, v: float,
                                         "the budget: ELBO + KL = log p(x)"))
     fig.add_trace(_density_trace(z, log_post, "p(z|x) exact", BLUE, fill="tozeroy"), row=1, col=1)
     fig.add_trace(go.Scatter(y=np.exp(-0.5 * u ** 2) / (sd * np.sqrt(2 * np.pi)), dx=10 * sd / 200,
-                             mode="lines", name=f"q = N(m, {v:g})",
+                             x0=m - 5 * sd, mode="lines", name=f"q = N({m:g}, {v:g})",
                              line=dict(color=ORANGE, width=3)), row=1, col=1)
     for name, zq, lq, color in extra:
         fig.add_trace(_density_trace(zq, lq, name, color), row=1, col=1)
     labels = ["E_q[log p(x,z)]", "+ H(q)", "= ELBO", "+ KL(q‖p(z|x))", "= log p(x)"]
+    values, text, budget_range = _budget_values(b)
     fig.add_trace(go.Waterfall(
-        orientation="h", y=labels, measure=["relative", "relative", "total", "relative", "total"],
+        orientation="h", y=labels, x=values, text=text,
+        measure=["relative", "relative", "total", "relative", "total"],
         textposition="outside", connector=dict(line=dict(color=GREY, dash="dot")),
         increasing=dict(marker=dict(color=RED)), decreasing=dict(marker=dict(color=PURPLE)),
         totals=dict(marker=dict(color=BLUE)), showlegend=False, name="budget"), row=1, col=2)
     fig.add_vline(x=0, line=dict(color="black", width=1), row=1, col=2)
-    fig.update_xaxes(title_text="z", row=1, col=1)
+    fig.update_xaxes(title_text="z", range=list(x_range), row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
-    fig.update_xaxes(title_text="nats", row=1, col=2)
+    fig.update_xaxes(title_text="nats", range=budget_range, row=1, col=2)
     fig.update_yaxes(autorange="reversed", row=1, col=2)
-    fig.update_layout(height=500, margin=dict(t=90, b=190),
+    fig.update_layout(title=elbo_budget_title(x, m, v, b), height=500, margin=dict(t=90, b=60),
                       legend=dict(x=0.0, y=1.0, xanchor="left", yanchor="top",
                                   bgcolor="rgba(255,255,255,0.6)"))
-    static = [a.to_plotly_json() for a in fig.layout.annotations]
-    waterfall = len(fig.data) - 1
-    frames = []
-    for m, b, note, xr in zip(means, bounds, notes, x_ranges):
-        values, text, budget_range = _budget_values(b)
-        frames.append(frame(f"{m:g}", (1, waterfall), [
-            dict(x0=m - 5 * sd, name=f"q = N({m:g}, {v:g})"), dict(x=values, text=text)],
-            dict(title=dict(text=f"Exact posterior p(z|x={x:g}) vs q(z) = N({m:g}, {v:g}): "
-                                 f"ELBO = {b.expected_log_joint + b.entropy:.3f}, KL(q‖p(z|x)) = "
-                                 f"{b.kl:.3f}, log p(x) = {b.log_px:.3f} — the closer q, the "
-                                 "smaller the gap"),
-                 xaxis=dict(range=list(xr)), xaxis2=dict(range=budget_range),
-                 annotations=static + [dict(text=note_html(note, 150), x=0, y=-0.55, xref="paper",
-                                            yref="paper", xanchor="left", yanchor="top",
-                                            align="left", showarrow=False)])))
-    return animate(fig, frames, active, "q mean φ₁ = m = ", chars=110, slider_y=-0.17)
+    return fig

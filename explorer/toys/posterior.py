@@ -127,6 +127,16 @@ def log_evidence(x: float, th: Theta = THETA0, n: int = 2001) -> float:
     return float(logsumexp(log_joint(z, x, th)) + np.log(z[1] - z[0]))
 
 
+def plot_range(z: np.ndarray, log_post: np.ndarray, m: float, v: float) -> tuple[float, float]:
+    """The z range that shows p(z|x) (its central 1 − 2·10⁻⁴, plus 1) and q = N(m, v) (±4σ),
+    never narrower than [−7, 7]."""
+    cdf = np.cumsum(np.exp(log_post)) * (z[1] - z[0])
+    left = z[np.searchsorted(cdf, 1e-4)] - 1
+    right = z[min(np.searchsorted(cdf, 1 - 1e-4), len(z) - 1)] + 1
+    sd = float(np.sqrt(v))
+    return float(min(-7.0, left, m - 4 * sd)), float(max(7.0, right, m + 4 * sd))
+
+
 # --- a Gaussian q and the bound ---------------------------------------------------------------
 def q_nodes(m: float, v: float) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Hermite nodes z_k and weights ω_k with Σ ω_k g(z_k) ≈ E_{N(m, v)}[g(z)]."""
