@@ -3,10 +3,9 @@ import streamlit as st
 
 from explorer.toys import learning as tl
 from explorer.toys import posterior as tp
-from explorer.plots.toys import GREEN, ORANGE, em_figure, learning_figure
+from explorer.plots.toys import GREEN, GREY, ORANGE, em_figure, learning_figure
 from ui import live
 from ui import toy_data as toy
-from ui.figures import show
 from ui.frame_state import url_notices
 
 st.title("Variational learning")
@@ -22,41 +21,40 @@ grid = tl.A_GRID
 url_notices(
     st.query_params, ranges={"vl_x": (-3, 6, "the observation x"), "m1": (-6, 6, "the q mean of φ₁"),
                              "m2": (-6, 6, "the q mean of φ₂"),
-                             "em_a0": (float(grid[0]), float(grid[-1]), "the start θ₀")},
+                             "em_a0": (float(grid[0]), float(grid[-1]), "the start θ₀"),
+                             "em_t": (1, 8, "the steps shown")},
     options={"v1": (tp.VARIANCE_CHOICES, "the q variance of φ₁"),
              "v2": (tp.VARIANCE_CHOICES, "the q variance of φ₂"),
              "em_q": (("exact", "Gaussian"), "the E-step q")})
-x = st.slider("Observation x", -3.0, 6.0, tp.X0, 0.1, key="vl_x", bind="query-params",
-              help="x: the one observed data point; log p(x; θ) and every bound are for it.")
-lp = toy.evidence_curve(x)
-
-
 MEAN_HELP = "The mean m of q(z; φ) = N(m, v), held fixed while θ moves."
 VAR_HELP = "The variance v (not σ) of q(z; φ) = N(m, v)."
-Q = (live.control("m1", "φ₁: q mean", url="m1", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
+Q = (live.control("x", "Observation x", url="vl_x", lo=-3.0, hi=6.0, step=0.1,
+                  help="x: the one observed data point; log p(x; θ) and every bound are for it."),
+     live.control("m1", "φ₁: q mean", url="m1", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
      live.control("v1", "φ₁: q variance", url="v1", options=tp.VARIANCE_CHOICES, help=VAR_HELP),
      live.control("m2", "φ₂: q mean", url="m2", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
      live.control("v2", "φ₂: q variance", url="v2", options=tp.VARIANCE_CHOICES, help=VAR_HELP))
-Q_DEFAULTS = {"m1": 2.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}
+Q_DEFAULTS = {"x": tp.X0, "m1": 2.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}
+TH = tp.THETA0
+U, W = tp.q_nodes(0.0, 1.0)
+MODEL = {"grid": grid.tolist(), "u": U.tolist(), "w": W.tolist(),
+         "theta": {"a": TH.a, "w": TH.w, "prior_std": TH.prior_std, "noise_std": TH.noise_std}}
 
 
 @st.fragment
 def bounds_section():
-    """Its own fragment: the four q sliders redraw only these curves, in the browser (ui/live)."""
+    """Its own fragment: x and the four q sliders redraw these curves in the browser (ui/live)."""
     v = live.current("vl_live", Q, Q_DEFAULTS)
+    x = v["x"]
+    lp = toy.evidence_curve(x)
     l1, l2 = toy.elbo_curve(x, v["m1"], v["v1"]), toy.elbo_curve(x, v["m2"], v["v2"])
     fig = learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({v['m1']:g}, {v['v1']:g})", l1, ORANGE),
                                      (f"L(x; θ, φ₂), q = N({v['m2']:g}, {v['v2']:g})", l2, GREEN)],
                           title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), "
                                 "L(x; θ, φ₂) over θ; dots mark where each bound comes closest")
-    u, w = tp.q_nodes(0.0, 1.0)
-    th = tp.THETA0
     live.reporting_view("learning", "bounds", key="vl_live", group="vl", values=v, controls=Q,
                         filename="learning_curves",
-                        figure=live.figure_json(fig, "learning_curves", chars=80),
-                        data={"x": x, "grid": grid.tolist(), "lp": lp.tolist(), "u": u.tolist(),
-                              "w": w.tolist(), "theta": {"w": th.w, "prior_std": th.prior_std,
-                                                         "noise_std": th.noise_std}})
+                        figure=live.figure_json(fig, "learning_curves", chars=80), data=MODEL)
 
 
 bounds_section()
@@ -68,28 +66,31 @@ st.markdown("Alternate the two moves of variational learning: **E-step** — fit
             "so log p(x; θ_t) can only go up.")
 
 
+TOTAL = 8  # E/M steps of the ascent
+EM = (live.control("a0", "start θ₀", url="em_a0", lo=float(grid[0]), hi=float(grid[-1]), step=0.05,
+                   help="θ₀: the decoder amplitude a the ascent starts from."),
+      live.control("t", "steps shown", url="em_t", lo=1, hi=TOTAL, step=1,
+                   help="How many E/M steps t of the ascent to draw."))
+
+
 @st.fragment
 def em_section():
-    e1, e2, e3 = st.columns(3)
-    a0 = e1.slider("start θ₀", float(grid[0]), float(grid[-1]), 0.5, 0.05, key="em_a0",
-                   bind="query-params", help="θ₀: the decoder amplitude a the ascent starts from.")
-    estep = e2.radio("E-step q", ["exact", "Gaussian"], key="em_q", horizontal=True,
+    """θ₀ and the steps shown move in the browser (ui/live): it computes the ascent there for
+    the x of the curves above; the E-step choice is a server widget (a new trace to open with)."""
+    estep = st.radio("E-step q", ["exact", "Gaussian"], key="em_q", horizontal=True,
                      bind="query-params", help="q_t fitted at θ_t: the exact posterior "
                                                "p(z|x; θ_t), or the best Gaussian N(m, v).")
-    total = 8
-    t = e3.slider("steps shown", 1, total, 1, key="em_t",
-                  help="How many E/M steps t of the ascent to draw.")
-    tr = toy.em_trace(x, a0, total, estep == "exact")
-    show(em_figure(grid, lp, tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves, tr.log_px, t,
-                   title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step raises "
-                         "the bound at θ_t, red = M-step moves θ along L(x; θ, q_t)"),
-         key="em_steps", chars=80)
-    s = t - 1
-    st.markdown(f"Step {s}: θ_{s} = **{tr.thetas[s]:.2f}**, log p(x; θ_{s}) = "
-                f"**{tr.log_px[s]:.3f}**, after the E-step L = **{tr.elbo_e[s]:.3f}** "
-                f"(gap {tr.log_px[s] - tr.elbo_e[s]:.3f}); M-step → θ_{s + 1} = "
-                f"**{tr.thetas[s + 1]:.2f}**, L = {tr.elbo_m[s]:.3f} ≤ log p(x; θ_{s + 1}) = "
-                f"{tr.log_px[s + 1]:.3f}.")
+    x = live.current("vl_live", Q, Q_DEFAULTS)["x"]
+    v = {"x": x, **live.current("em_live", EM, {"a0": 0.5, "t": 1})}
+    tr = toy.em_trace(x, v["a0"], TOTAL, estep == "exact")
+    fig = em_figure(grid, toy.evidence_curve(x), tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves,
+                    tr.log_px, TOTAL,
+                    title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step raises "
+                          "the bound at θ_t, red = M-step moves θ along L(x; θ, q_t)")
+    live.reporting_view("learning", "em", key="em_live", group="vl", values=v, controls=EM,
+                        filename="em_steps", figure=live.figure_json(fig, "em_steps", chars=80),
+                        data={**MODEL, "total": TOTAL, "exact": estep == "exact",
+                              "colors": {"orange": ORANGE, "grey": GREY}})
     if estep == "Gaussian":
         st.caption("With a Gaussian q the E-step leaves a gap KL(q_t ‖ p(z|x; θ_t)) > 0: "
                    "variational EM climbs the ELBO, which is not guaranteed to climb log p(x; θ).")

@@ -103,3 +103,33 @@ def test_elbo_pages_q_sliders_move_the_views_in_the_browser(server, page):
     assert any(f"{elbo:.3f}" in t for t in texts), texts
     assert poll(lambda: "rho2d=-0.5" in address(page), 10), address(page)
     no_errors(page, "2-D q live view")
+
+
+def test_variational_learning_x_and_em_steps_move_in_the_browser(server, page):
+    from explorer.toys import learning as tl
+
+    open_page(page, f"{server['url']}/variational_learning")
+    assert poll(lambda: slider(page, "steps shown").count(), 60)
+    press(page, "Observation x", "ArrowRight", 6)  # 1.9 → 2.5
+    lp = tl.log_evidence_curve(2.5)
+
+    def curves_redrawn():
+        y = _trace_y(page, "lower bounds L(x; θ, φ₁)", 0)
+        return y is not None and np.allclose(np.asarray(y, float), lp, rtol=1e-9)
+    assert poll(curves_redrawn, 10)
+    page.get_by_text("EM-style coordinate ascent").first.scroll_into_view_if_needed()
+    press(page, "steps shown", "ArrowRight", 2)  # 1 → 3
+    tr = tl.em_trace(2.5, 0.5, 8, True)
+
+    def em_redrawn():  # the EM view follows the curves' x and shows θ₀ … θ₃
+        fig = figure(page, "Coordinate ascent on L(x; θ, q)")
+        if fig is None:
+            return False
+        import json
+        markers = json.loads(fig["data"])[9]
+        return len(markers["x"]) == 4 and np.allclose(markers["x"], tr.thetas[:4])
+    assert poll(em_redrawn, 10)
+    texts = [f.evaluate("() => document.body.innerText") for f in page.frames[1:]]
+    assert any(f"Step 2: θ_2 = {tr.thetas[2]:.2f}" in t for t in texts), texts
+    assert poll(lambda: "vl_x=2.5" in address(page) and "em_t=3" in address(page), 10), address(page)
+    no_errors(page, "variational learning live views")

@@ -241,60 +241,84 @@ def test_smoothing_views_match_the_library(js, name, beta, p, a):
     assert got["note"][:len(want)] == want
 
 
-@pytest.mark.parametrize("x, m, v", [(1.9, 2.0, 1.0), (1.9, -6.0, 1e-6), (-3.0, 0.7, 1000.0),
-                                     (6.0, 3.3, 0.05)])
-def test_learning_elbo_curves_match_the_library(js, x, m, v):
+def learning_data():
     from explorer.toys import learning as tl
     from explorer.toys import posterior as tp
 
     u, w = tp.q_nodes(0.0, 1.0)
     th = tp.THETA0
-    data = {"x": x, "grid": tl.A_GRID.tolist(), "lp": tl.log_evidence_curve(x).tolist(),
-            "u": u.tolist(), "w": w.tolist(),
-            "theta": {"w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std}}
-    got = js.evaluate("""([d, m, v]) => {
-        const R = LiveRecipes.learning, r = R.compute(d, {m1: m, v1: v, m2: 0.7, v2: 0.1});
-        return {l: r.curves[0].l, gap: r.curves[0].gap, j: r.curves[0].j,
-                html: R.bounds({data: d, results: r, fmtG: Live.fmtG}).html};
-    }""", [data, m, v])
+    return {"grid": tl.A_GRID.tolist(), "u": u.tolist(), "w": w.tolist(),
+            "theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std}}
+
+
+@pytest.mark.parametrize("x, m, v", [(1.9, 2.0, 1.0), (1.9, -6.0, 1e-6), (-3.0, 0.7, 1000.0),
+                                     (6.0, 3.3, 0.05)])
+def test_learning_elbo_curves_match_the_library(js, x, m, v):
+    from explorer.toys import learning as tl
+
+    data = learning_data()
+    got = js.evaluate("""([d, x, m, v]) => {
+        const R = LiveRecipes.learning, r = R.compute(d, {x, m1: m, v1: v, m2: 0.7, v2: 0.1}, null);
+        const out = R.bounds({data: d, results: r, fmtG: Live.fmtG});
+        return {lp: r.lp, l: r.curves[0].l, gap: r.curves[0].gap, j: r.curves[0].j,
+                html: out.html, range: out.layout["yaxis.range"]};
+    }""", [data, x, m, v])
+    lp = tl.log_evidence_curve(x)
+    np.testing.assert_allclose(got["lp"], lp, rtol=1e-12, atol=1e-9)
     want = tl.elbo_curve(x, m, v, a_grid=tl.A_GRID)
     np.testing.assert_allclose(got["l"], want, rtol=1e-12, atol=1e-9)
-    lp = np.array(data["lp"])
     assert got["j"] == int(np.argmin(lp - want))
-    assert got["gap"] == pytest.approx((lp - want).min(), rel=1e-12)
+    assert got["gap"] == pytest.approx((lp - want).min(), rel=1e-9)
+    assert got["range"] == pytest.approx([lp.min() - 2, lp.max() + 0.5])
     assert f"{(lp - want).min():.3f}" in got["html"]
     assert ("point mass" in got["html"]) == (v < 1e-3)
     gap2 = (lp - tl.elbo_curve(x, 0.7, 0.1, a_grid=tl.A_GRID)).min()
     assert ("far from every posterior" in got["html"]) == (max((lp - want).min(), gap2) > 20)
+    assert ("far in the tail" in got["html"]) == (lp.max() < -50)
 
 
-@pytest.mark.parametrize("kind, x, m, v1, v2, rho", [
-    ("sum", 1.5, (1.0, 1.0), 0.5, 0.5, 0.0), ("sum", -3.0, (-1.5, -1.4), 0.3, 0.2, -0.9),
-    ("product", 1.5, (1.0, 1.0), 0.5, 0.5, 0.0), ("product", 4.0, (-4.0, 4.0), 1e-6, 1000.0, 0.99),
-    ("product", -2.2, (0.3, -2.0), 2.0, 0.05, -0.99)])
-def test_posterior2d_bounds_and_ellipse_match_the_library(js, kind, x, m, v1, v2, rho):
-    from explorer.toys import posterior2d as t2
+@pytest.mark.parametrize("x, a0, exact", [(1.9, 0.5, True), (1.9, 0.5, False), (4.5, 5.2, True),
+                                          (-2.0, 3.33, False), (6.0, 0.2, True)])
+def test_learning_em_trace_and_view_match_the_library(js, x, a0, exact):
+    from explorer.plots.toys import GREY, ORANGE, em_figure
+    from explorer.toys import learning as tl
 
-    u, w = t2.gauss_hermite()
-    lpx = t2.posterior_grid2d(x, kind)[2]
-    data = {"x": x, "kind": kind, "noise_std": t2.NOISE_STD, "lpx": lpx, "u": u.tolist(),
-            "w": w.tolist()}
-    values = {"m1": m[0], "m2": m[1], "v1": v1, "v2": v2, "rho": rho}
-    got = js.evaluate("""([d, v]) => {
-        const R = LiveRecipes.posterior2d, r = R.compute(d, v);
-        return Object.assign(r, R.q2d({data: d, values: v, results: r}));
-    }""", [data, values])
-    cov = t2.covariance(v1, v2, rho)
-    elbo, kl = t2.elbo2d(x, m, cov, kind), t2.kl2d(x, m, cov, kind, log_px=lpx)
-    assert got["elbo"] == pytest.approx(elbo, rel=1e-10, abs=1e-9)
-    assert got["kl"] == pytest.approx(kl, rel=1e-10, abs=1e-9)
-    xs, ys = t2.ellipse(m, cov)
-    np.testing.assert_allclose(got["xs"], xs, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(got["ys"], ys, rtol=1e-12, atol=1e-12)
-    assert got["traces"]["1"]["x"] == got["xs"]
-    assert f"{elbo:.3f}" in got["html"] and f"{kl:.3f}" in got["html"] and f"{lpx:.3f}" in got["html"]
-    extreme = kl > 20 or min(v1, v2) < 1e-3 or max(v1, v2) > 50
-    assert ("Extreme q" in got["html"]) == extreme
+    data = {**learning_data(), "total": 8, "exact": exact,
+            "colors": {"orange": ORANGE, "grey": GREY}}
+    got = js.evaluate("""([d, x, a0]) => {
+        const R = LiveRecipes.learning, r = R.compute(d, {x, m1: 0, v1: 1, m2: 0, v2: 1}, null);
+        const tr = R.math.emTrace(d, x, a0, d.total, d.exact);
+        const views = [1, 3, 8].map((t) =>
+            R.em({data: d, values: {x, a0, t}, results: r, bold: (s) => s}));
+        return {tr, views};
+    }""", [data, x, a0])
+    want = tl.em_trace(x, a0, 8, exact)
+    tr = got["tr"]
+    rtol = 1e-9 if exact else 1e-6  # 400 clipped gradient steps for the best Gaussian
+    np.testing.assert_allclose(tr["thetas"], want.thetas, rtol=1e-12)
+    for k, w in (("logPx", want.log_px), ("elboE", want.elbo_e), ("elboM", want.elbo_m),
+                 ("qs", want.q), ("curves", want.curves)):
+        np.testing.assert_allclose(np.array(tr[k]), w, rtol=rtol, atol=1e-9, err_msg=k)
+    lp = tl.log_evidence_curve(x)
+    for t, view in zip((1, 3, 8), got["views"]):
+        # the figure as em_figure draws it with t steps: the same arrows and shown curves
+        fig = em_figure(tl.A_GRID, lp, want.thetas, want.elbo_e, want.elbo_m, want.curves,
+                        want.log_px, t, title="")
+        for s, a in enumerate(fig.layout.annotations):
+            for key in ("x", "y", "ax", "ay"):
+                assert view["layout"][f"annotations.{s}.{key}"] == pytest.approx(a[key], rel=rtol)
+            assert view["layout"][f"annotations.{s}.showarrow"] == a.showarrow, (t, s)
+        assert not any(view["layout"][f"annotations.{s}.showarrow"] for s in range(2 * t, 16))
+        shown = [view["traces"][str(1 + s)]["visible"] for s in range(8)]
+        assert shown == [s < t for s in range(8)]
+        last = view["traces"][str(t)]
+        assert last["showlegend"] and last["line.color"] == fig.data[t].line.color == ORANGE
+        markers = view["traces"]["9"]
+        np.testing.assert_allclose(markers["x"], fig.data[t + 1].x, rtol=1e-12)
+        assert markers["text"] == list(fig.data[t + 1].text)
+        s = t - 1
+        assert f"Step {s}: θ_{s} = **{want.thetas[s]:.2f}**" in view["html"]
+        assert f"≤ log p(x; θ_{t}) = {want.log_px[t]:.3f}." in view["html"]
 
 
 def elbo1d_data(green=True):

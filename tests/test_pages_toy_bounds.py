@@ -149,22 +149,34 @@ def test_variational_learning_page_curves_and_em_steps():
     from explorer.toys import learning as tl
 
     at = app(LEARN)
-    assert has(at, "Coordinate ascent on L(x; θ, q)")
     fig = _bounds(at)
     assert "lower bounds L(x; θ, φ₁), L(x; θ, φ₂)" in fig["layout"]["title"]["text"]
-    at.session_state["vl_live"] = {"m1": -3.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}  # browser's report
+    report = {"x": 2.5, "m1": -3.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}
+    at.session_state["vl_live"] = report  # the browser's report
     at.run()
-    assert not at.exception and at.query_params["m1"] == "-3.0"
+    assert not at.exception and at.query_params["m1"] == "-3.0" and at.query_params["vl_x"] == "2.5"
     curve = next(t for t in _bounds(at)["data"] if t.get("name", "").startswith("L(x; θ, φ₁)"))
     assert curve["name"] == "L(x; θ, φ₁), q = N(-3, 1)"
-    want = tl.elbo_curve(1.9, -3.0, 1.0, a_grid=tl.A_GRID)
+    want = tl.elbo_curve(2.5, -3.0, 1.0, a_grid=tl.A_GRID)
     assert array(curve["y"]) == pytest.approx(want.tolist(), rel=1e-9)
-    at.slider(key="em_t").set_value(4).run()
-    em = next(f for t, f in figures(at).items() if t.startswith("Coordinate ascent"))
-    assert len(em["layout"]["annotations"]) >= 6
+    assert array(_bounds(at)["data"][0]["y"]) == pytest.approx(tl.log_evidence_curve(2.5).tolist())
+    # the EM view opens with every step of the ascent for the curves' x; the browser hides
+    # the steps not shown (tests/test_live_js.py)
+    em = live_views(at)["em"]
+    assert em["values"] == {"x": 2.5, "a0": 0.5, "t": 1.0}
+    fig = json.loads(em["figure"])
+    assert "Coordinate ascent on L(x; θ, q) (exact E-step)" in fig["layout"]["title"]["text"]
+    tr = tl.em_trace(2.5, 0.5, 8, True)
+    assert len(fig["layout"]["annotations"]) == 16
+    assert array(fig["data"][9]["x"]) == pytest.approx(tr.thetas.tolist())
+    assert json.loads(em["data"])["exact"] is True
     at.radio(key="em_q").set_value("Gaussian").run()
-    assert not at.exception and has(at, "(Gaussian E-step)")
-    # the point-mass and far-q warnings are the browser's now: tests/test_live_js.py
+    em = live_views(at)["em"]
+    assert not at.exception and json.loads(em["data"])["exact"] is False
+    assert "(Gaussian E-step)" in json.loads(em["figure"])["layout"]["title"]["text"]
+    linked = live_views(app(LEARN, em_a0="3.0", em_t="5"))["em"]["values"]
+    assert linked == {"x": 1.9, "a0": 3.0, "t": 5.0}
+    # the point-mass and far-q warnings are the browser's: tests/test_live_js.py
 
 
 def test_mc_page_naive_vs_importance_and_jensen():

@@ -2,7 +2,7 @@
 "Share"), on every page, through the one wrapper in app.py (ui/url_notice.py): bad slider,
 select-slider, selectbox, radio and toggle values, a bad run id, a bad lesson number; a good
 value, or one equal to the default (which Streamlit drops from the URL), gets none."""
-from .apptest_helpers import app, trained_run
+from .apptest_helpers import app, live_views, trained_run
 
 ELBO = "app_pages/elbo_posterior.py"
 TRAIN = "app_pages/train.py"
@@ -23,7 +23,7 @@ def test_a_bad_slider_value_is_named_with_the_value_shown_instead():
     assert any("`?x2d=abc`" in t and f"showing {at.slider(key='x2d').value:g}" in t for t in texts)
     learn = app(LEARN, em_a0="99")
     assert any("`?em_a0=99`" in t and "from 0.2 to 6" in t for t in notices(learn))  # out of range
-    assert learn.slider(key="em_a0").value == 0.5
+    assert live_views(learn)["em"]["values"]["a0"] == 0.5
 
 
 def test_bad_option_values_of_selectbox_radio_and_select_slider_are_named():

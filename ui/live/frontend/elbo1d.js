@@ -100,7 +100,7 @@
   }
 
   window.LiveRecipes.elbo1d = {
-    math: {zGrid, posterior, bound, plotRange, notes, budget, qCurve},
+    math: {logGauss, logJoint, linspace, zGrid, posterior, bound, plotRange, notes, budget, qCurve},
     hub: "budget",
 
     compute(d, v, previous) {
