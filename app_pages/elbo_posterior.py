@@ -107,7 +107,8 @@ def two_d():
                     bind="query-params",
                     help="The decoder mean in p(x|z) = N(x; f(z), 0.5²): sum f = z₁ + z₂ "
                          "(a tilted Gaussian posterior) or product f = z₁·z₂ (two modes).")
-    x2 = a2.slider("Observation x", -4.0, 4.0, 1.5, 0.1, key="x2d", bind="query-params",
+    x2 = a2.slider("Observation x of the 2-D model", -4.0, 4.0, 1.5, 0.1, key="x2d",
+                   bind="query-params",
                    help="The observed x the posterior p(z|x) over z ∈ R² is conditioned on.")
     best = a3.checkbox("show the best diagonal and best full-covariance Gaussians", key="best2d",
                        bind="query-params")

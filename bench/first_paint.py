@@ -47,6 +47,17 @@ def seconds_until(page, selector: str, t0: float, timeout: float) -> float | Non
     return time.perf_counter() - t0
 
 
+def first_content(page, t0: float, timeout: float) -> float | None:
+    """Seconds until a chart/table/metric/image is painted on the page, or a live view (ui/live)
+    has drawn its figure in its iframe."""
+    while time.perf_counter() - t0 < timeout:
+        if any(el.is_visible() for el in page.query_selector_all(CONTENT)) or any(
+                f.query_selector(".js-plotly-plot .main-svg") for f in page.frames if "vx_live" in f.url):
+            return time.perf_counter() - t0
+        page.wait_for_timeout(50)
+    return None
+
+
 def all_done(page, t0: float, timeout: float) -> float | None:
     """Seconds until no progress bar is left and the script is idle for half a second."""
     while time.perf_counter() - t0 < timeout:
@@ -89,7 +100,7 @@ def main():
                 page.goto(f"{url}/{name}", timeout=120_000)
                 title = seconds_until(page, "[data-testid='stMain'] h1", t0, args.timeout)
                 content = ("–" if name in TEXT_PAGES else
-                           seconds_until(page, CONTENT, t0, args.timeout))
+                           first_content(page, t0, args.timeout))
                 done = all_done(page, t0, args.timeout)
                 first = content if content not in (None, "–") else title
                 flag = "  ← slow" if first is None or first > TARGET_SECONDS else ""

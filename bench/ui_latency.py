@@ -39,7 +39,9 @@ PAGES = {  # page path → slider labels to press (every slider of the pages of 
     "/smoothing": ("β (log scale)", "p = P(z = 1)", "β of DVAE++ (log scale)",
                    "DVAE++ bit probability p"),
     "/discrete_codes": ("Test image", "Number of samples"),
-    "/elbo_posterior": (FIGURE, "q variance φ₂ (not σ)"),
+    "/elbo_posterior": ("Observation x", "q mean φ₁", "q variance φ₂ (not σ)", "q mean m₁",
+                        "q variance v₂", "q correlation ρ (0 = diagonal)",
+                        "Observation x of the 2-D model"),
     "/relaxation_bias": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "target t"),
     "/variational_learning": ("Observation x", "φ₁: q mean", "φ₁: q variance", "φ₂: q mean",
                               "φ₂: q variance", "start θ₀", "steps shown"),
@@ -129,12 +131,25 @@ def _press(page, slider, key: str) -> float:
     if slider.page_frame is not page.main_frame:
         return _press_live(page, slider, key)
     slider.focus()
+    frames = live_frames(page)  # a server widget can redraw a live view's figure too
+    for f in frames:
+        f.evaluate(LIVE_WATCH)
     page.evaluate(WATCH)
     slider.press(key)
-    page.wait_for_function("() => window.__last !== undefined", timeout=30000)
+    deadline = time.time() + 30
+    while not (page.evaluate("() => window.__last !== undefined")
+               or any(f.evaluate("() => window.__last !== undefined") for f in frames)):
+        if time.time() > deadline:
+            raise TimeoutError("no chart redrew")
+        time.sleep(0.02)
     page.wait_for_function(IDLE, timeout=30000)
     page.wait_for_timeout(600)  # let the redraw settle; later mutations still count
-    last, done = page.evaluate("() => [window.__last - window.__t0, window.__done - window.__t0]")
+    t0, last, done = page.evaluate("() => [performance.timeOrigin + window.__t0, window.__last"
+                                   " - window.__t0, window.__done - window.__t0]")
+    for f in frames:  # absolute times: each frame has its own clock origin
+        live = f.evaluate("() => window.__last")
+        if live is not None:
+            last = max(last if last == last else 0.0, live - t0)
     SERVER.append(done / 1000 if done == done else 0.0)  # NaN: the press caused no rerun
     return last / 1000
 
