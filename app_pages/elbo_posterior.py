@@ -8,7 +8,6 @@ from explorer.plots.toys import BLUE, ORANGE, PURPLE, posterior2d_figure, svi_fi
 from ui import live
 from ui import toy_data as toy
 from ui.figures import show
-from ui.frame_state import url_notices
 
 st.title("The ELBO and the posterior")
 st.markdown(
@@ -30,20 +29,16 @@ Q1D = (live.control("x", "Observation x", url="x", lo=-10.0, hi=10.0, step=0.1,
                          "deviation."))
 Q1D_DEFAULTS = {"x": tp.X0, "m": tp.Q_ORANGE[0], "v": tp.Q_ORANGE[1]}
 th = tp.THETA0
-url_notices(st.query_params, ranges={"x": (-10, 10, "the observation x"),
-                                     "q_mean": (-8, 8, "q's mean φ₁")},
-            options={"q_var": (tp.VARIANCE_CHOICES, "q's variance φ₂")})
+live.link_notices(Q1D)
 green = st.checkbox("show N(−4, 0.75)", True, key="green", bind="query-params",
                     help="The first lecture's poor approximation N(−4, 0.75) beside the posterior.")
 q1 = live.current("elbo_live", Q1D, Q1D_DEFAULTS)
 x, v = q1["x"], q1["v"]
-u, w = tp.q_nodes(0.0, 1.0)
 live.reporting_view(
     "elbo1d", "budget", key="elbo_live", group="elbo1d", values=q1, controls=Q1D,
     filename="posterior_q",
     figure=live.figure_json(toy.elbo_figure(x, q1["m"], v, green), "posterior_q", chars=200),
-    data={"theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std},
-          "u": u.tolist(), "w": w.tolist(), "green": green, "q_green": list(tp.Q_GREEN),
+    data={**toy.LIVE_MODEL, "green": green, "q_green": list(tp.Q_GREEN),
           "q_orange": list(tp.Q_ORANGE), "chars": 200})
 st.caption("x, q's mean φ₁ and its variance φ₂ move in your browser: the posterior, q, the "
            "budget and its notes are recomputed there by the same grid and quadrature.")
@@ -97,11 +92,7 @@ def two_d():
                 "posterior is a correlated Gaussian; with f = z₁·z₂ it follows the hyperbola "
                 "z₁z₂ = x and has two modes. A diagonal q cannot tilt. q's sliders move in your "
                 "browser: ELBO and KL are recomputed there by the same quadrature.")
-    url_notices(st.query_params,
-                ranges={"m1_2d": (-4, 4, "q's mean m₁"), "m2_2d": (-4, 4, "q's mean m₂"),
-                        "rho2d": (-0.99, 0.99, "q's correlation ρ")},
-                options={"v1_2d": (tp.VARIANCE_CHOICES, "q's variance v₁"),
-                         "v2_2d": (tp.VARIANCE_CHOICES, "q's variance v₂")})
+    live.link_notices(Q2D)
     a1, a2, a3 = st.columns(3)
     kind = a1.radio("decoder f(z)", t2.DECODERS, key="dec2d", horizontal=True,
                     bind="query-params",

@@ -18,14 +18,6 @@ st.latex(r"\log p(x;\theta) \;\ge\; \mathcal{L}(x;\theta,\phi) = \mathbb{E}_{q(z
          r"[\log p(x,z;\theta)] + H(q(z;\phi))\quad\text{for every }\theta\text{ and }\phi")
 
 grid = tl.A_GRID
-url_notices(
-    st.query_params, ranges={"vl_x": (-3, 6, "the observation x"), "m1": (-6, 6, "the q mean of φ₁"),
-                             "m2": (-6, 6, "the q mean of φ₂"),
-                             "em_a0": (float(grid[0]), float(grid[-1]), "the start θ₀"),
-                             "em_t": (1, 8, "the steps shown")},
-    options={"v1": (tp.VARIANCE_CHOICES, "the q variance of φ₁"),
-             "v2": (tp.VARIANCE_CHOICES, "the q variance of φ₂"),
-             "em_q": (("exact", "Gaussian"), "the E-step q")})
 MEAN_HELP = "The mean m of q(z; φ) = N(m, v), held fixed while θ moves."
 VAR_HELP = "The variance v (not σ) of q(z; φ) = N(m, v)."
 Q = (live.control("x", "Observation x", url="vl_x", lo=-3.0, hi=6.0, step=0.1,
@@ -35,10 +27,8 @@ Q = (live.control("x", "Observation x", url="vl_x", lo=-3.0, hi=6.0, step=0.1,
      live.control("m2", "φ₂: q mean", url="m2", lo=-6.0, hi=6.0, step=0.1, help=MEAN_HELP),
      live.control("v2", "φ₂: q variance", url="v2", options=tp.VARIANCE_CHOICES, help=VAR_HELP))
 Q_DEFAULTS = {"x": tp.X0, "m1": 2.0, "v1": 1.0, "m2": 0.7, "v2": 0.1}
-TH = tp.THETA0
-U, W = tp.q_nodes(0.0, 1.0)
-MODEL = {"grid": grid.tolist(), "u": U.tolist(), "w": W.tolist(),
-         "theta": {"a": TH.a, "w": TH.w, "prior_std": TH.prior_std, "noise_std": TH.noise_std}}
+MODEL = {**toy.LIVE_MODEL, "grid": grid.tolist()}
+live.link_notices(Q)
 
 
 @st.fragment
@@ -71,6 +61,8 @@ EM = (live.control("a0", "start θ₀", url="em_a0", lo=float(grid[0]), hi=float
                    help="θ₀: the decoder amplitude a the ascent starts from."),
       live.control("t", "steps shown", url="em_t", lo=1, hi=TOTAL, step=1,
                    help="How many E/M steps t of the ascent to draw."))
+live.link_notices(EM)
+url_notices(st.query_params, options={"em_q": (("exact", "Gaussian"), "the E-step q")})
 
 
 @st.fragment

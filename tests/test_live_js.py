@@ -243,12 +243,9 @@ def test_smoothing_views_match_the_library(js, name, beta, p, a):
 
 def learning_data():
     from explorer.toys import learning as tl
-    from explorer.toys import posterior as tp
+    from ui.toy_data import LIVE_MODEL
 
-    u, w = tp.q_nodes(0.0, 1.0)
-    th = tp.THETA0
-    return {"grid": tl.A_GRID.tolist(), "u": u.tolist(), "w": w.tolist(),
-            "theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std}}
+    return {**LIVE_MODEL, "grid": tl.A_GRID.tolist()}
 
 
 @pytest.mark.parametrize("x, m, v", [(1.9, 2.0, 1.0), (1.9, -6.0, 1e-6), (-3.0, 0.7, 1000.0),
@@ -323,11 +320,9 @@ def test_learning_em_trace_and_view_match_the_library(js, x, a0, exact):
 
 def elbo1d_data(green=True):
     from explorer.toys import posterior as tp
+    from ui.toy_data import LIVE_MODEL
 
-    th = tp.THETA0
-    u, w = tp.q_nodes(0.0, 1.0)
-    return {"theta": {"a": th.a, "w": th.w, "prior_std": th.prior_std, "noise_std": th.noise_std},
-            "u": u.tolist(), "w": w.tolist(), "green": green, "q_green": list(tp.Q_GREEN),
+    return {**LIVE_MODEL, "green": green, "q_green": list(tp.Q_GREEN),
             "q_orange": list(tp.Q_ORANGE), "chars": 200}
 
 

@@ -2,6 +2,8 @@
 st.cache_data / st.cache_resource wrappers of explorer.toys, keyed by plain values."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
@@ -11,6 +13,10 @@ from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
 
 TH = tp.THETA0
+_U, _W = tp.q_nodes(0.0, 1.0)
+# What the live views of the toy pages compute with (ui/live/frontend/elbo1d.js, learning.js):
+# θ and the Gauss–Hermite nodes and weights of an expectation under N(0, 1).
+LIVE_MODEL = {"theta": dataclasses.asdict(TH), "u": _U.tolist(), "w": _W.tolist()}
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -31,11 +37,6 @@ def elbo_figure(x: float, m: float, v: float, green: bool):
     extra = [q_curve(z, *tp.Q_GREEN, "N(−4, 0.75) (lecture's green)", GREEN)] if green else []
     return elbo_budget_figure(z, log_post, x, m, v, tp.bound(x, TH, m, v),
                               tp.plot_range(z, log_post, m, v), extra)
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def log_px(x: float) -> float:
-    return tp.log_evidence(x, TH)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -27,7 +27,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from ui.figures import prepared
-from ui.frame_state import number, option_index
+from ui.frame_state import number, option_index, url_notices
 from ui.presentation import presenting
 
 FRONTEND = Path(__file__).parent / "frontend"
@@ -94,10 +94,18 @@ def control(name: str, label: str, *, url: str, lo: float | None = None,
             "help": help}
 
 
+def link_notices(controls) -> list[str]:
+    """Name each URL value these controls cannot take (ui.frame_state.url_notices), from the
+    ranges and options the controls hold: `current` quietly uses the default for it."""
+    ranges = {c["url"]: (c["min"], c["max"], c["label"]) for c in controls if "options" not in c}
+    options = {c["url"]: (tuple(c["options"]), c["label"]) for c in controls if "options" in c}
+    return url_notices(st.query_params, ranges, options)
+
+
 def current(key: str, controls, defaults: dict) -> dict:
     """The controls' values: as the browser last reported them in this session, else from the
-    URL (values a page cannot use fall back to the default; ui.frame_state.url_notices says
-    so), else `defaults`."""
+    URL (values a page cannot use fall back to the default; `link_notices` says so), else
+    `defaults`."""
     reported = st.session_state.get(key)
     out = {}
     for c in controls:

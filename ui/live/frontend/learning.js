@@ -6,8 +6,8 @@
 "use strict";
 (() => {
   const LOG_2PI = Math.log(2 * Math.PI);
-  const logGauss = (y, mean, v) => -0.5 * (LOG_2PI + Math.log(v) + (y - mean) ** 2 / v);
-  const base = () => window.LiveRecipes.elbo1d.math;
+  const base = () => window.LiveRecipes.elbo1d.math;  // loaded after this file: looked up at use
+  const logGauss = (y, mean, v) => base().logGauss(y, mean, v);
   const withA = (t, a) => Object.assign({}, t, {a});
 
   // log p(x; θ) for every amplitude a of the grid (one grid quadrature each).
