@@ -1,6 +1,15 @@
 """Load test: N concurrent headless Chromium sessions on the math pages while two runs train.
 
     python bench/load_test.py [--sessions 30] [--moves 5] [--root DIR]   # needs Debian's chromium
+    python bench/load_test.py --sessions 2 --wire 28    # a class of 30 on a two-core machine
+
+Thirty Chromiums cannot share two cores with the server (each page load is seconds of renderer
+CPU that a class's laptops pay themselves), so --wire W adds W sessions that speak Streamlit's
+websocket protocol (bench/wire.py): each opens a math page (a rotation of WIRE_PAGES) and then
+steps its sliders, one step every --think s, exactly as a browser's messages reach the server
+(a live view's debounced report, a Streamlit slider's rerun), for as long as the Chromium
+sessions run. The server carries the whole class's load; the Chromium sessions measure what a
+student sees under it, and the wire sessions report the server's share of each wait.
 
 The app is served from --root (default: this checkout; point it at an unpacked older commit to
 measure "before") on a temporary store with one finished run (for Latent space) and two long
@@ -36,6 +45,9 @@ PAGES = {  # page → (label of the Streamlit slider, used where the figure has 
     "/latent_space": "Samples from q(z|x)",
 }
 TARGETS = {"page": 3.0, "slider": 1.0}
+WIRE_PAGES = ("gumbel", "smoothing", "elbo_posterior", "variational_learning", "relaxation_bias",
+              "mc_marginals", "latent_space", "estimator_race", "reparam_families",
+              "infinite_mixture")
 CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 RAIL = "[data-testid='stPlotlyChart'] .slider-rail-touch-rect"
 WATCH_MOUSE = WATCH.replace('"keydown"', '"mousedown"')
@@ -198,6 +210,49 @@ async def drive(url: str, sessions: int, moves: int, stagger: float, on_done=Non
     return out
 
 
+async def wire_student(url: str, page: str, think: float, delay: float, stop: asyncio.Event,
+                       out: dict):
+    """One student's load on the server, without a browser (bench/wire.py): open `page`, then
+    step its sliders until `stop`, one step every `think` s (±50%)."""
+    import random
+
+    from bench.wire import WireSession
+
+    rng = random.Random(delay)
+    await asyncio.sleep(delay)
+    s = WireSession(url)
+    try:
+        await s.connect()
+        out["wire_open"].append(await s.open(page))
+        sliders = s.sliders()
+        k = 0
+        while sliders and not stop.is_set():
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+            key, values = sliders[k % len(sliders)]
+            out["wire_move"].append(await s.set(key, values[(k // len(sliders)) % len(values)]))
+            out["wire_by"].setdefault(page, []).append(out["wire_move"][-1])
+            k += 1
+    except Exception as e:  # a timeout or a dropped socket: one error, the student leaves
+        out["wire_errors"].append(f"{page}: {type(e).__name__}: {str(e)[:120]}")
+    out["wire_errors"].extend(s.errors)
+    await s.close()
+
+
+async def drive_class(url: str, sessions: int, moves: int, stagger: float, wire: int,
+                      think: float) -> dict:
+    """`wire` protocol students on the server while `sessions` Chromium sessions measure."""
+    stop = asyncio.Event()
+    extra = {"wire_open": [], "wire_move": [], "wire_errors": [], "wire_by": {}}
+    students = [asyncio.create_task(wire_student(url, WIRE_PAGES[i % len(WIRE_PAGES)], think,
+                                                 i * stagger, stop, extra)) for i in range(wire)]
+    await asyncio.sleep(wire * stagger + 2 * think)  # the class is in and moving sliders
+    out = await drive_measured(url, sessions, moves, stagger)
+    stop.set()
+    await asyncio.gather(*students)
+    out.update(extra)
+    return out
+
+
 def start_training(root: Path, env: dict):
     """One finished tiny run (Latent space needs one), then two long runs left training."""
     subprocess.run([sys.executable, "-m", "trainer", "train", "--dataset", "digits", "--epochs", "3",
@@ -243,6 +298,10 @@ def main():
     parser.add_argument("--moves", type=int, default=5, help="slider moves per session")
     parser.add_argument("--stagger", type=float, default=0.2, help="s between session starts")
     parser.add_argument("--root", type=Path, default=HERE, help="the app checkout to serve")
+    parser.add_argument("--wire", type=int, default=0,
+                        help="students without a browser (bench/wire.py) loading the server")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="s between one wire student's slider steps (±50%%)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp())
@@ -259,7 +318,8 @@ def main():
         # one warm-up visit per page: the first import of torch etc. is not what is measured
         asyncio.run(drive(url, len(PAGES), 0, 0.0))
         load0, t0 = os.getloadavg()[0], time.perf_counter()
-        out = asyncio.run(drive_measured(url, args.sessions, args.moves, args.stagger))
+        out = asyncio.run(drive_class(url, args.sessions, args.moves, args.stagger, args.wire,
+                                      args.think))
         load1, wall = os.getloadavg()[0], time.perf_counter() - t0
         running = training_count(env["VAE_EXPLORER_STORE"])
     finally:
@@ -269,7 +329,8 @@ def main():
         trainer.wait(30)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"{args.sessions} sessions × {args.moves} slider moves, {running} runs training at the "
+    print(f"{args.sessions} Chromium sessions × {args.moves} slider moves and {args.wire} wire "
+          f"students (a step every {args.think:g} s), {running} runs training at the "
           f"end; load average {load0:.1f} before, {load1:.1f} after (1 min), {os.cpu_count()} cores")
     print(f"{wall:.0f} s wall; CPU seconds meanwhile: " + ", ".join(
         f"{k} {v:.0f}" for k, v in out["cpu"].items()))
@@ -284,8 +345,19 @@ def main():
         print(f"  {path[1:]:15s} page p50 = {percentile(page, 0.5):.2f} s, p95 = "
               f"{percentile(page, 0.95):.2f} s; slider ({out['kind'].get(path)}) p50 = "
               f"{percentile(slider, 0.5):.2f} s, p95 = {percentile(slider, 0.95):.2f} s")
-    print(f"errors: {len(out['errors'])}   target 0 {'✓' if not out['errors'] else '✗'}")
-    for e in out["errors"][:10]:
+    if args.wire:
+        print(f"wire students, server seconds to script_finished (n = {len(out['wire_move'])} "
+              f"steps, {len(out['wire_move']) / wall:.1f} reruns/s):")
+        for name in ("wire_open", "wire_move"):
+            v = out[name]
+            print(f"  {name[5:]:6s}: p50 = {percentile(v, 0.5):.2f} s  p95 = "
+                  f"{percentile(v, 0.95):.2f} s  max = {max(v, default=float('nan')):.2f} s")
+        for page, v in sorted(out["wire_by"].items()):
+            print(f"    {page:22s} step p50 = {percentile(v, 0.5):.2f} s, p95 = "
+                  f"{percentile(v, 0.95):.2f} s (n = {len(v)})")
+    errors = out["errors"] + out.get("wire_errors", [])
+    print(f"errors: {len(errors)}   target 0 {'✓' if not errors else '✗'}")
+    for e in errors[:10]:
         print("  ", e)
 
 

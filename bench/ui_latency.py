@@ -113,8 +113,9 @@ LIVE_WATCH = """() => {
       if (el && el.closest(".js-plotly-plot")) { window.__last = now(); }
     }
   });
-  window.__obs.observe(document.body, {subtree: true, childList: true, attributes: true,
-                                       characterData: true});
+  // documentElement: a view still loading has no body yet (under load its iframe lags)
+  window.__obs.observe(document.documentElement, {subtree: true, childList: true,
+                                                  attributes: true, characterData: true});
 }"""
 
 
