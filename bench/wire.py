@@ -6,7 +6,7 @@ A WireSession opens a page as the browser does (a rerun request naming the page)
 widgets the server sent (id, kind, fragment), and changes them as the browser would: a
 Streamlit slider step is a rerun with that widget's new value; a live view's slider moves in the
 browser only, and what reaches the server is its debounced report, a fragment rerun with the
-component's JSON value. Every rerun is timed from the request to the server's
+component's JSON value. A widget inside a fragment reruns only its fragment, as in a browser. Every rerun is timed from the request to the server's
 `script_finished`: the server's share of what a student waits for (the browser's rendering is
 measured by the real Chromium sessions of bench/load_test.py). It also fetches each live view's
 files once, as a browser with a cold cache does.
@@ -80,8 +80,8 @@ class WireSession:
             q[bound] = _url_text(value)
             self.query = urllib.parse.urlencode(q)
         try:
-            return await self._rerun(fragment=w.fragment if w.kind == "component" else "",
-                                     timeout=timeout)
+            return await self._rerun(fragment=w.fragment, timeout=timeout)  # as the browser:
+            # a widget inside a fragment reruns only that fragment
         finally:
             if w.kind == "button":  # a press is sent once
                 self.states.pop(w.id, None)

@@ -43,6 +43,19 @@ def test_a_streamlit_slider_step_reruns_the_page_with_the_new_value(server):
     s, steps = run(go())
     assert steps[0] == 90  # one step up from the default 80
     assert any("after 90 steps" in t for t in s.texts) and not s.errors
+    assert s.finished == "ok"  # a whole-page rerun: these widgets are in no fragment
+
+
+def test_a_slider_inside_a_fragment_reruns_only_its_fragment(server):
+    async def go():
+        s = await _session(server["url"], "latent_space")
+        assert s.widgets["grid_n"].fragment
+        await s.set("grid_n", dict(s.sliders())["grid_n"][0])
+        await s.close()
+        return s
+
+    s = run(go())
+    assert s.finished == "fragment ok" and not s.errors
 
 
 def test_slider_steps_go_up_from_the_value_and_back_down_at_the_end():
