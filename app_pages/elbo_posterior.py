@@ -37,7 +37,7 @@ x, v = q1["x"], q1["v"]
 live.reporting_view(
     "elbo1d", "budget", key="elbo_live", group="elbo1d", values=q1, controls=Q1D,
     filename="posterior_q",
-    figure=live.figure_json(toy.elbo_figure(x, q1["m"], v, green), "posterior_q", chars=200),
+    figure=live.figure(toy.elbo_figure, x, q1["m"], v, green, key="posterior_q", chars=200),
     data={**toy.LIVE_MODEL, "green": green, "q_green": list(tp.Q_GREEN),
           "q_orange": list(tp.Q_ORANGE), "chars": 200})
 st.caption("x, q's mean φ₁ and its variance φ₂ move in your browser: the posterior, q, the "

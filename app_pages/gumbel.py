@@ -58,6 +58,32 @@ def browser_data() -> dict:
             "labels": LABELS, "bars": BARS, "tau": TAU_DEFAULT}
 
 
+def max_figure(logits: tuple, n: int):
+    freq, se = lab.gumbel_max(logits, n)
+    return gumbel_max_figure(freq, ds.softmax(logits), se, LABELS,
+                             title=f"Gumbel-max: frequencies of z = argmax_c(ℓ_c + g_c) over "
+                                   f"n = {n} samples (±2 SE) vs softmax(ℓ)")
+
+
+def moments(logits: tuple, n: int, tau: float):
+    sweep = lab.relaxation(logits, n, SIMPLEX_POINTS)
+    return moments_figure(np.array(SAMPLING_TAU_GRID), sweep["mean"], sweep["var"], sweep["se"],
+                          ds.softmax(logits), LABELS, tau,
+                          title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax "
+                                f"y = softmax((ℓ + g)/τ) vs τ (n = {n}, logits {logits}; "
+                                "dashed: τ of the simplex above)")
+
+
+def schedule(rates: tuple, tau0: float, tau_min: float):
+    hits = {r: ds.anneal_hit_step(tau0, tau_min, r) for r in rates}
+    t_max = max(100.0, 1.25 * max((h for h in hits.values() if np.isfinite(h)), default=0.0))
+    steps = np.linspace(0, t_max, 400)
+    return schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates},
+                           tau_min, hits,
+                           title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
+                                 f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached")
+
+
 def relaxation_sections():
     """The Gumbel-max frequencies, the relaxed samples and their moments against τ, drawn here
     for the values of the URL (or of this session), then redrawn in the browser."""
@@ -66,16 +92,12 @@ def relaxation_sections():
     v = live.current("gm_live", CONTROLS, DEFAULTS) | live.current("gm_live_tau", (TAU_CONTROL,),
                                                                     DEFAULTS)
     logits, n = (v["l1"], v["l2"], v["l3"]), v["n"]
-    probs = ds.softmax(logits)
     active = SAMPLING_TAU_GRID.index(v["tau"])
     data = {k: x for k, x in browser_data().items() if k != "noise"}
 
     st.subheader("The Gumbel-max trick: an exact sample")
-    freq, se = lab.gumbel_max(logits, n)
-    live.view("gumbel", "max", key="gm_max", group="gm", values=v, data=data, figure=live.figure_json(
-        gumbel_max_figure(freq, probs, se, LABELS, title=f"Gumbel-max: frequencies of z = "
-                          f"argmax_c(ℓ_c + g_c) over n = {n} samples (±2 SE) vs softmax(ℓ)"),
-        "gm_max", chars=70))
+    live.view("gumbel", "max", key="gm_max", group="gm", values=v, data=data,
+              figure=live.figure(max_figure, logits, n, key="gm_max", chars=70))
 
     st.subheader("The Gumbel-softmax relaxation")
     st.latex(r"y_c = \frac{\exp\big((\ell_c + g_c)/\tau\big)}{\sum_{j=1}^{K}\exp\big((\ell_j + g_j)/\tau"
@@ -84,22 +106,17 @@ def relaxation_sections():
     # Ternary plots are SVG (no WebGL): each point costs redraw time on every slider move.
     live.reporting_view("gumbel", "relaxed", key="gm_live_tau", group="gm", values=v,
                         controls=(TAU_CONTROL,), data=data, filename="gm_relaxed",
-                        figure=live.figure_json(lab.relaxation_figure(
-                            logits, n, active, tuple(LABELS), SIMPLEX_POINTS), "gm_relaxed",
-                            chars=200))
+                        figure=live.figure(lab.relaxation_figure, logits, n, active,
+                                           tuple(LABELS), SIMPLEX_POINTS, key="gm_relaxed",
+                                           chars=200))
     st.caption(f"Every slider of this section moves in your browser, without the server. The "
                f"first {SIMPLEX_POINTS} of the n samples are drawn in the simplex. The same Gumbel "
                "noise is reused at every τ, so each point moves from the centre (large τ) to a "
                "corner (small τ) — always the corner of its Gumbel-max category.")
 
     st.subheader("Mean and variance of y against τ")
-    sweep = lab.relaxation(logits, n, SIMPLEX_POINTS)
     live.view("gumbel", "moments", key="gm_moments", group="gm", values=v, data=data,
-              figure=live.figure_json(moments_figure(
-                  np.array(SAMPLING_TAU_GRID), sweep["mean"], sweep["var"], sweep["se"], probs,
-                  LABELS, v["tau"], title=f"Monte Carlo E[y_c] and Var[y_c] of the Gumbel-softmax "
-                                          f"y = softmax((ℓ + g)/τ) vs τ (n = {n}, logits {logits}; "
-                                          "dashed: τ of the simplex above)"), "gm_moments", chars=90))
+              figure=live.figure(moments, logits, n, v["tau"], key="gm_moments", chars=90))
     st.caption("As τ → 0 the mean tends to softmax(ℓ) (dotted, the Gumbel-max probabilities) and the "
                "total variance to Σ_c p_c(1 − p_c), that of a one-hot z; as τ → ∞ the mean tends to "
                "the uniform 1/K (grey dotted) and the variance to 0. Error bars: ±2 SE of the mean. "
@@ -128,16 +145,10 @@ def schedule_section():
         st.info("Pick at least one rate r to draw the schedule.")
         return
     v = live.current("gm_sched", SCHEDULE, {"tau0": 1.0, "tau_min": 0.5})
-    tau0, tau_min = v["tau0"], v["tau_min"]
-    hits = {r: ds.anneal_hit_step(tau0, tau_min, r) for r in rates}
-    t_max = max(100.0, 1.25 * max((h for h in hits.values() if np.isfinite(h)), default=0.0))
-    steps = np.linspace(0, t_max, 400)
-    fig = schedule_figure(steps, {r: temperature(steps, tau0, tau_min, r) for r in rates}, tau_min,
-                          hits, title=f"Annealing schedule τ_t = max(τ_min, τ₀ e^(−r t)) with "
-                                      f"τ₀ = {tau0:g}, τ_min = {tau_min:g}; diamonds: τ_min reached")
     live.reporting_view("schedule", "schedule", key="gm_sched", group="gms", values=v,
                         controls=SCHEDULE, data={"rates": list(rates)},
-                        figure=live.figure_json(fig, "gm_schedule", chars=90))
+                        figure=live.figure(schedule, tuple(rates), v["tau0"], v["tau_min"],
+                                           key="gm_schedule", chars=90))
 
 
 schedule_section()

@@ -84,10 +84,11 @@ def explore():
     st.caption(f"{label}. " + ("f1 with base a and β equals base e with β ln a: the base only "
                                "rescales β." if name == "spike_exponential" else ""))
     v = live.current("sm_live", SM_CONTROLS, SM_DEFAULTS)
-    fig = lab.smoothing_figure(name, v["p"], a, ds.BETA_GRID.index(v["beta"]), label)
     live.reporting_view("smoothing", "views", key="sm_live", group="sm", values=v,
                         controls=SM_CONTROLS, filename="sm_views",
-                        figure=live.figure_json(fig, "sm_views", chars=200),
+                        figure=live.figure(lab.smoothing_figure, name, v["p"], a,
+                                           ds.BETA_GRID.index(v["beta"]), label, key="sm_views",
+                                           chars=200),
                         data={"name": name, "a": a, "label": label, "betas": list(ds.BETA_GRID),
                               "names": list(NAMES), "rho": uniform_noise()})
     if spiky:
@@ -118,6 +119,20 @@ PP = (live.control("beta", "β of DVAE++ (log scale)", url="sm_pp_beta", options
 PP_DEFAULTS = {"beta": 3.0, "p": 0.5}
 
 
+def dvaepp_figure(role: str, beta: float, p: float):
+    """One of the DVAE++ smoother's three views at (β, p)."""
+    eps, zeta, grad, edges, hist, grid, dens = lab.overlapping(beta, p)
+    if role == "pp_zeta":
+        return zeta_figure(eps, zeta, beta, p,
+                           title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step")
+    if role == "pp_density":
+        return density_figure(edges, hist, grid, dens, 0.0, 0.0,
+                              1.3 * max(hist.max(), dens.max(), 1e-3),
+                              title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the "
+                                    "mixture density")
+    return derivative_figure(eps, grad, p, title="∂ζ/∂p of the DVAE++ smoothing (autograd)")
+
+
 def dvae_pp():
     """The DVAE++ smoother: its sliders redraw only its three views, in the browser."""
     st.subheader("DVAE++: overlapping exponentials (both bit values smoothed)")
@@ -134,22 +149,12 @@ def dvae_pp():
                         values=live.current("sm_pp", PP, PP_DEFAULTS),
                         data={"rho": uniform_noise()})
     v = live.current("sm_pp", PP, PP_DEFAULTS)
-    beta, p = v["beta"], v["p"]
-    o_eps, o_zeta, o_grad, o_edges, o_hist, o_grid, o_dens = lab.overlapping(beta, p)
-    figures = {
-        "pp_zeta": zeta_figure(o_eps, o_zeta, beta, p,
-                               title=f"DVAE++ ζ = F⁻¹(ε) at β = {beta:g}, p = {p:g}, and the step"),
-        "pp_density": density_figure(o_edges, o_hist, o_grid, o_dens, 0.0, 0.0,
-                                     1.3 * max(o_hist.max(), o_dens.max(), 1e-3),
-                                     title=f"Density of the DVAE++ ζ: {N_SAMPLES} samples vs the "
-                                           "mixture density"),
-        "pp_grad": derivative_figure(o_eps, o_grad, p,
-                                     title="∂ζ/∂p of the DVAE++ smoothing (autograd)")}
-    for column, (role, fig) in zip(st.columns(3), figures.items()):
+    for column, role in zip(st.columns(3), ("pp_zeta", "pp_density", "pp_grad")):
         with column:
             key = f"sm_dvaepp_{role[3:]}"
             live.view("dvaepp", role, key=key, group="smpp", values=v,
-                      figure=live.figure_json(fig, key, chars=45))
+                      figure=live.figure(dvaepp_figure, role, v["beta"], v["p"], key=key,
+                                         chars=45))
 
 
 dvae_pp()

@@ -32,19 +32,22 @@ live.link_notices(Q)
 
 
 @st.fragment
+def bounds_figure(x: float, m1: float, v1: float, m2: float, v2: float):
+    l1, l2 = toy.elbo_curve(x, m1, v1), toy.elbo_curve(x, m2, v2)
+    return learning_figure(grid, toy.evidence_curve(x),
+                           [(f"L(x; θ, φ₁), q = N({m1:g}, {v1:g})", l1, ORANGE),
+                            (f"L(x; θ, φ₂), q = N({m2:g}, {v2:g})", l2, GREEN)],
+                           title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), "
+                                 "L(x; θ, φ₂) over θ; dots mark where each bound comes closest")
+
+
 def bounds_section():
     """Its own fragment: x and the four q sliders redraw these curves in the browser (ui/live)."""
     v = live.current("vl_live", Q, Q_DEFAULTS)
-    x = v["x"]
-    lp = toy.evidence_curve(x)
-    l1, l2 = toy.elbo_curve(x, v["m1"], v["v1"]), toy.elbo_curve(x, v["m2"], v["v2"])
-    fig = learning_figure(grid, lp, [(f"L(x; θ, φ₁), q = N({v['m1']:g}, {v['v1']:g})", l1, ORANGE),
-                                     (f"L(x; θ, φ₂), q = N({v['m2']:g}, {v['v2']:g})", l2, GREEN)],
-                          title="log p(x; θ) (black) and the lower bounds L(x; θ, φ₁), "
-                                "L(x; θ, φ₂) over θ; dots mark where each bound comes closest")
     live.reporting_view("learning", "bounds", key="vl_live", group="vl", values=v, controls=Q,
-                        filename="learning_curves",
-                        figure=live.figure_json(fig, "learning_curves", chars=80), data=MODEL)
+                        filename="learning_curves", data=MODEL,
+                        figure=live.figure(bounds_figure, v["x"], v["m1"], v["v1"], v["m2"],
+                                           v["v2"], key="learning_curves", chars=80))
 
 
 bounds_section()
@@ -65,6 +68,14 @@ live.link_notices(EM)
 url_notices(st.query_params, options={"em_q": (("exact", "Gaussian"), "the E-step q")})
 
 
+def em_steps_figure(x: float, a0: float, estep: str):
+    tr = toy.em_trace(x, a0, TOTAL, estep == "exact")
+    return em_figure(grid, toy.evidence_curve(x), tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves,
+                     tr.log_px, TOTAL,
+                     title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step "
+                           "raises the bound at θ_t, red = M-step moves θ along L(x; θ, q_t)")
+
+
 @st.fragment
 def em_section():
     """θ₀ and the steps shown move in the browser (ui/live): it computes the ascent there for
@@ -74,13 +85,10 @@ def em_section():
                                                "p(z|x; θ_t), or the best Gaussian N(m, v).")
     x = live.current("vl_live", Q, Q_DEFAULTS)["x"]
     v = {"x": x, **live.current("em_live", EM, {"a0": 0.5, "t": 1})}
-    tr = toy.em_trace(x, v["a0"], TOTAL, estep == "exact")
-    fig = em_figure(grid, toy.evidence_curve(x), tr.thetas, tr.elbo_e, tr.elbo_m, tr.curves,
-                    tr.log_px, TOTAL,
-                    title=f"Coordinate ascent on L(x; θ, q) ({estep} E-step): blue = E-step raises "
-                          "the bound at θ_t, red = M-step moves θ along L(x; θ, q_t)")
     live.reporting_view("learning", "em", key="em_live", group="vl", values=v, controls=EM,
-                        filename="em_steps", figure=live.figure_json(fig, "em_steps", chars=80),
+                        filename="em_steps",
+                        figure=live.figure(em_steps_figure, x, v["a0"], estep, key="em_steps",
+                                           chars=80),
                         data={**MODEL, "total": TOTAL, "exact": estep == "exact",
                               "colors": {"orange": ORANGE, "grey": GREY}})
     if estep == "Gaussian":

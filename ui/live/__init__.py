@@ -82,6 +82,21 @@ def figure_json(fig: go.Figure, key: str, chars: int = 100) -> str:
     return fig.to_json()
 
 
+def figure(build, *args, key: str, chars: int = 100, **kwargs) -> str:
+    """figure_json(build(*args, **kwargs), key, chars), cached across sessions by the builder
+    and its arguments (plain values, small arrays): thirty students opening a page at the same
+    values build and serialise each figure once, not thirty times (plotly's property validation
+    is most of a page's server time)."""
+    return _cached_figure(f"{build.__module__}.{build.__qualname__}", build, args,
+                          tuple(sorted(kwargs.items())), key, chars, presenting())
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_figure(name: str, _build, args: tuple, kwargs: tuple, key: str, chars: int,
+                   present: bool) -> str:
+    return figure_json(_build(*args, **dict(kwargs)), key, chars)  # `present`: a key of its own
+
+
 def control(name: str, label: str, *, url: str, lo: float | None = None,
             hi: float | None = None, step: float | None = None, options: tuple | None = None,
             help: str = "", fmt: str = "") -> dict:
