@@ -104,7 +104,7 @@ def test_hub_draws_the_figures_and_texts_python_draws(js, family, cost, values, 
     v = {"l1": values[0], "l2": values[1], "t": t, "tau": tau}
     roles = ["curves", "hist", "samples", "table", "naive"]
     got = js.evaluate(STAGED, [d, v, {k: json.dumps(f) for k, f in template.items()}, roles])
-    assert not got["first"] and got["slices"] == len(ESTIMATOR_TAU_GRID) - 1
+    assert not got["first"] and 1 <= got["slices"] <= len(ESTIMATOR_TAU_GRID) - 1
     _same_traces(got["curves"]["fig"], want["curves"], ["y"])
     c_got, c_want = got["curves"]["fig"]["layout"], want["curves"]["layout"]
     assert [s["x0"] for s in c_got["shapes"]] == [s["x0"] for s in c_want["shapes"]] == [tau, tau]

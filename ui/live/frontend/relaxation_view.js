@@ -6,6 +6,7 @@
   const R = () => window.LiveRelaxation;
   const TAU_METHODS = ["gumbel_softmax", "st_gumbel_softmax", "rebar"];
   const FLAT_METHODS = ["straight_through", "naive_reparam", "reinforce"];
+  const SLICE_MS = 12;
   let cache = {key: null};
 
   function run(d, logits, v, method, tau) {
@@ -78,10 +79,14 @@
       return Object.assign(results(d, v), {key});
     },
 
+    // τ after τ for SLICE_MS at most: a key press waits one slice, and the other views are sent
+    // fewer results (each message is a copy and a check of their drawing).
     more(d, v) {
-      const i = cache.rows.findIndex((r) => !r);  // one τ per slice: a key press is never kept waiting
+      const start = performance.now();
+      let i = cache.rows.findIndex((r) => !r);
       if (i < 0) return null;
-      cache.rows[i] = tauRow(d, v, d.taus[i]);
+      do { cache.rows[i] = tauRow(d, v, d.taus[i]); i = cache.rows.findIndex((r) => !r); }
+      while (i >= 0 && performance.now() - start < SLICE_MS);
       return Object.assign(results(d, v), {key: cache.key});
     },
 
