@@ -57,6 +57,11 @@ def test_exact_is_the_librarys_enumeration(family, cost, values, t):
     np.testing.assert_allclose(rr.exact(family, cost, values, t), want, rtol=1e-5, atol=1e-7)
 
 
+def test_the_race_has_the_pages_estimators():
+    assert rr.TAU_METHODS == cmp.TAU_METHODS and cmp.REFERENCE == ("reinforce", "optimal", 1)
+    assert set(rr.TAU_METHODS + rr.FLAT_METHODS) == set(METHODS) <= set(cmp.METHODS["bernoulli"])
+
+
 @pytest.mark.parametrize("family", ["bernoulli", "categorical"])
 def test_race_on_the_pages_noise_unbiased_where_the_library_says(family):
     """On the page's noise: REINFORCE and REBAR at every τ are within 4 SE of the exact gradient;
