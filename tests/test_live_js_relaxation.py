@@ -135,3 +135,32 @@ def test_hub_draws_the_figures_and_texts_python_draws(js, family, cost, values, 
     assert (f"here max |ĝ| = {np.abs(g).max():g} over {len(g)} estimates, while the exact "
             f"∂/∂ℓ₁ is {race['exact'][0]:.4g}.") in got["naive"]["html"]
     assert "<b>∇_ℓ z = 0 almost everywhere</b>" in got["naive"]["html"]
+
+
+def test_non_finite_estimates_are_dropped_with_the_pages_warnings(js):
+    """Noise the page never ships (NaN rows) makes estimates NaN: the hub drops them as
+    comparison.estimates does, warns in the page's words, and hides an estimator left with none."""
+    nz = rr.noise("bernoulli", 400, 5, pilot=100)
+    nz["u"][:3, 0] = np.nan  # three rows of every estimator that reads u
+    nz["v"][:, :] = np.nan   # every REBAR estimate
+    with np.errstate(invalid="ignore"):
+        race = rr.race("bernoulli", "rebar", (0.0, 1.0), 0.45, 0.5, nz)
+    d = {"family": "bernoulli", "cost": "rebar", "taus": list(ESTIMATOR_TAU_GRID), "m": 400,
+         "reference": cmp.reference_label(), **dict(zip(("u", "v", "pilot"), _noise(nz)))}
+    _, template = _figures("bernoulli", "rebar", (0.0, 1.0), 0.45, 0.5, rr.noise("bernoulli", 400, 5))
+    got = js.evaluate(STAGED, [d, {"l1": 0.0, "l2": 1.0, "t": 0.45, "tau": 0.5},
+                               {k: json.dumps(f) for k, f in template.items()}, ["curves", "hist"]])
+    want = []
+    for m in rr.TAU_METHODS + rr.FLAT_METHODS:
+        r, name = race["runs"][m], cmp.reference_label() if m == "reinforce" else m
+        if r["error"]:
+            want.append(f"<div class='warning'><b>{name}</b> is not shown: {r['error']}</div>")
+        elif r["dropped"]:
+            want.append(f"<div class='warning'><b>{name}</b>: {r['dropped']} estimates were NaN/∞ "
+                        "and were dropped.</div>")
+    assert race["runs"]["rebar"]["error"] and race["runs"]["gumbel_softmax"]["dropped"] == 3
+    assert got["curves"]["notes"] == "".join(want)
+    rebar = next(t for t in got["hist"]["fig"]["data"] if t["name"] == "rebar")
+    assert rebar["x"] == [] and rebar["customdata"] == []
+    lines = [t for t in got["curves"]["fig"]["data"] if t["name"] == "rebar"]
+    assert lines and all(y is None or y != y for t in lines for y in t["y"])  # NaN: no line
