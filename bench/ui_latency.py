@@ -42,7 +42,7 @@ PAGES = {  # page path → slider labels to press (every slider of the pages of 
     "/elbo_posterior": ("Observation x", "q mean φ₁", "q variance φ₂ (not σ)", "q mean m₁",
                         "q variance v₂", "q correlation ρ (0 = diagonal)",
                         "Observation x of the 2-D model"),
-    "/relaxation_bias": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "target t"),
+    "/relaxation_bias": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "target t"),  # live views
     "/variational_learning": ("Observation x", "φ₁: q mean", "φ₁: q variance", "φ₂: q mean",
                               "φ₂: q variance", "start θ₀", "steps shown"),
     "/mc_marginals": ("proposal q mean",),

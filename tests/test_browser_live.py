@@ -133,3 +133,35 @@ def test_variational_learning_x_and_em_steps_move_in_the_browser(server, page):
     assert any(f"Step 2: θ_2 = {tr.thetas[2]:.2f}" in t for t in texts), texts
     assert poll(lambda: "vl_x=2.5" in address(page) and "em_t=3" in address(page), 10), address(page)
     no_errors(page, "variational learning live views")
+
+
+def test_relaxation_bias_sliders_move_the_race_in_the_browser(server, page):
+    from explorer.estimators import relaxation_race as rr
+
+    open_page(page, f"{server['url']}/relaxation_bias")
+    assert poll(lambda: slider(page, "logit ℓ₁").count(), 60)
+    assert poll(lambda: figure(page, "Bias and variance"), 60)
+    press(page, "logit ℓ₁", "ArrowRight", 2)  # 0 → 1
+    assert slider_value(page, "logit ℓ₁") == "1"
+    exact = rr.exact("bernoulli", "rebar", (1.0, 1.0), 0.45)
+
+    def naive_line():  # the naive estimate is 0: its ‖bias‖ line is ‖exact gradient‖
+        fig = figure(page, "Bias and variance")
+        lines = [t for t in json_data(page, "Bias and variance")
+                 if t.get("name") == "naive_reparam"] if fig else []
+        return bool(lines) and np.allclose(lines[0]["y"], np.linalg.norm(exact), rtol=1e-9)
+    assert poll(naive_line, 10)
+    press(page, "temperature τ", "ArrowLeft", 1)  # 0.5 → 0.4
+    # the histogram and samples were off screen: they redraw once scrolled into view
+    page.frame_locator("iframe >> nth=1").locator("#figure").scroll_into_view_if_needed()
+    assert poll(lambda: figure(page, "at τ = 0.4"), 10)
+    assert poll(lambda: figure(page, "samples at τ = 0.4"), 10)
+    hist = [t for t in json_data(page, "at τ = 0.4") if t.get("name") == "naive_reparam"]
+    assert hist and sum(hist[0]["customdata"]) == 4000 and hist[0]["showlegend"] is False
+    page.frame_locator("iframe >> nth=4").locator("#text").scroll_into_view_if_needed()
+    texts = lambda: " ".join(f.evaluate("() => document.body.innerText") for f in page.frames[1:])  # noqa: E731
+    assert poll(lambda: "st_gumbel_softmax (τ = 0.4)" in texts(), 10), texts()
+    assert poll(lambda: f"the exact ∂/∂ℓ₁ is {exact[0]:.4g}" in texts(), 10), texts()
+    assert poll(lambda: "rb_l1=1.0" in address(page) and "rb_tau=0.4" in address(page), 10), \
+        address(page)
+    no_errors(page, "relaxation bias live views")

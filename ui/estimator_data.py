@@ -1,11 +1,13 @@
 """Cached gradient-estimator races for the Estimator race and Relaxation bias pages: thin
-st.cache_data wrappers of explorer.estimators.comparison, keyed by plain values."""
+st.cache_data wrappers of explorer.estimators.comparison and relaxation_race, keyed by plain
+values."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 from explorer.estimators import comparison as cmp
+from explorer.estimators import relaxation_race as rr
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -36,12 +38,13 @@ def variance_curve(family: str, cost: str, values: tuple, k: float, method: str,
     return cmp.variance_curve(family, cost, values, k, method, baseline, tau, estimate=estimates)
 
 
-@st.cache_data(max_entries=64, show_spinner="Sweeping τ…")
-def tau_sweep(family: str, cost: str, values: tuple, k: float, method: str) -> dict:
-    return cmp.tau_sweep(family, cost, values, k, method, exact(family, cost, values, k)[0],
-                         estimate=estimates)
+@st.cache_data(max_entries=4, show_spinner=False)
+def relaxation_noise(family: str) -> dict:
+    """The Relaxation bias page's uniforms (float32, shipped to the browser once per family)."""
+    return rr.noise(family, cmp.N_TAU, cmp.SEED)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def relaxed_samples(family: str, values: tuple, tau: float, m: int = 400) -> np.ndarray:
-    return cmp.relaxed_samples(family, values, tau, m)
+def relaxation_race(family: str, cost: str, values: tuple, t: float, tau: float) -> dict:
+    """rr.race on the page's noise: the figures the browser redraws, as first drawn."""
+    return rr.race(family, cost, values, t, tau, relaxation_noise(family))

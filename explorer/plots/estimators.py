@@ -224,3 +224,27 @@ def relaxed_samples_figure(samples: np.ndarray, title: str, labels: Sequence[str
     fig.update_layout(title=title, height=400, margin=dict(t=70),
                       legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def relaxation_figures(race: Mapping, family: str, cost: str, t: float, tau: float,
+                       samples: np.ndarray, reference: str,
+                       taus: Sequence[float]) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The Relaxation bias page's three figures from explorer.estimators.relaxation_race.race:
+    bias and variance against τ, the histogram of ∂/∂ℓ₁ at τ, the relaxed samples at τ
+    (`reference`: the display name of REINFORCE with its baseline)."""
+    name = lambda m: reference if m == "reinforce" else m  # noqa: E731
+    sweeps = race["sweeps"]
+    curves = tau_curves_figure(
+        np.array(taus), {m: (s["bias"], s["variance"]) for m, s in sweeps.items()},
+        {name(m): s for m, s in race["flat"].items()}, tau,
+        noise={m: s["se"] for m, s in sweeps.items()},
+        title=f"Bias and variance of the gradient w.r.t. the logits vs temperature τ ({cost}, "
+              f"t = {t:g}); dotted: τ = {tau:g}, dashed: τ-free estimators")
+    hist = histogram_figure({name(m): r["g"][:, 0] for m, r in race["runs"].items()
+                             if r["error"] is None}, race["exact"][0],
+                            title=f"Estimates of ∂/∂ℓ₁ E_q[f(z)] at τ = {tau:g} around the exact "
+                                  "gradient by enumeration (black line)", x_title="∂/∂ℓ₁")
+    what = "y₁ of variable 1 (relaxed Bernoulli)" if family == "bernoulli" else "y on the simplex"
+    relaxed = relaxed_samples_figure(samples, title=f"Relaxed Gumbel-softmax samples at τ = "
+                                                    f"{tau:g}: {what}", labels=["v=0", "v=½", "v=1"])
+    return curves, hist, relaxed
