@@ -58,15 +58,25 @@ st.caption("bernoulli: two variables z_j ~ Bernoulli(σ(ℓ_j)); categorical: on
            "in your browser: it recomputes every estimate from noise the page sends once.")
 v = live.current("rb_live", CONTROLS, DEFAULTS)
 values, t, tau = (v["l1"], v["l2"]), v["t"], v["tau"]
-race = ed.relaxation_race(family, cost, values, t, tau)
 noise = ed.relaxation_noise(family)
 REF = cmp.reference_label()
 data = {"family": family, "cost": cost, "taus": list(ESTIMATOR_TAU_GRID), "reference": REF,
         "m": 400, **{k: a.tobytes() for k, a in noise.items()}}
-curves, hist, samples = relaxation_figures(race, family, cost, t, tau, rr.relaxed_samples(
-    family, values, tau, noise["u"]), REF, ESTIMATOR_TAU_GRID)
+
+
+def opening_figure(which: int, family: str, cost: str, values: tuple, t: float, tau: float):
+    """The curves (0), histogram (1) or samples (2) as the browser would draw them here."""
+    race = ed.relaxation_race(family, cost, values, t, tau)
+    samples = rr.relaxed_samples(family, values, tau, ed.relaxation_noise(family)["u"])
+    return relaxation_figures(race, family, cost, t, tau, samples, REF, ESTIMATOR_TAU_GRID)[which]
+
+
+def opening(which: int, key: str, chars: int) -> str:
+    return live.figure(opening_figure, which, family, cost, values, t, tau, key=key, chars=chars)
+
+
 live.reporting_view("relaxation", "curves", key="rb_live", group="rb", values=v, controls=CONTROLS,
-                    data=data, figure=live.figure_json(curves, "rb_curves", chars=90))
+                    data=data, figure=opening(0, "rb_curves", 90))
 st.caption(f"{cmp.N_TAU} estimates per point; the plotted floor is 10⁻⁶. Thin dotted lines: the "
            "noise level ‖SE‖ of each measured bias — below it a bias cannot be told from 0 with "
            "this many estimates (at small τ the variance, and so this level, is large). "
@@ -76,10 +86,10 @@ view_data = {k: x for k, x in data.items() if not isinstance(x, bytes)}
 left, right = st.columns(2)
 with left:
     live.view("relaxation", "hist", key="rb_hist", group="rb", values=v, data=view_data,
-              figure=live.figure_json(hist, "rb_hist", chars=60))
+              figure=opening(1, "rb_hist", 60))
 with right:
     live.view("relaxation", "samples", key="rb_samples", group="rb", values=v, data=view_data,
-              figure=live.figure_json(samples, "rb_samples", chars=60))
+              figure=opening(2, "rb_samples", 60))
 live.view("relaxation", "table", key="rb_table", group="rb", values=v, data=view_data)
 
 st.subheader("The naive reparameterization: a zero gradient")
