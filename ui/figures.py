@@ -23,7 +23,24 @@ _engine_lock = threading.Lock()  # kaleido's server answers one caller at a time
 def show(fig, key: str, chars: int = 100, **kwargs):
     """st.plotly_chart with the title wrapped at `chars` characters (plotly never wraps), the
     camera set to SVG, and PNG/SVG download buttons when the export engine is available."""
-    prepared(fig, chars)
+    return _display(prepared(fig, chars), key, **kwargs)
+
+
+def show_built(build, *args, key: str, by: tuple, chars: int = 100, **kwargs):
+    """show(build(*args), key, chars), the figure built and prepared once for each `by` (plain
+    values naming all it depends on, e.g. the run, its epoch and the sliders) and presentation
+    mode, then shared by every session and never changed: a class opening a page at the same
+    values builds it once (building plotly figures is most of a page's server time)."""
+    fig = _built(f"{build.__module__}.{build.__qualname__}", by, chars, presenting(), build, args)
+    return _display(fig, key, **kwargs)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _built(name: str, by: tuple, chars: int, present: bool, _build, _args):
+    return prepared(_build(*_args), chars)  # `present`: a key of its own (prepared reads it)
+
+
+def _display(fig, key: str, **kwargs):
     config = {"toImageButtonOptions": {"format": "svg", "filename": key},
               **kwargs.pop("config", {})}
     shown = st.plotly_chart(fig, key=key, config=config, **kwargs)
