@@ -133,3 +133,44 @@ def test_variational_learning_x_and_em_steps_move_in_the_browser(server, page):
     assert any(f"Step 2: θ_2 = {tr.thetas[2]:.2f}" in t for t in texts), texts
     assert poll(lambda: "vl_x=2.5" in address(page) and "em_t=3" in address(page), 10), address(page)
     no_errors(page, "variational learning live views")
+
+
+def test_mc_marginals_sliders_move_the_views_in_the_browser(server, page):
+    """q's mean moves the importance half only, x both halves and the texts; the numbers are the
+    library's on the same counter-based draws (seeds 1 and 2)."""
+    from explorer.toys import marginals as mc
+    from explorer.toys import posterior as tp
+
+    th = mc.THETA_TAIL
+    open_page(page, f"{server['url']}/mc_marginals")
+    assert poll(lambda: slider(page, "proposal q mean").count(), 60)
+    title = "Estimates log p̂(x) of eq. (1)"
+    assert poll(lambda: _trace_y(page, title, 3), 60)
+
+    def texts():
+        return " ".join(f.evaluate("() => document.body.innerText") for f in page.frames[1:])
+    imp0 = mc.importance_estimates(8.0, th, (6.0, 0.5), 10_000, 100, seed=2)
+    i = int(np.searchsorted(imp0.ns, 100))
+    assert poll(lambda: f"{np.median(imp0.log_mean_w[:, i]):.3f}" in texts(), 30), texts()
+    naive0 = _trace_y(page, title, 1)
+    press(page, "proposal q mean", "ArrowLeft", 10)  # 6.0 → 5.0
+    imp = mc.importance_estimates(8.0, th, (5.0, 0.5), 10_000, 100, seed=2)
+
+    def redrawn(est, index):
+        y = _trace_y(page, title, index)
+        return y is not None and np.allclose(np.asarray(y, float), mc.spread(est.log_mean_w)[0],
+                                             rtol=1e-9)
+    assert poll(lambda: redrawn(imp, 3), 10)
+    assert _trace_y(page, title, 1) == naive0  # the naive half did not change
+    median = f"{np.median(imp.log_mean_w[:, i]):.3f}"
+    assert poll(lambda: median in texts(), 10), texts()
+    press(page, "Observation x", "ArrowRight", 5)  # 8.0 → 8.5
+    naive = mc.naive_estimates(8.5, th, 10_000, 100, seed=1)
+    assert poll(lambda: redrawn(naive, 1), 10)
+    assert poll(lambda: f"exact log p(x) = {tp.log_evidence(8.5, th):.3f}" in
+                (figure(page, title) or {}).get("data", "") + texts(), 10)
+    jensen = figure(page, "Jensen on the same importance samples")
+    assert jensen and "x = 8.5" in figure(page, title)["title"].replace("<br>", " ")
+    assert poll(lambda: "mc_qm=5.0" in address(page) and "mc_x=8.5" in address(page), 10), \
+        address(page)
+    no_errors(page, "Monte Carlo marginals live views")

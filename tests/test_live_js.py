@@ -26,7 +26,8 @@ def js(browser):
     page = browser.new_page()
     page.set_content("<html><body><div id='text'></div></body></html>")
     for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
-                 "transformations.js", "learning.js", "posterior2d.js", "elbo1d.js"):
+                 "transformations.js", "learning.js", "posterior2d.js", "elbo1d.js",
+                 "counter_noise.js", "marginals.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from explorer.plots.toys import GREEN, elbo_budget_figure
 from explorer.toys import learning as tl
+from explorer.toys import marginals as mc
 from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
 
@@ -17,6 +18,12 @@ _U, _W = tp.q_nodes(0.0, 1.0)
 # What the live views of the toy pages compute with (ui/live/frontend/elbo1d.js, learning.js):
 # θ and the Gauss–Hermite nodes and weights of an expectation under N(0, 1).
 LIVE_MODEL = {"theta": dataclasses.asdict(TH), "u": _U.tolist(), "w": _W.tolist()}
+# Monte Carlo marginals (ui/live/frontend/marginals.js): its model, the sizes n, the seeds of the
+# draws (explorer.toys.counter_noise; the browser draws them itself) and the ESS's n.
+MC_N_MAX, MC_SEEDS = 10_000, {"naive": 1, "importance": 2, "ess": 0}
+MC_LIVE = {**LIVE_MODEL, "theta": dataclasses.asdict(mc.THETA_TAIL),
+           "ns": mc.sample_sizes(MC_N_MAX).tolist(), "n_max": MC_N_MAX, "seeds": MC_SEEDS,
+           "ess_n": MC_N_MAX, "chars": 80}
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
