@@ -174,3 +174,28 @@ def test_mc_marginals_sliders_move_the_views_in_the_browser(server, page):
     assert poll(lambda: "mc_qm=5.0" in address(page) and "mc_x=8.5" in address(page), 10), \
         address(page)
     no_errors(page, "Monte Carlo marginals live views")
+
+
+def test_elbo_pages_2d_observation_moves_the_posterior_in_the_browser(server, page):
+    from explorer.toys import posterior2d as t2
+
+    open_page(page, f"{server['url']}/elbo_posterior")
+    page.get_by_text("Two latent dimensions").first.scroll_into_view_if_needed()
+    name = "Observation x of the 2-D model"
+    assert poll(lambda: slider(page, name).count(), 60)
+    press(page, name, "ArrowRight", 5)  # 1.5 → 2.0
+    assert slider_value(page, name) == "2"
+    _, lp, lpx = t2.posterior_grid2d(2.0, "sum")
+
+    def redrawn():
+        fig = figure(page, "2-D latent: contours of p(z|x=2)")
+        if fig is None:
+            return False
+        import json
+        z = np.asarray(json.loads(fig["data"])[0]["z"], dtype=np.float32)
+        return np.allclose(z, np.exp(lp).T.astype(np.float32), rtol=1e-6, atol=1e-30)
+    assert poll(redrawn, 10)
+    texts = [f.evaluate("() => document.body.innerText") for f in page.frames[1:]]
+    assert any(f"{lpx:.3f}" in t for t in texts), texts
+    assert poll(lambda: "x2d=2.0" in address(page), 10), address(page)
+    no_errors(page, "2-D x live view")

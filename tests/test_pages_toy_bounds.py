@@ -117,6 +117,13 @@ def test_two_dimensional_section_best_gaussians():
     assert not at.exception and has(at, "f(z) = z₁·z₂")
     fig = next(f for t, f in figures(at).items() if t.startswith("2-D latent"))
     assert {"best diagonal q", "best full q"} <= {tr.get("name") for tr in fig["data"]}
+    # the fits for every x of the live slider (-4 … 4 by 0.1), which the browser draws as x moves
+    from explorer.toys import posterior2d as t2
+
+    best = json.loads(live_views(at)["q2d"]["data"])["best"]
+    assert len(best["diag"]) == len(best["full"]) == 81 and best["lo"] == -4.0
+    m, c = t2.best_gaussian2d(1.5, "product", full=True)
+    assert best["full"][55] == pytest.approx([m[0], m[1], c[0, 0], c[0, 1], c[1, 1]], rel=1e-12)
 
 
 def test_two_dimensional_q_is_a_live_view_opening_at_the_links_values():
@@ -126,16 +133,20 @@ def test_two_dimensional_q_is_a_live_view_opening_at_the_links_values():
 
     at = app(ELBO, dec2d="product", x2d="2.0", m1_2d="-1.5", v1_2d="0.1", rho2d="0.5")
     view = live_views(at)["q2d"]
-    assert view["values"] == {"m1": -1.5, "m2": 1.0, "v1": 0.1, "v2": 0.5, "rho": 0.5}
+    assert view["values"] == {"x2": 2.0, "m1": -1.5, "m2": 1.0, "v1": 0.1, "v2": 0.5, "rho": 0.5}
     data = json.loads(view["data"])
-    assert data["kind"] == "product" and data["x"] == 2.0
-    assert data["lpx"] == pytest.approx(t2.posterior_grid2d(2.0, "product")[2], rel=1e-12)
+    assert data["kind"] == "product" and data["best"] is None
     fig = json.loads(view["figure"])
+    g, lp, _ = t2.posterior_grid2d(2.0, "product")  # the contour the browser recomputes for x
+    contour = np.array(array(fig["data"][0]["z"]), dtype=np.float32).reshape(201, 201)
+    np.testing.assert_allclose(contour, np.exp(lp).T.astype(np.float32), rtol=1e-6)
     q = next(tr for tr in fig["data"] if tr.get("name") == "your q (2σ)")
     xs, ys = t2.ellipse((-1.5, 1.0), t2.covariance(0.1, 0.5, 0.5))
     assert np.allclose(array(q["x"]), xs) and np.allclose(array(q["y"]), ys)
-    bad = app(ELBO, rho2d="7", v2_2d="0.123")
+    bad = app(ELBO, rho2d="7", v2_2d="0.123", x2d="9")
     assert live_views(bad)["q2d"]["values"]["rho"] == 0.0
+    assert live_views(bad)["q2d"]["values"]["x2"] == 1.5
+    assert any("`?x2d=9`" in w.value for w in bad.warning)
     assert any("`?rho2d=7`" in w.value for w in bad.warning)
     assert any("`?v2_2d=0.123`" in w.value for w in bad.warning)
 

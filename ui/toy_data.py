@@ -51,6 +51,19 @@ def posterior2d(x2: float, kind: str):
     return t2.posterior_grid2d(x2, kind)
 
 
+@st.cache_data(max_entries=4, show_spinner="Fitting the best Gaussians for every x…")
+def best2d_table(kind: str, lo: float, hi: float, step: float) -> dict:
+    """The best diagonal and full-covariance q = N(m, Σ) for every x of the 2-D slider (its k-th
+    value lo + k·step), as rows [m₁, m₂, Σ₁₁, Σ₁₂, Σ₂₂] (the browser draws them as x moves)."""
+    out = {"lo": lo, "step": step, "diag": [], "full": []}
+    for k in range(round((hi - lo) / step) + 1):
+        x = float(round(lo + k * step, 10))  # as ui.live snaps the slider's values
+        for key, full in (("diag", False), ("full", True)):
+            m, c = t2.best_gaussian2d(x, kind, full=full)
+            out[key].append([float(m[0]), float(m[1]), float(c[0, 0]), float(c[0, 1]), float(c[1, 1])])
+    return out
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
 def evidence_curve(x: float):
     return tl.log_evidence_curve(x)
