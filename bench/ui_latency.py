@@ -45,7 +45,7 @@ PAGES = {  # page path → slider labels to press (every slider of the pages of 
     "/relaxation_bias": ("temperature τ", "logit ℓ₁", "logit ℓ₂", "target t"),  # live views
     "/variational_learning": ("Observation x", "φ₁: q mean", "φ₁: q variance", "φ₂: q mean",
                               "φ₂: q variance", "start θ₀", "steps shown"),
-    "/mc_marginals": ("proposal q mean",),
+    "/mc_marginals": ("Observation x", "proposal q mean", "proposal q variance", "repetitions"),
 }
 NEEDS_RUNS = ("/latent_space", "/discrete_codes")
 

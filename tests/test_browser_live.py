@@ -165,3 +165,69 @@ def test_relaxation_bias_sliders_move_the_race_in_the_browser(server, page):
     assert poll(lambda: "rb_l1=1.0" in address(page) and "rb_tau=0.4" in address(page), 10), \
         address(page)
     no_errors(page, "relaxation bias live views")
+
+
+def test_mc_marginals_sliders_move_the_views_in_the_browser(server, page):
+    """q's mean moves the importance half only, x both halves and the texts; the numbers are the
+    library's on the same counter-based draws (seeds 1 and 2)."""
+    from explorer.toys import marginals as mc
+    from explorer.toys import posterior as tp
+
+    th = mc.THETA_TAIL
+    open_page(page, f"{server['url']}/mc_marginals")
+    assert poll(lambda: slider(page, "proposal q mean").count(), 60)
+    title = "Estimates log p̂(x) of eq. (1)"
+    assert poll(lambda: _trace_y(page, title, 3), 60)
+
+    def texts():
+        return " ".join(f.evaluate("() => document.body.innerText") for f in page.frames[1:])
+    imp0 = mc.importance_estimates(8.0, th, (6.0, 0.5), 10_000, 100, seed=2)
+    i = int(np.searchsorted(imp0.ns, 100))
+    assert poll(lambda: f"{np.median(imp0.log_mean_w[:, i]):.3f}" in texts(), 30), texts()
+    naive0 = _trace_y(page, title, 1)
+    press(page, "proposal q mean", "ArrowLeft", 10)  # 6.0 → 5.0
+    imp = mc.importance_estimates(8.0, th, (5.0, 0.5), 10_000, 100, seed=2)
+
+    def redrawn(est, index):
+        y = _trace_y(page, title, index)
+        return y is not None and np.allclose(np.asarray(y, float), mc.spread(est.log_mean_w)[0],
+                                             rtol=1e-9)
+    assert poll(lambda: redrawn(imp, 3), 10)
+    assert _trace_y(page, title, 1) == naive0  # the naive half did not change
+    median = f"{np.median(imp.log_mean_w[:, i]):.3f}"
+    assert poll(lambda: median in texts(), 10), texts()
+    press(page, "Observation x", "ArrowRight", 5)  # 8.0 → 8.5
+    naive = mc.naive_estimates(8.5, th, 10_000, 100, seed=1)
+    assert poll(lambda: redrawn(naive, 1), 10)
+    assert poll(lambda: f"exact log p(x) = {tp.log_evidence(8.5, th):.3f}" in
+                (figure(page, title) or {}).get("data", "") + texts(), 10)
+    jensen = figure(page, "Jensen on the same importance samples")
+    assert jensen and "x = 8.5" in figure(page, title)["title"].replace("<br>", " ")
+    assert poll(lambda: "mc_qm=5.0" in address(page) and "mc_x=8.5" in address(page), 10), \
+        address(page)
+    no_errors(page, "Monte Carlo marginals live views")
+
+
+def test_elbo_pages_2d_observation_moves_the_posterior_in_the_browser(server, page):
+    from explorer.toys import posterior2d as t2
+
+    open_page(page, f"{server['url']}/elbo_posterior")
+    page.get_by_text("Two latent dimensions").first.scroll_into_view_if_needed()
+    name = "Observation x of the 2-D model"
+    assert poll(lambda: slider(page, name).count(), 60)
+    press(page, name, "ArrowRight", 5)  # 1.5 → 2.0
+    assert slider_value(page, name) == "2"
+    _, lp, lpx = t2.posterior_grid2d(2.0, "sum")
+
+    def redrawn():
+        fig = figure(page, "2-D latent: contours of p(z|x=2)")
+        if fig is None:
+            return False
+        import json
+        z = np.asarray(json.loads(fig["data"])[0]["z"], dtype=np.float32)
+        return np.allclose(z, np.exp(lp).T.astype(np.float32), rtol=1e-6, atol=1e-30)
+    assert poll(redrawn, 10)
+    texts = [f.evaluate("() => document.body.innerText") for f in page.frames[1:]]
+    assert any(f"{lpx:.3f}" in t for t in texts), texts
+    assert poll(lambda: "x2d=2.0" in address(page), 10), address(page)
+    no_errors(page, "2-D x live view")

@@ -27,7 +27,7 @@ def js(browser):
     page.set_content("<html><body><div id='text'></div></body></html>")
     for name in ("live.js", "numeric.js", "gumbel.js", "schedule.js", "smoothing.js",
                  "transformations.js", "learning.js", "posterior2d.js", "elbo1d.js",
-                 "relaxation.js", "relaxation_view.js"):
+                 "relaxation.js", "relaxation_view.js", "counter_noise.js", "marginals.js"):
         page.add_script_tag(path=str(FRONTEND / name))
     yield page
     page.close()

@@ -117,6 +117,13 @@ def test_two_dimensional_section_best_gaussians():
     assert not at.exception and has(at, "f(z) = z₁·z₂")
     fig = next(f for t, f in figures(at).items() if t.startswith("2-D latent"))
     assert {"best diagonal q", "best full q"} <= {tr.get("name") for tr in fig["data"]}
+    # the fits for every x of the live slider (-4 … 4 by 0.1), which the browser draws as x moves
+    from explorer.toys import posterior2d as t2
+
+    best = json.loads(live_views(at)["q2d"]["data"])["best"]
+    assert len(best["diag"]) == len(best["full"]) == 81 and best["lo"] == -4.0
+    m, c = t2.best_gaussian2d(1.5, "product", full=True)
+    assert best["full"][55] == pytest.approx([m[0], m[1], c[0, 0], c[0, 1], c[1, 1]], rel=1e-12)
 
 
 def test_two_dimensional_q_is_a_live_view_opening_at_the_links_values():
@@ -126,16 +133,20 @@ def test_two_dimensional_q_is_a_live_view_opening_at_the_links_values():
 
     at = app(ELBO, dec2d="product", x2d="2.0", m1_2d="-1.5", v1_2d="0.1", rho2d="0.5")
     view = live_views(at)["q2d"]
-    assert view["values"] == {"m1": -1.5, "m2": 1.0, "v1": 0.1, "v2": 0.5, "rho": 0.5}
+    assert view["values"] == {"x2": 2.0, "m1": -1.5, "m2": 1.0, "v1": 0.1, "v2": 0.5, "rho": 0.5}
     data = json.loads(view["data"])
-    assert data["kind"] == "product" and data["x"] == 2.0
-    assert data["lpx"] == pytest.approx(t2.posterior_grid2d(2.0, "product")[2], rel=1e-12)
+    assert data["kind"] == "product" and data["best"] is None
     fig = json.loads(view["figure"])
+    g, lp, _ = t2.posterior_grid2d(2.0, "product")  # the contour the browser recomputes for x
+    contour = np.array(array(fig["data"][0]["z"]), dtype=np.float32).reshape(201, 201)
+    np.testing.assert_allclose(contour, np.exp(lp).T.astype(np.float32), rtol=1e-6)
     q = next(tr for tr in fig["data"] if tr.get("name") == "your q (2σ)")
     xs, ys = t2.ellipse((-1.5, 1.0), t2.covariance(0.1, 0.5, 0.5))
     assert np.allclose(array(q["x"]), xs) and np.allclose(array(q["y"]), ys)
-    bad = app(ELBO, rho2d="7", v2_2d="0.123")
+    bad = app(ELBO, rho2d="7", v2_2d="0.123", x2d="9")
     assert live_views(bad)["q2d"]["values"]["rho"] == 0.0
+    assert live_views(bad)["q2d"]["values"]["x2"] == 1.5
+    assert any("`?x2d=9`" in w.value for w in bad.warning)
     assert any("`?rho2d=7`" in w.value for w in bad.warning)
     assert any("`?v2_2d=0.123`" in w.value for w in bad.warning)
 
@@ -179,15 +190,55 @@ def test_variational_learning_page_curves_and_em_steps():
     # the point-mass and far-q warnings are the browser's: tests/test_live_js.py
 
 
-def test_mc_page_naive_vs_importance_and_jensen():
+def _mc(at: AppTest, role: str) -> tuple[dict, dict]:
+    """A Monte Carlo marginals live view's values and the figure it opens with."""
+    view = live_views(at)[role]
+    return view["values"], json.loads(view["figure"])
+
+
+def test_mc_page_opens_with_the_librarys_estimates_naive_vs_importance_and_jensen():
+    """The server's first paint (the browser redraws on its own draws: test_live_js_marginals.py,
+    the warnings too): the library's spreads on the seeds the browser gets."""
+    from explorer.toys import marginals as mc
+    from explorer.toys import posterior as tp
+
     at = app(MC)
     assert has(at, "Estimates log p̂(x) of eq. (1)", "Jensen on the same importance samples")
-    exact = metric(at, "exact log p(x)")
-    naive = next(m for m in at.metric if m.label.startswith("naive"))
-    assert float(naive.value) < exact - 3  # the default x is in the tail: naive is visibly bad
-    at.slider(key="mc_qm").set_value(-5.0).run()
-    assert not at.exception and any("misses the posterior" in w.value for w in at.warning)
-    at.slider(key="mc_x").set_value(12.0).run()
-    at.select_slider(key="mc_qv").set_value(1e-06).run()
-    assert not at.exception and any("far in the tail" in w.value for w in at.warning)
-    assert all(m.value not in ("nan", "inf", "-inf") for m in at.metric)
+    values, fig = _mc(at, "convergence")
+    assert values == {"x": 8.0, "m": 6.0, "v": 0.5, "reps": 100}
+    data = json.loads(live_views(at)["convergence"]["data"])
+    assert data["seeds"] == {"naive": 1, "importance": 2, "ess": 0} and data["n_max"] == 10_000
+    th, ns = mc.THETA_TAIL, np.array(data["ns"])
+    naive = mc.naive_estimates(8.0, th, 10_000, 100, seed=1)
+    imp = mc.importance_estimates(8.0, th, (6.0, 0.5), 10_000, 100, seed=2)
+    exact, elbo = tp.log_evidence(8.0, th), tp.elbo(8.0, th, 6.0, 0.5)
+    assert array(fig["data"][1]["y"]) == pytest.approx(mc.spread(naive.log_mean_w)[0].tolist())
+    assert array(fig["data"][3]["y"]) == pytest.approx(mc.spread(imp.log_mean_w)[0].tolist())
+    i = int(np.searchsorted(ns, 100))
+    assert array(fig["data"][1]["y"])[i] < exact - 3  # the default x is in the tail: naive is bad
+    assert fig["layout"]["annotations"][0]["text"] == f"exact log p(x) = {exact:.3f}"
+    assert fig["layout"]["yaxis"]["range"][0] == pytest.approx(exact - 30.0)
+    _, jensen = _mc(at, "jensen")
+    assert jensen["layout"]["annotations"][1]["text"] == f"ELBO = {elbo:.3f}"
+    assert array(jensen["data"][3]["y"]) == pytest.approx(mc.spread(imp.mean_log_w)[0].tolist())
+
+
+def test_mc_page_links_extremes_bad_values_and_reports():
+    linked = app(MC, mc_qm="-5.0", mc_x="12.0", mc_qv="1e-06", mc_reps="20")
+    values, fig = _mc(linked, "convergence")
+    assert values == {"x": 12.0, "m": -5.0, "v": 1e-06, "reps": 20}
+    assert "x = 12:" in fig["layout"]["title"]["text"].replace("<br>", " ")
+    assert "of 20 repetitions" in fig["layout"]["title"]["text"].replace("<br>", " ")
+    for f in (fig, _mc(linked, "jensen")[1]):
+        assert all(np.isfinite(np.array(array(t["y"]), dtype=float)).all() for t in f["data"])
+    bad = app(MC, mc_x="abc", mc_qv="0.123", mc_reps="7", mc_qm="99")
+    assert _mc(bad, "convergence")[0] == {"x": 8.0, "m": 6.0, "v": 0.5, "reps": 100}
+    texts = [w.value for w in bad.warning]
+    assert all(any(f"`?{k}`" in t for t in texts)
+               for k in ("mc_x=abc", "mc_qv=0.123", "mc_reps=7", "mc_qm=99")), texts
+    at = app(MC)
+    at.session_state["mc_live"] = {"x": -3.0, "m": 1.5, "v": 2.0, "reps": 50}  # the browser's report
+    at.run()
+    assert not at.exception
+    assert (at.query_params["mc_x"], at.query_params["mc_qm"], at.query_params["mc_reps"]) == \
+        ("-3.0", "1.5", "50")

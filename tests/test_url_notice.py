@@ -10,6 +10,7 @@ RACE = "app_pages/estimator_race.py"
 LATENT = "app_pages/latent_space.py"
 ONE = "app_pages/one_example.py"
 LEARN = "app_pages/variational_learning.py"
+RF = "app_pages/reparam_families.py"
 
 
 def notices(at) -> list[str]:
@@ -17,10 +18,14 @@ def notices(at) -> list[str]:
 
 
 def test_a_bad_slider_value_is_named_with_the_value_shown_instead():
-    at = app(ELBO, x2d="abc", svi_steps="7")
+    at = app(RF, rf_t="abc")
     assert not at.exception
     texts = notices(at)
-    assert any("`?x2d=abc`" in t and f"showing {at.slider(key='x2d').value:g}" in t for t in texts)
+    shown = f"showing {at.slider(key='rf_t').value:g}"
+    assert any("`?rf_t=abc`" in t and shown in t for t in texts), texts
+    live = app(ELBO, x2d="abc", svi_steps="7")  # a live view's slider (ui/live) too
+    assert any("`?x2d=abc`" in t for t in notices(live)), notices(live)
+    assert live_views(live)["q2d"]["values"]["x2"] == 1.5
     learn = app(LEARN, em_a0="99")
     assert any("`?em_a0=99`" in t and "from 0.2 to 6" in t for t in notices(learn))  # out of range
     assert live_views(learn)["em"]["values"]["a0"] == 0.5
@@ -57,15 +62,15 @@ def test_the_presentation_toggle_outside_the_page_is_covered_too():
 def test_good_values_and_defaults_get_no_notice():
     at = app(ELBO, x2d="1.5", dec2d="sum")  # 1.5 and sum are the defaults
     assert not at.exception and not notices(at)
-    assert at.slider(key="x2d").value == 1.5
+    assert live_views(at)["q2d"]["values"]["x2"] == 1.5
     race = app(RACE, race_family="gamma", race_cost_gamma="cos")
     assert not notices(race) and not race.warning
 
 
 def test_a_notice_is_shown_once():
-    at = app(ELBO, x2d="abc")
+    at = app(RF, rf_t="abc")
     assert notices(at)
-    at.slider(key="x2d").set_value(2.0).run()
+    at.slider(key="rf_t").set_value(2.0).run()
     assert not notices(at)  # the URL no longer holds the bad value
     at.run()
     assert not notices(at)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from explorer.plots.toys import GREEN, elbo_budget_figure
 from explorer.toys import learning as tl
+from explorer.toys import marginals as mc
 from explorer.toys import posterior as tp
 from explorer.toys import posterior2d as t2
 
@@ -17,6 +18,12 @@ _U, _W = tp.q_nodes(0.0, 1.0)
 # What the live views of the toy pages compute with (ui/live/frontend/elbo1d.js, learning.js):
 # θ and the Gauss–Hermite nodes and weights of an expectation under N(0, 1).
 LIVE_MODEL = {"theta": dataclasses.asdict(TH), "u": _U.tolist(), "w": _W.tolist()}
+# Monte Carlo marginals (ui/live/frontend/marginals.js): its model, the sizes n, the seeds of the
+# draws (explorer.toys.counter_noise; the browser draws them itself) and the ESS's n.
+MC_N_MAX, MC_SEEDS = 10_000, {"naive": 1, "importance": 2, "ess": 0}
+MC_LIVE = {**LIVE_MODEL, "theta": dataclasses.asdict(mc.THETA_TAIL),
+           "ns": mc.sample_sizes(MC_N_MAX).tolist(), "n_max": MC_N_MAX, "seeds": MC_SEEDS,
+           "ess_n": MC_N_MAX, "chars": 80}
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -42,6 +49,19 @@ def elbo_figure(x: float, m: float, v: float, green: bool):
 @st.cache_data(max_entries=64, show_spinner=False)
 def posterior2d(x2: float, kind: str):
     return t2.posterior_grid2d(x2, kind)
+
+
+@st.cache_data(max_entries=4, show_spinner="Fitting the best Gaussians for every x…")
+def best2d_table(kind: str, lo: float, hi: float, step: float) -> dict:
+    """The best diagonal and full-covariance q = N(m, Σ) for every x of the 2-D slider (its k-th
+    value lo + k·step), as rows [m₁, m₂, Σ₁₁, Σ₁₂, Σ₂₂] (the browser draws them as x moves)."""
+    out = {"lo": lo, "step": step, "diag": [], "full": []}
+    for k in range(round((hi - lo) / step) + 1):
+        x = float(round(lo + k * step, 10))  # as ui.live snaps the slider's values
+        for key, full in (("diag", False), ("full", True)):
+            m, c = t2.best_gaussian2d(x, kind, full=full)
+            out[key].append([float(m[0]), float(m[1]), float(c[0, 0]), float(c[0, 1]), float(c[1, 1])])
+    return out
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -188,6 +188,27 @@ def mc_figure(ns: np.ndarray, bands: Sequence[tuple], lines: Sequence[tuple], ti
     return fig
 
 
+def mc_convergence_figure(ns: np.ndarray, naive: tuple, imp: tuple, exact: float, x: float,
+                          reps: int) -> go.Figure:
+    """Eq. (1) of the second lecture: the naive and importance estimates' spreads (median,
+    10%, 90%) against n, the exact log p(x) and a floor 30 nats below it."""
+    return mc_figure(ns, [("naive, z ~ p(z)", naive, RED), ("importance, z ~ q", imp, BLUE)],
+                     [("exact log p(x)", exact, "black")], y_floor=exact - 30.0,
+                     title=f"Estimates log p̂(x) of eq. (1) vs the number of samples n, x = {x:g}: "
+                           "naive (prior samples) vs importance sampling; bands: 10–90% of "
+                           f"{reps} repetitions")
+
+
+def mc_jensen_figure(ns: np.ndarray, log_mean_w: tuple, mean_log_w: tuple, exact: float,
+                     elbo: float) -> go.Figure:
+    """Jensen on the same importance samples: the spreads of log (1/n Σ w) and (1/n) Σ log w."""
+    return mc_figure(ns, [("log (1/n Σ w)", log_mean_w, BLUE), ("(1/n) Σ log w", mean_log_w, ORANGE)],
+                     [("exact log p(x)", exact, "black"), ("ELBO", elbo, GREEN)],
+                     y_floor=min(elbo, exact) - 5.0,
+                     title="Jensen on the same importance samples: log (1/n Σ w) ≥ (1/n) Σ log w; "
+                           "they approach log p(x) and the ELBO, a gap of KL(q‖p(z|x))")
+
+
 def _budget_values(b) -> tuple[list[float], list[str], list[float]]:
     """The waterfall of `budget_figure` for a Bound b: values, their labels, the x range."""
     elbo = b.expected_log_joint + b.entropy

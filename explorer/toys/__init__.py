@@ -4,6 +4,7 @@
     posterior2d  its 2-D variant, a ridge or a curved posterior
     learning     variational learning of a scalar θ: log p(x; θ) and ELBO curves, EM steps
     marginals    Monte Carlo estimates of p(x): naive and importance sampling
+    counter_noise  N(0, 1) draws addressed by (seed, index), which the browser draws alike
     costs        toy costs f(z) with closed-form E[f] and gradients for the estimator race
 """
-__all__ = ["costs", "learning", "marginals", "posterior", "posterior2d"]
+__all__ = ["costs", "counter_noise", "learning", "marginals", "posterior", "posterior2d"]

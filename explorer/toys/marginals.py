@@ -5,7 +5,9 @@ Importance: p̂(x) = (1/n) Σ p(x, z_i) / q(z_i),   z_i ~ q(z) = N(m, v)
 
 Both are returned as log p̂ = logsumexp(log w) − log n (never averaging probabilities), for many
 independent repetitions and for every n on a grid of sample sizes: each repetition draws n_max
-samples and the estimate for n uses its first n (prefix sums), so one draw serves all n.
+samples and the estimate for n uses its first n (prefix sums), so one draw serves all n. The
+standard normal draws ε come from explorer.toys.counter_noise (seed, index), so the browser's
+live view (ui/live/frontend/marginals.js) estimates on the very same draws.
 Jensen: log (1/n Σ w) ≥ (1/n) Σ log w on every repetition; the right side estimates the ELBO.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.toys.counter_noise import standard_normal
 from explorer.toys.posterior import THETA0, Theta, log_gauss, log_joint, log_likelihood
 
 X_TAIL = 8.0  # default observation of the MC page: far in the tail of the prior predictive
@@ -57,7 +60,7 @@ def naive_estimates(x: float, th: Theta = THETA0, n=10_000, reps: int = 100,
                     seed: int = 0) -> Estimates:
     """Naive MC with prior samples: w_i = p(x|z_i), z_i ~ p(z).  n: n_max (int) or sizes."""
     ns = _ns(n)
-    z = np.random.default_rng(seed).normal(0.0, th.prior_std, size=(reps, int(ns.max())))
+    z = th.prior_std * standard_normal(seed, (reps, int(ns.max())))
     return _prefix_estimates(log_likelihood(z, x, th), ns)
 
 
@@ -66,7 +69,7 @@ def importance_estimates(x: float, th: Theta, q: tuple[float, float], n=10_000, 
     """Importance sampling: w_i = p(x, z_i)/q(z_i), z_i ~ q = N(m, v) (v is the variance)."""
     m, v = q
     ns = _ns(n)
-    z = m + np.sqrt(v) * np.random.default_rng(seed).standard_normal((reps, int(ns.max())))
+    z = m + np.sqrt(v) * standard_normal(seed, (reps, int(ns.max())))
     return _prefix_estimates(log_joint(z, x, th) - log_gauss(z, m, v), ns)
 
 
@@ -78,7 +81,43 @@ def spread(values: np.ndarray, lo: float = 10, hi: float = 90) -> tuple[np.ndarr
 def relative_ess(x: float, th: Theta, q: tuple[float, float], n: int = 10_000, seed: int = 0) -> float:
     """Effective sample size (Σw)²/Σw² of n importance samples, divided by n (1 = perfect q)."""
     m, v = q
-    z = m + np.sqrt(v) * np.random.default_rng(seed).standard_normal(n)
+    z = m + np.sqrt(v) * standard_normal(seed, n)
     lw = log_joint(z, x, th) - log_gauss(z, m, v)
     lw = lw - lw.max()
     return float(np.exp(2 * np.log(np.exp(lw).sum()) - np.log(np.exp(2 * lw).sum())) / n)
+
+
+def notes(naive: Estimates, imp: Estimates, exact: float, elbo: float, ess: float, x: float,
+          q: tuple[float, float]) -> dict:
+    """The page's texts for these estimates (the browser writes them word for word): the metrics
+    at n = 100, the caption (naive estimates more than 1 nat off), the warnings (a q with
+    relative ESS < 0.01; |x| > 10) and the caption of Jensen's gap (smallest gap, mean gap vs KL)."""
+    m, v = q
+    ns, reps = naive.ns, naive.log_mean_w.shape[0]
+    i = int(np.searchsorted(ns, 100))
+    off = np.mean(np.abs(naive.log_mean_w[:, i] - exact) > 1.0)
+    floor = exact - 30.0
+    warnings = []
+    if ess < 0.01:
+        warnings.append(
+            f"The proposal q = N({m:g}, {v:g}) misses the posterior: the effective sample size "
+            f"is {ess:.1e} of n, so a handful of weights dominate and importance sampling is "
+            "no better than the naive estimator. Move q toward the posterior (or widen it).")
+    if abs(x) > 10:
+        warnings.append(
+            f"x = {x:g} is very far in the tail: log p(x) = {exact:.1f}. The naive estimator "
+            "needs astronomically many prior samples; only a good proposal can estimate it.")
+    gap = imp.jensen_gap
+    return {
+        "metrics": [("exact log p(x)", f"{exact:.3f}"),
+                    (f"naive, n = {ns[i]}: median", f"{np.median(naive.log_mean_w[:, i]):.2f}"),
+                    (f"importance, n = {ns[i]}: median", f"{np.median(imp.log_mean_w[:, i]):.3f}")],
+        "caption": f"At n = {ns[i]}, {off:.0%} of the naive estimates are more than 1 nat off. "
+                   "Note p̂ itself is unbiased (its mean is p(x)), but log p̂ is biased low "
+                   "(Jensen) and, in the tail, p̂ is usually far too small with rare huge values. "
+                   f"Below the plot's floor ({floor:.0f}) estimates are clipped from view.",
+        "warnings": warnings,
+        "jensen": f"Smallest gap over all {reps} repetitions and all n ≥ 2: "
+                  f"**{gap[:, 1:].min():.2e}** (≥ 0); at n = {ns[-1]} the mean gap is "
+                  f"{gap[:, -1].mean():.3f} vs KL = {exact - elbo:.3f}.",
+    }
