@@ -83,6 +83,24 @@ Q2D = (X2D, live.control("m1", "q mean m₁", url="m1_2d", lo=-4.0, hi=4.0, step
 Q2D_DEFAULTS = {"x2": 1.5, "m1": 1.0, "m2": 1.0, "v1": 0.5, "v2": 0.5, "rho": 0.0}
 
 
+def q2d_figure(kind: str, best: bool, values: tuple):
+    """The 2-D posterior's contours with q's ellipse (and the best Gaussians' for this x)."""
+    v = dict(values)
+    x2 = v["x2"]
+    g, lp2, _ = toy.posterior2d(x2, kind)
+    ells = [("your q (2σ)", *t2.ellipse((v["m1"], v["m2"]), t2.covariance(v["v1"], v["v2"], v["rho"])),
+             ORANGE)]
+    if best:  # the fits for the link's x, as the browser draws them for every x
+        table = toy.best2d_table(kind, X2D["min"], X2D["max"], X2D["step"])
+        k = round((x2 - X2D["min"]) / X2D["step"])
+        ells += [(name, *t2.ellipse(row[:2], [[row[2], row[3]], [row[3], row[4]]]), color)
+                 for name, row, color in (("best diagonal q", table["diag"][k], PURPLE),
+                                          ("best full q", table["full"][k], BLUE))]
+    name = "z₁ + z₂" if kind == "sum" else "z₁·z₂"
+    return posterior2d_figure(g, lp2, ells, title=f"2-D latent: contours of p(z|x={x2:g}) for "
+                              f"f(z) = {name} and q's 2σ ellipse; KL(q‖p(z|x)) = log p(x) − ELBO")
+
+
 @st.fragment
 def two_d():
     st.markdown("z ∈ R², p(z) = N(0, I), p(x|z) = N(x; f(z), 0.5²). With f = z₁ + z₂ the "
@@ -99,22 +117,12 @@ def two_d():
     best = a2.checkbox("show the best diagonal and best full-covariance Gaussians", key="best2d",
                        bind="query-params")
     v = live.current("q2d_live", Q2D, Q2D_DEFAULTS)
-    x2 = v["x2"]
-    g, lp2, _ = toy.posterior2d(x2, kind)
-    ells = [("your q (2σ)", *t2.ellipse((v["m1"], v["m2"]), t2.covariance(v["v1"], v["v2"], v["rho"])),
-             ORANGE)]
     table = toy.best2d_table(kind, X2D["min"], X2D["max"], X2D["step"]) if best else None
-    if best:  # the fits for the link's x, as the browser draws them for every x
-        k = round((x2 - X2D["min"]) / X2D["step"])
-        ells += [(name, *t2.ellipse(row[:2], [[row[2], row[3]], [row[3], row[4]]]), color)
-                 for name, row, color in (("best diagonal q", table["diag"][k], PURPLE),
-                                          ("best full q", table["full"][k], BLUE))]
-    name = "z₁ + z₂" if kind == "sum" else "z₁·z₂"
-    fig = posterior2d_figure(g, lp2, ells, title=f"2-D latent: contours of p(z|x={x2:g}) for "
-                             f"f(z) = {name} and q's 2σ ellipse; KL(q‖p(z|x)) = log p(x) − ELBO")
     u, w = t2.gauss_hermite()
     live.reporting_view("posterior2d", "q2d", key="q2d_live", group="q2d", values=v, controls=Q2D,
-                        filename="posterior2d", figure=live.figure_json(fig, "posterior2d", chars=70),
+                        filename="posterior2d",
+                        figure=live.figure(q2d_figure, kind, best, tuple(v.items()),
+                                           key="posterior2d", chars=70),
                         data={"kind": kind, "noise_std": t2.NOISE_STD, "u": u.tolist(),
                               "w": w.tolist(), "best": table, "chars": 70})
 

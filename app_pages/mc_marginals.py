@@ -46,15 +46,25 @@ def importance_estimates(x: float, m: float, v: float, reps: int):
             tp.elbo(x, th, m, v))
 
 
+def convergence(x: float, m: float, v: float, reps: int):
+    (naive, exact), (imp, _) = naive_estimates(x, reps), importance_estimates(x, m, v, reps)
+    return mc_convergence_figure(naive.ns, mc.spread(naive.log_mean_w), mc.spread(imp.log_mean_w),
+                                 exact, x, reps)
+
+
+def jensen(x: float, m: float, v: float, reps: int):
+    (_, exact), (imp, elbo) = naive_estimates(x, reps), importance_estimates(x, m, v, reps)
+    return mc_jensen_figure(imp.ns, mc.spread(imp.log_mean_w), mc.spread(imp.mean_log_w), exact,
+                            elbo)
+
+
 live.link_notices(CONTROLS)
 val = live.current("mc_live", CONTROLS, DEFAULTS)
-x, reps = val["x"], int(val["reps"])
-(naive, exact), (imp, elbo) = naive_estimates(x, reps), importance_estimates(x, val["m"], val["v"], reps)
+at = (val["x"], val["m"], val["v"], int(val["reps"]))
 live.reporting_view(
     "marginals", "convergence", key="mc_live", group="mc", values=val, controls=CONTROLS,
-    filename="mc_convergence", data=toy.MC_LIVE, figure=live.figure_json(mc_convergence_figure(
-        naive.ns, mc.spread(naive.log_mean_w), mc.spread(imp.log_mean_w), exact, x, reps),
-        "mc_convergence", chars=80))
+    filename="mc_convergence", data=toy.MC_LIVE,
+    figure=live.figure(convergence, *at, key="mc_convergence", chars=80))
 st.caption("The four sliders move in your browser: it draws the same standard normals as the "
            "server (a counter-based generator), so the estimates, bands and texts are the "
            "library's.")
@@ -66,6 +76,4 @@ st.markdown("The log of the average weight estimates log p(x); the average of th
 st.latex(r"\log \frac{1}{n}\sum_i w_i \;\ge\; \frac{1}{n}\sum_i \log w_i"
          r"\quad\xrightarrow{n\to\infty}\quad \log p(x) \;\ge\; \mathcal{L}(x;\theta,q)")
 live.view("marginals", "jensen", key="mc_jensen", group="mc", values=val, data={"chars": 80},
-          filename="mc_jensen", figure=live.figure_json(mc_jensen_figure(
-              imp.ns, mc.spread(imp.log_mean_w), mc.spread(imp.mean_log_w), exact, elbo),
-              "mc_jensen", chars=80))
+          filename="mc_jensen", figure=live.figure(jensen, *at, key="mc_jensen", chars=80))
