@@ -1,7 +1,7 @@
 """Load test: N concurrent headless Chromium sessions on the math pages while two runs train.
 
     python bench/load_test.py [--sessions 30] [--moves 5] [--root DIR]   # needs Debian's chromium
-    python bench/load_test.py --sessions 2 --wire 28    # a class of 30 on a two-core machine
+    python bench/load_test.py --sessions 2 --visits 7 --wire 28   # a class of 30, two cores
 
 Thirty Chromiums cannot share two cores with the server (each page load is seconds of renderer
 CPU that a class's laptops pay themselves), so --wire W adds W sessions that speak Streamlit's
@@ -43,6 +43,9 @@ PAGES = {  # page → (label of the Streamlit slider, used where the figure has 
     "/smoothing": "β (log scale)",  # a live view too
     "/elbo_posterior": "q mean φ₁",
     "/latent_space": "Samples from q(z|x)",
+    "/relaxation_bias": "logit ℓ₁",  # live views since 2026-12-03
+    "/mc_marginals": "proposal q mean",
+    "/variational_learning": "Observation x",
 }
 TARGETS = {"page": 3.0, "slider": 1.0}
 WIRE_PAGES = ("gumbel", "smoothing", "elbo_posterior", "variational_learning", "relaxation_bias",
@@ -145,12 +148,21 @@ async def move_live_slider(page, label: str, k: int) -> float:
     return (last - await home.evaluate("() => window.__t0")) / 1000
 
 
-async def session(browser, url: str, path: str, moves: int, delay: float, out: dict):
+async def session(browser, url: str, paths: list[str], moves: int, delay: float, out: dict):
+    """One student's browser: opens each of `paths` in turn in the same tab (its cache warm
+    after the first), measuring each page load and `moves` slider moves there."""
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
+    for path in paths:
+        await visit(page, url, path, moves, out)
+    await context.close()
+
+
+async def visit(page, url: str, path: str, moves: int, out: dict):
     js_errors, frames = [], False
-    page.on("pageerror", lambda e: js_errors.append(str(e)))
+    on_error = lambda e: js_errors.append(str(e))  # noqa: E731
+    page.on("pageerror", on_error)
     try:
         t0 = time.perf_counter()
         await page.goto(url + path, timeout=90_000)
@@ -177,17 +189,19 @@ async def session(browser, url: str, path: str, moves: int, delay: float, out: d
             out["by_page"].setdefault(path, []).append(dt)
         if await page.locator("[data-testid='stException']").count():
             out["errors"].append(f"{path}: exception shown on the page")
-    except Exception as e:  # a timeout or a missing element: one error, the session ends
+    except Exception as e:  # a timeout or a missing element: one error, the next page
         out["errors"].append(f"{path}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+    page.remove_listener("pageerror", on_error)
     out["errors"].extend(f"{path}: JS error {m[:120]}" for m in js_errors)
-    await context.close()
 
 
-async def drive_measured(url: str, sessions: int, moves: int, stagger: float) -> dict:
+async def drive_measured(url: str, sessions: int, moves: int, stagger: float,
+                         visits: int = 1) -> dict:
     """drive, with the CPU seconds each kind of process spent during it (sampled just before
     the browser closes, while its processes are alive)."""
     before = cpu_seconds()
-    out = await drive(url, sessions, moves, stagger, on_done=lambda: out_cpu.update(cpu_seconds()))
+    out = await drive(url, sessions, moves, stagger, on_done=lambda: out_cpu.update(cpu_seconds()),
+                      visits=visits)
     out["cpu"] = {k: out_cpu.get(k, 0.0) - before[k] for k in before}
     return out
 
@@ -195,15 +209,17 @@ async def drive_measured(url: str, sessions: int, moves: int, stagger: float) ->
 out_cpu: dict = {}
 
 
-async def drive(url: str, sessions: int, moves: int, stagger: float, on_done=None) -> dict:
+async def drive(url: str, sessions: int, moves: int, stagger: float, on_done=None,
+                visits: int = 1) -> dict:
     from playwright.async_api import async_playwright
 
     out = {"page": [], "slider": [], "errors": [], "by_page": {}, "page_by": {}, "kind": {}}
     paths = list(PAGES)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-        await asyncio.gather(*(session(browser, url, paths[i % len(paths)], moves, i * stagger, out)
-                               for i in range(sessions)))
+        await asyncio.gather(*(session(browser, url, [paths[(i + k) % len(paths)]
+                                                      for k in range(visits)],
+                                       moves, i * stagger, out) for i in range(sessions)))
         if on_done:
             on_done()
         await browser.close()
@@ -239,14 +255,14 @@ async def wire_student(url: str, page: str, think: float, delay: float, stop: as
 
 
 async def drive_class(url: str, sessions: int, moves: int, stagger: float, wire: int,
-                      think: float) -> dict:
+                      think: float, visits: int = 1) -> dict:
     """`wire` protocol students on the server while `sessions` Chromium sessions measure."""
     stop = asyncio.Event()
     extra = {"wire_open": [], "wire_move": [], "wire_errors": [], "wire_by": {}}
     students = [asyncio.create_task(wire_student(url, WIRE_PAGES[i % len(WIRE_PAGES)], think,
                                                  i * stagger, stop, extra)) for i in range(wire)]
     await asyncio.sleep(wire * stagger + 2 * think)  # the class is in and moving sliders
-    out = await drive_measured(url, sessions, moves, stagger)
+    out = await drive_measured(url, sessions, moves, stagger, visits)
     stop.set()
     await asyncio.gather(*students)
     out.update(extra)
@@ -298,6 +314,8 @@ def main():
     parser.add_argument("--moves", type=int, default=5, help="slider moves per session")
     parser.add_argument("--stagger", type=float, default=0.2, help="s between session starts")
     parser.add_argument("--root", type=Path, default=HERE, help="the app checkout to serve")
+    parser.add_argument("--visits", type=int, default=1,
+                        help="pages each Chromium session opens in turn (rotating PAGES)")
     parser.add_argument("--wire", type=int, default=0,
                         help="students without a browser (bench/wire.py) loading the server")
     parser.add_argument("--think", type=float, default=1.0,
@@ -319,7 +337,7 @@ def main():
         asyncio.run(drive(url, len(PAGES), 0, 0.0))
         load0, t0 = os.getloadavg()[0], time.perf_counter()
         out = asyncio.run(drive_class(url, args.sessions, args.moves, args.stagger, args.wire,
-                                      args.think))
+                                      args.think, args.visits))
         load1, wall = os.getloadavg()[0], time.perf_counter() - t0
         running = training_count(env["VAE_EXPLORER_STORE"])
     finally:

@@ -154,9 +154,10 @@ def test_relaxation_bias_sliders_move_the_race_in_the_browser(server, page):
     press(page, "temperature τ", "ArrowLeft", 1)  # 0.5 → 0.4
     # the histogram and samples were off screen: they redraw once scrolled into view
     page.frame_locator("iframe >> nth=1").locator("#figure").scroll_into_view_if_needed()
-    assert poll(lambda: figure(page, "at τ = 0.4"), 10)
+    # "E_q[f(z)] at τ": the histogram's title (the samples' title says "at τ" too)
+    assert poll(lambda: figure(page, "E_q[f(z)] at τ = 0.4"), 10)
     assert poll(lambda: figure(page, "samples at τ = 0.4"), 10)
-    hist = [t for t in json_data(page, "at τ = 0.4") if t.get("name") == "naive_reparam"]
+    hist = [t for t in json_data(page, "E_q[f(z)] at τ = 0.4") if t.get("name") == "naive_reparam"]
     assert hist and sum(hist[0]["customdata"]) == 4000 and hist[0]["showlegend"] is False
     page.frame_locator("iframe >> nth=4").locator("#text").scroll_into_view_if_needed()
     texts = lambda: " ".join(f.evaluate("() => document.body.innerText") for f in page.frames[1:])  # noqa: E731

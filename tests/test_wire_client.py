@@ -1,12 +1,16 @@
 """bench/wire.py, the browserless students of the load test, against the real server: what it
 sends must be what a browser sends, or the load it makes is not a class's load."""
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from bench.wire import WireSession, _bounce
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Its own thread and event loop: the browser tests' sync Playwright keeps one running in
+    this thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _session(url: str, page: str) -> WireSession:
