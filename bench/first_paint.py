@@ -1,6 +1,7 @@
 """Seconds from opening each page in Chromium to its first content, with the class models trained.
 
     .venv/bin/python bench/first_paint.py [--store DIR] [--pages bound_ladder,digit_completion]
+    .venv/bin/python bench/first_paint.py --navigate     # one tab, through the sidebar
 
 The real-browser counterpart of bench/first_render.py (which times AppTest's script runs):
 one app server on the store (the class models must be there: run first_render.py or
@@ -10,6 +11,12 @@ who has opened the app before; the server's caches stay warm for what earlier pa
 on the same run). Columns: the page title painted, the first chart/table/metric/image painted
 ("–": a text page, its title is its first content), and every progress bar gone with the script idle ("all", at most --timeout
 s). Needs /usr/bin/chromium and Playwright. Target: first content ≤ 3 s (issue 12).
+
+A new tab parses Streamlit's and plotly's JavaScript again (about 3 s of this machine's CPU
+before any page's first chart); a student who has the app open moves between pages through the
+sidebar instead, in the same tab. --navigate measures that: one tab, a click on each page's
+sidebar link, then the new page's title and first content (the previous page's elements,
+greyed as stale until the new run replaces them, do not count).
 """
 from __future__ import annotations
 
@@ -47,6 +54,35 @@ def seconds_until(page, selector: str, t0: float, timeout: float) -> float | Non
     return time.perf_counter() - t0
 
 
+FRESH = ":not([data-stale='true']) > "  # an element of the run now showing, not the page before
+
+
+def fresh_title(page, before: str, t0: float, timeout: float) -> float | None:
+    """Seconds until a new page's title (an h1 other than `before`) is painted."""
+    while time.perf_counter() - t0 < timeout:
+        for h in page.query_selector_all("[data-testid='stMain'] h1"):
+            if h.is_visible() and h.inner_text() != before and not h.evaluate(
+                    "e => Boolean(e.closest(\"[data-stale='true']\"))"):
+                return time.perf_counter() - t0
+        page.wait_for_timeout(30)
+    return None
+
+
+def fresh_content(page, t0: float, timeout: float) -> float | None:
+    """first_content, counting only elements of the new page's run."""
+    stale = "e => Boolean(e.closest(\"[data-stale='true']\"))"
+    while time.perf_counter() - t0 < timeout:
+        if any(el.is_visible() and not el.evaluate(stale) for el in page.query_selector_all(CONTENT)):
+            return time.perf_counter() - t0
+        for f in page.frames:
+            if "vx_live" in f.url and f.query_selector(".js-plotly-plot .main-svg"):
+                el = f.frame_element()
+                if el.is_visible() and not el.evaluate(stale):
+                    return time.perf_counter() - t0
+        page.wait_for_timeout(30)
+    return None
+
+
 def first_content(page, t0: float, timeout: float) -> float | None:
     """Seconds until a chart/table/metric/image is painted on the page, or a live view (ui/live)
     has drawn its figure in its iframe."""
@@ -74,6 +110,8 @@ def main():
     parser.add_argument("--store", default=None)
     parser.add_argument("--pages", default=None, help="comma-separated page names (default: all)")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--navigate", action="store_true",
+                        help="one tab: open each page through its sidebar link")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -94,13 +132,38 @@ def main():
             warm.close()
             print(f"{'page':24s} {'title s':>7s} {'content':>7s} {'all s':>7s} {'load':>5s}")
             slow = []
+            tab = None
+            if args.navigate:
+                tab = context.new_page()
+                tab.goto(url, timeout=120_000)
+                seconds_until(tab, IDLE, time.perf_counter(), 120)
+                more = tab.query_selector("[data-testid='stSidebarNavViewButton']")
+                if more is not None:  # "View 14 more": every page's link in the sidebar
+                    more.click()
             for name in chosen:
-                page, load = context.new_page(), load_average()
-                t0 = time.perf_counter()
-                page.goto(f"{url}/{name}", timeout=120_000)
-                title = seconds_until(page, "[data-testid='stMain'] h1", t0, args.timeout)
-                content = ("–" if name in TEXT_PAGES else
-                           first_content(page, t0, args.timeout))
+                load = load_average()
+                if tab is not None:
+                    page = tab
+                    here = page.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+                    if here == name or (name == "home" and ":" in here):  # on it already:
+                        other = "lessons" if name != "lessons" else ""  # leave it first
+                        page.click(f"[data-testid='stSidebarNavLink'][href$='/{other}']")
+                        seconds_until(page, IDLE, time.perf_counter(), args.timeout)
+                        page.wait_for_timeout(300)
+                    before = page.inner_text("[data-testid='stMain'] h1")
+                    t0 = time.perf_counter()
+                    link = "" if name == "home" else name  # the default page is at /
+                    page.click(f"[data-testid='stSidebarNavLink'][href$='/{link}']")
+                    title = fresh_title(page, before, t0, args.timeout)
+                    content = ("–" if name in TEXT_PAGES else
+                               fresh_content(page, t0, args.timeout))
+                else:
+                    page = context.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/{name}", timeout=120_000)
+                    title = seconds_until(page, "[data-testid='stMain'] h1", t0, args.timeout)
+                    content = ("–" if name in TEXT_PAGES else
+                               first_content(page, t0, args.timeout))
                 done = all_done(page, t0, args.timeout)
                 first = content if content not in (None, "–") else title
                 flag = "  ← slow" if first is None or first > TARGET_SECONDS else ""
@@ -108,7 +171,8 @@ def main():
                       flush=True)
                 if flag:
                     slow.append(name)
-                page.close()
+                if tab is None:
+                    page.close()
             browser.close()
     finally:
         proc.terminate()

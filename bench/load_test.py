@@ -335,10 +335,11 @@ def main():
         app, url = serve(args.root / "app.py", env, cwd=args.root)
         # one warm-up visit per page: the first import of torch etc. is not what is measured
         asyncio.run(drive(url, len(PAGES), 0, 0.0))
-        load0, t0 = os.getloadavg()[0], time.perf_counter()
+        load0, t0, c0 = os.getloadavg()[0], time.perf_counter(), time.process_time()
         out = asyncio.run(drive_class(url, args.sessions, args.moves, args.stagger, args.wire,
                                       args.think, args.visits))
         load1, wall = os.getloadavg()[0], time.perf_counter() - t0
+        out["own_cpu"] = time.process_time() - c0
         running = training_count(env["VAE_EXPLORER_STORE"])
     finally:
         if app is not None:
@@ -351,7 +352,8 @@ def main():
           f"students (a step every {args.think:g} s), {running} runs training at the "
           f"end; load average {load0:.1f} before, {load1:.1f} after (1 min), {os.cpu_count()} cores")
     print(f"{wall:.0f} s wall; CPU seconds meanwhile: " + ", ".join(
-        f"{k} {v:.0f}" for k, v in out["cpu"].items()))
+        f"{k} {v:.0f}" for k, v in out["cpu"].items()) + f", this process (the wire students) "
+          f"{out['own_cpu']:.0f}")
     for name in ("page", "slider"):
         v = out[name]
         p95 = percentile(v, 0.95)

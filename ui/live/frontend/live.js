@@ -184,11 +184,31 @@ const Live = (() => {
     for (const k of keys.slice(0, -1)) o = o[k] = (o[k] === undefined ? {} : o[k]);
     o[keys[keys.length - 1]] = value;
   }
-  let onScreen = true, stale = false, shown = null;
+  // plotly.js (4.8 MB) is parsed only by views that come into sight: a page of five views
+  // used to parse it five times before its first chart, and a view below the fold draws later.
+  let onScreen = null, stale = false, shown = null, unpainted = false, plotlyLoading = null;
+  function withPlotly(fn) {
+    if (window.Plotly) return void fn();
+    plotlyLoading = plotlyLoading || new Promise((done, fail) => {
+      const tag = document.createElement("script");
+      tag.src = "plotly.min.js";
+      tag.onload = done;
+      tag.onerror = () => fail(new Error("plotly.js did not load"));
+      document.head.appendChild(tag);
+    });
+    plotlyLoading.then(guarded(fn), guarded((e) => { throw e; }));
+  }
+  function paintPristine() {  // the server's figure, once this view is on screen
+    if (!gd || !unpainted || onScreen !== true) return;
+    unpainted = false;
+    const fig = pristine;
+    withPlotly(() => Plotly.react(gd, structuredClone(fig.data), structuredClone(fig.layout),
+                                  config()));
+  }
   function draw() {
     const painter = recipe[args.role];
     if (!painter || !results) return;
-    if (!onScreen) { stale = true; return; }
+    if (onScreen !== true) { stale = true; return; }
     stale = false;
     const out = painter({values, results, data, args, template: pristine, fmtG, fmtE, pyFloat,
                          wrap, bold});
@@ -201,7 +221,8 @@ const Live = (() => {
       for (const [i, patch] of Object.entries(out.traces || {}))
         for (const [path, v] of Object.entries(patch)) setPath(fig.data[i], path, v);
       for (const [path, v] of Object.entries(out.layout || {})) setPath(fig.layout, path, v);
-      Plotly.react(gd, fig.data, fig.layout, config());
+      unpainted = false;  // this full figure replaces the server's
+      withPlotly(() => Plotly.react(gd, fig.data, fig.layout, config()));
     }
     if (out.html !== undefined) document.getElementById("text").innerHTML = out.html;
     if (out.notes !== undefined) document.getElementById("notes").innerHTML = out.notes;
@@ -210,7 +231,9 @@ const Live = (() => {
   function watchScreen() {
     new IntersectionObserver((entries) => {
       onScreen = entries[entries.length - 1].isIntersecting;
-      if (onScreen && stale) draw();
+      if (!onScreen) return;
+      paintPristine();
+      if (stale) draw();
     }).observe(document.body);
   }
   function config() {
@@ -218,8 +241,9 @@ const Live = (() => {
             toImageButtonOptions: {format: "svg", filename: args.filename}};
   }
   function download(format) {
-    Plotly.downloadImage(gd, {format, filename: args.filename, width: gd.offsetWidth,
-                              height: gd.offsetHeight, scale: format === "png" ? 2 : 1});
+    withPlotly(() => Plotly.downloadImage(gd, {format, filename: args.filename,
+                                               width: gd.offsetWidth, height: gd.offsetHeight,
+                                               scale: format === "png" ? 2 : 1}));
   }
   function resize() { post("streamlit:setFrameHeight", {height: document.body.scrollHeight + 2}); }
 
@@ -267,7 +291,9 @@ const Live = (() => {
   function adopt(figure) {
     pristine = JSON.parse(figure);
     drawnFigure = figure;
-    Plotly.react(gd, structuredClone(pristine.data), structuredClone(pristine.layout), config());
+    gd.style.minHeight = `${pristine.layout.height || 450}px`;  // its size before it is drawn
+    unpainted = true;
+    paintPristine();
   }
 
   window.addEventListener("load", () => { if (pending) render(pending); pending = null; });
