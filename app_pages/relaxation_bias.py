@@ -3,8 +3,6 @@ import streamlit as st
 
 from explorer.discrete import ESTIMATOR_TAU_GRID, TAU_DEFAULT
 from explorer.estimators import comparison as cmp
-from explorer.estimators import relaxation_race as rr
-from explorer.plots.estimators import relaxation_figures
 from explorer.toys.costs import TOY_COSTS
 from ui import estimator_data as ed
 from ui import live
@@ -66,9 +64,7 @@ data = {"family": family, "cost": cost, "taus": list(ESTIMATOR_TAU_GRID), "refer
 
 def opening_figure(which: int, family: str, cost: str, values: tuple, t: float, tau: float):
     """The curves (0), histogram (1) or samples (2) as the browser would draw them here."""
-    race = ed.relaxation_race(family, cost, values, t, tau)
-    samples = rr.relaxed_samples(family, values, tau, ed.relaxation_noise(family)["u"])
-    return relaxation_figures(race, family, cost, t, tau, samples, REF, ESTIMATOR_TAU_GRID)[which]
+    return ed.relaxation_opening(family, cost, values, t, tau)[which]
 
 
 def opening(which: int, key: str, chars: int) -> str:

@@ -136,21 +136,15 @@ def test_figure_patches_draw_what_the_library_draws(js, x, m, v, reps):
     assert "<b>" in got["jensen"]["html"] and "exact log p(x)" in got["conv"]["html"]
 
 
-def test_slider_extremes_stay_finite_and_q_moves_are_fast(js):
-    """x = ±12 and q's smallest and largest variance give finite numbers; with the draws cached a
-    q move (importance only, 200 × 10,000 weights) takes well under 0.3 s here."""
+def test_slider_extremes_stay_finite(js):
+    """x = ±12 and q's smallest and largest variance give finite numbers (how fast a move
+    redraws is measured by bench/ui_latency.py, not asserted here)."""
     got = js.evaluate("""(d) => {
         const R = LiveRecipes.marginals, out = [];
         for (const [x, m, v] of [[12, -10, 1e-6], [-12, 10, 1000], [12, 10, 1000], [-12, -10, 1e-6]]) {
             const r = R.compute(d, {x, m, v, reps: 200});
             out.push([r.exact, r.elbo, r.ess, ...Object.values(r.spreads).flat(2)]);
         }
-        const ms = [-9.9, -9.8, -9.7].map((m) => {  // the fastest of three (the machine is shared)
-            const t0 = performance.now();
-            R.compute(d, {x: -12, m, v: 1e-6, reps: 200});
-            return performance.now() - t0;
-        });
-        return {out, ms: Math.min(...ms)};
+        return out;
     }""", toy_data())
-    assert np.isfinite(np.array(got["out"], dtype=float)).all()
-    assert got["ms"] < 300, got["ms"]
+    assert np.isfinite(np.array(got, dtype=float)).all()

@@ -7,7 +7,9 @@ import numpy as np
 import streamlit as st
 
 from explorer.estimators import comparison as cmp
+from explorer.discrete import ESTIMATOR_TAU_GRID
 from explorer.estimators import relaxation_race as rr
+from explorer.plots.estimators import relaxation_figures
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -48,3 +50,13 @@ def relaxation_noise(family: str) -> dict:
 def relaxation_race(family: str, cost: str, values: tuple, t: float, tau: float) -> dict:
     """rr.race on the page's noise: the figures the browser redraws, as first drawn."""
     return rr.race(family, cost, values, t, tau, relaxation_noise(family))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def relaxation_opening(family: str, cost: str, values: tuple, t: float, tau: float) -> tuple:
+    """The curves, histogram and samples figures at these values, built together once (the
+    page's three views each serialise a copy; none changes them)."""
+    race = relaxation_race(family, cost, values, t, tau)
+    samples = rr.relaxed_samples(family, values, tau, relaxation_noise(family)["u"])
+    return relaxation_figures(race, family, cost, t, tau, samples, cmp.reference_label(),
+                              ESTIMATOR_TAU_GRID)
