@@ -95,9 +95,13 @@ async def move_streamlit_slider(page, label: str, k: int) -> float:
 
 
 async def live_chart(page, timeout: float = 90.0):
-    """Wait for a chart drawn by a live view (ui/live) in its iframe."""
+    """Wait for a chart drawn by a live view (ui/live) in its iframe, or by st.plotly_chart:
+    a live view's box can appear before a chart above it is drawn, and a view below the fold
+    draws only once scrolled to."""
     deadline = time.perf_counter() + timeout
     while True:
+        if await page.locator(CHART).count():
+            return
         for f in live_frames(page):
             if await f.locator(".js-plotly-plot").count():
                 return

@@ -234,3 +234,19 @@ def test_elbo_pages_2d_observation_moves_the_posterior_in_the_browser(server, pa
     assert any(f"{lpx:.3f}" in t for t in texts), texts
     assert poll(lambda: "x2d=2.0" in address(page), 10), address(page)
     no_errors(page, "2-D x live view")
+
+
+def test_a_live_view_draws_when_its_first_plotly_request_fails(server, page):
+    """A busy server can drop a request: the view loads plotly.js again instead of staying blank."""
+    failed = []
+
+    def drop_first(route):
+        if not failed:
+            failed.append(route.request.url)
+            return route.abort()
+        return route.continue_()
+    page.route("**/plotly.min.js", drop_first)
+    open_page(page, f"{server['url']}/gumbel")
+    assert poll(lambda: _trace_y(page, "Gumbel-max: frequencies", 1), 60)
+    assert failed, "the test's route never saw plotly.min.js"
+    no_errors(page, "gumbel after a dropped plotly.min.js")

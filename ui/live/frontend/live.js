@@ -187,16 +187,21 @@ const Live = (() => {
   // plotly.js (4.8 MB) is parsed only by views that come into sight: a page of five views
   // used to parse it five times before its first chart, and a view below the fold draws later.
   let onScreen = null, stale = false, shown = null, unpainted = false, plotlyLoading = null;
-  function withPlotly(fn) {
+  function withPlotly(fn, tries = 3) {
     if (window.Plotly) return void fn();
     plotlyLoading = plotlyLoading || new Promise((done, fail) => {
       const tag = document.createElement("script");
       tag.src = "plotly.min.js";
       tag.onload = done;
-      tag.onerror = () => fail(new Error("plotly.js did not load"));
+      tag.onerror = () => { tag.remove(); fail(new Error("plotly.js did not load")); };
       document.head.appendChild(tag);
     });
-    plotlyLoading.then(guarded(fn), guarded((e) => { throw e; }));
+    // A busy server can drop one request: try again before showing the failure.
+    plotlyLoading.then(guarded(fn), (e) => {
+      plotlyLoading = null;
+      if (tries > 1) setTimeout(() => withPlotly(fn, tries - 1), 1000);
+      else guarded(() => { throw e; })();
+    });
   }
   function paintPristine() {  // the server's figure, once this view is on screen
     if (!gd || !unpainted || onScreen !== true) return;
