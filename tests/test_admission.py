@@ -135,3 +135,23 @@ def test_a_session_quota_keeps_the_queue_fair(monkeypatch):
     at.button(key="train_button").click().run()
     assert any("limit is 1" in w.value for w in at.warning)
     assert len(RunStore().list()) == 1
+
+
+def test_a_worker_yields_the_cpu_in_its_own_session_too():
+    """Workers lead their own session; with autogroup scheduling the session's share is what
+    the app competes with, so the worker lowers its autogroup's nice value, not only its own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from trainer.executor import WORKER_NICE
+
+    code = ("import os\nfrom trainer.executor import yield_cpu\nyield_cpu()\n"
+            "print(os.nice(0))\nprint(open('/proc/self/autogroup').read() "
+            "if os.path.exists('/proc/self/autogroup') else 'none')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+    nice, group = out.stdout.strip().split("\n", 1)
+    assert int(nice) >= WORKER_NICE
+    if group != "none":  # a kernel with autogroup scheduling
+        assert group.rstrip().endswith(f"nice {WORKER_NICE}"), group

@@ -167,16 +167,31 @@ def spawn_worker(store_root: Path, threads: int = 1, slot: int | None = None) ->
     )
 
 
+def yield_cpu(nice: int = WORKER_NICE) -> None:
+    """Lower this process below the app's sessions: a class's page reruns come before training.
+
+    A worker leads its own session (start_new_session), and with the kernel's autogroup
+    scheduling (Linux's default on desktops and many servers) CPU is shared between sessions
+    first, so the process's nice value alone leaves it an equal share with the app server;
+    its session's autogroup takes the same nice value."""
+    try:
+        os.nice(nice)
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(nice))
+    except OSError:  # no autogroup here (other systems, a container without it)
+        pass
+
+
 def work(store: RunStore, threads: int = 1, slot: int | None = None) -> int:
     """Worker body: claim queued runs one after another until none is left, then give the
     slot back."""
     import torch
 
     torch.set_num_threads(threads)
-    try:
-        os.nice(WORKER_NICE)  # a class's page reruns come before training on a shared server
-    except OSError:
-        pass
+    yield_cpu()
     limit = admission.limit_worker_memory()
     done = 0
     try:
