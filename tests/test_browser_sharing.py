@@ -97,9 +97,14 @@ def test_live_latent_view_gains_frames_while_training(server, page):
         plot = f".st-key-watch_latent_{run_id} .js-plotly-plot"
 
         def frames():
-            return page.evaluate("sel => { const gd = document.querySelector(sel); return gd &&"
-                                 " gd._transitionData ? gd._transitionData._frames.length : 0; }",
-                                 plot)
+            """How many snapshots the live view's title counts (it draws the newest alone)."""
+            import re
+
+            title = page.evaluate("sel => { const gd = document.querySelector(sel); return gd &&"
+                                  " gd.layout && gd.layout.title ? gd.layout.title.text : ''; }",
+                                  plot)
+            found = re.search(r"snapshot (\d+) of (\d+)", title or "")
+            return int(found.group(2)) if found and found.group(1) == found.group(2) else 0
 
         first = poll(frames, max(1.0, t_end - time.monotonic()), interval=0.5)
         if not first:
@@ -111,6 +116,13 @@ def test_live_latent_view_gains_frames_while_training(server, page):
             pytest.skip("the run finished before a second look; nothing live left to see")
         assert later, (first, frames(), store.get(run_id).status)
         assert "Live" in page.inner_text("body")
+        # the newest snapshot alone is sent every 2 s; the frames only to who scrubs them
+        assert page.evaluate("sel => document.querySelector(sel)._transitionData._frames.length",
+                             plot) == 0
+        page.get_by_text("Scrub the snapshots so far").first.click()
+        assert poll(lambda: page.evaluate(
+            "sel => { const gd = document.querySelector(sel); return gd && gd._transitionData ?"
+            " gd._transitionData._frames.length : 0; }", plot) >= first, 20)
         no_errors(page, "live latent view")
     finally:
         store.request_cancel(run_id)

@@ -99,3 +99,23 @@ def test_every_snapshot_is_on_disk_when_the_run_ends_and_a_failed_write_fails_it
     store.claim(rec.run_id)
     assert train_run(store, rec.run_id) == "failed"
     assert "No space left on device" in store.get(rec.run_id).error
+
+
+def test_a_live_refresh_draws_the_newest_snapshot_alone_on_the_timelines_axes():
+    """What a live run's view sends every 2 s: no frames, the newest μ and manifold, and the
+    same fixed axes as the whole timeline (the motion stays the model's)."""
+    from explorer.plots.learning import latent_timeline, manifold_timeline
+
+    rng = np.random.default_rng(0)
+    snaps = [{"mu": rng.normal(scale=1 + 3 * k, size=(50, 2)), "manifold": rng.random((3, 3, 4))}
+             for k in range(4)]
+    labels, names = [i % 3 for i in range(50)], [f"snapshot {k + 1} of 4" for k in range(4)]
+    full = latent_timeline(snaps, labels, names, "t")
+    newest = latent_timeline(snaps, labels, names, "t", frames=False)
+    assert len(full.frames) == 4 and not newest.frames and not newest.layout.sliders
+    assert newest.layout.xaxis.range == full.layout.xaxis.range
+    assert newest.layout.title.text.endswith("snapshot 4 of 4")
+    assert newest.to_plotly_json()["data"] == full.to_plotly_json()["data"]  # the newest μ
+    image = manifold_timeline(snaps, (2, 2), names, "m", frames=False)
+    assert not image.frames and image.data[0].source == manifold_timeline(
+        snaps, (2, 2), names, "m").data[0].source

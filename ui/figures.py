@@ -26,18 +26,26 @@ def show(fig, key: str, chars: int = 100, **kwargs):
     return _display(prepared(fig, chars), key, **kwargs)
 
 
-def show_built(build, *args, key: str, by: tuple, chars: int = 100, **kwargs):
+def show_built(build, *args, key: str, by: tuple, chars: int = 100, large: bool = False,
+               **kwargs):
     """show(build(*args), key, chars), the figure built and prepared once for each `by` (plain
     values naming all it depends on, e.g. the run, its epoch and the sliders) and presentation
     mode, then shared by every session and never changed: a class opening a page at the same
-    values builds it once (building plotly figures is most of a page's server time)."""
-    fig = _built(f"{build.__module__}.{build.__qualname__}", by, chars, presenting(), build, args)
+    values builds it once (building plotly figures is most of a page's server time).
+    large=True: megabytes of animation frames, of which only a few are kept."""
+    cache = _built_large if large else _built
+    fig = cache(f"{build.__module__}.{build.__qualname__}", by, chars, presenting(), build, args)
     return _display(fig, key, **kwargs)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
 def _built(name: str, by: tuple, chars: int, present: bool, _build, _args):
     return prepared(_build(*_args), chars)  # `present`: a key of its own (prepared reads it)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _built_large(name: str, by: tuple, chars: int, present: bool, _build, _args):
+    return prepared(_build(*_args), chars)
 
 
 def _display(fig, key: str, **kwargs):

@@ -1,7 +1,6 @@
 """Watch it learn: a run's latent-map snapshots, live while it trains and as a timeline after."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import data
@@ -9,13 +8,14 @@ from explorer.plots.learning import latent_timeline, manifold_timeline
 from trainer import snapshots
 from trainer.class_models import ACTIVE
 
-from ui.figures import show
+from ui.figures import show_built
 from ui.state import get_store
 
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _figures(run_id: str, steps: tuple[int, ...], dataset: str, store_root: str):
+def _snapshots(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
+    """The snapshots and their names; without frames only the newest's images are read (the
+    scatter's fixed axes still span every snapshot's μ)."""
     store = get_store()
     snaps = [snapshots.load(store, run_id, s) for s in steps]
     info = data.info(dataset)
@@ -24,16 +24,22 @@ def _figures(run_id: str, steps: tuple[int, ...], dataset: str, store_root: str)
     per_epoch = snapshots.steps_per_epoch(store.get(run_id).spec, info.n_train)
     names = [f"{snapshots.describe(s, per_epoch)} · snapshot {i + 1} of {len(steps)}"
              for i, s in enumerate(steps)]
-    scatter = latent_timeline(snaps, labels, names,
-                              "μ(x) of q(z|x) for 500 test points as the run learns")
-    manifold = (manifold_timeline(snaps, info.image_shape, names,
-                                  "The decoder's mean over a grid of z as the run learns")
-                if "manifold" in snaps[-1] else None)
-    # Plain dicts: a cached go.Figure is unpickled property by property (0.6 s per hit).
-    return scatter.to_dict(), None if manifold is None else manifold.to_dict()
+    return snaps, labels, names, info
 
 
-def _watch(run_id: str):
+def _scatter(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
+    snaps, labels, names, _ = _snapshots(run_id, steps, dataset, frames)
+    return latent_timeline(snaps, labels, names,
+                           "μ(x) of q(z|x) for 500 test points as the run learns", frames=frames)
+
+
+def _manifold(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
+    snaps, _, names, info = _snapshots(run_id, steps, dataset, frames)
+    return manifold_timeline(snaps, info.image_shape, names,
+                             "The decoder's mean over a grid of z as the run learns", frames=frames)
+
+
+def _watch(run_id: str, live: bool):
     store = get_store()
     rec = store.get(run_id)
     steps = tuple(snapshots.steps(store, run_id))
@@ -41,19 +47,27 @@ def _watch(run_id: str):
         st.caption("No snapshots for this run (runs trained before snapshots existed, or a "
                    "family without a Gaussian latent map).")
         return
-    live = rec.status in ACTIVE
-    st.caption(("🔴 Live: the newest snapshot is shown as it arrives (every 2 s). " if live else "")
-               + f"{len(steps)} snapshots, dense early (log-spaced steps) and at every epoch's "
-               "end. ▶ plays them, the slider scrubs the timeline — in the browser, with no "
-               "server round trip.")
-    scatter, manifold = _figures(run_id, steps, rec.spec.dataset, str(store.root))
-    scatter, manifold = go.Figure(scatter), None if manifold is None else go.Figure(manifold)
-    cols = st.columns(2) if manifold is not None else [st.container()]
+    # While the run trains the newest snapshot is redrawn every 2 s in every open session: the
+    # timeline's frames (megabytes for a long run) are sent only to who asks to scrub them.
+    frames = not live or st.toggle(
+        "Scrub the snapshots so far", key=f"watch_scrub_{run_id}",
+        help="▶ and a slider over every snapshot taken yet; off, the newest alone is redrawn "
+             "as it arrives. When the run ends the timeline is always shown.")
+    st.caption((f"🔴 Live: the newest of {len(steps)} snapshots, redrawn as it arrives (every "
+                "2 s). " if live and not frames else "🔴 Live: " if live else "")
+               + (f"{len(steps)} snapshots, dense early (log-spaced steps) and at every epoch's "
+                  "end. ▶ plays them, the slider scrubs the timeline — in the browser, with no "
+                  "server round trip." if frames else ""))
+    manifold = rec.spec.latent_dim == 2 and data.info(rec.spec.dataset).image_shape is not None
+    cols = st.columns(2) if manifold else [st.container()]
+    by = (run_id, steps if frames else (len(steps), steps[-1]), frames)
+    args = (run_id, steps, rec.spec.dataset, frames)
     with cols[0]:
-        show(scatter, key=f"watch_latent_{run_id}", chars=60)
-    if manifold is not None:
+        show_built(_scatter, *args, key=f"watch_latent_{run_id}", by=by, chars=60, large=frames)
+    if manifold:
         with cols[1]:
-            show(manifold, key=f"watch_manifold_{run_id}", chars=60)
+            show_built(_manifold, *args, key=f"watch_manifold_{run_id}", by=by, chars=60,
+                       large=frames)
 
 
 def watch_it_learn(run_id: str, active: bool):
@@ -74,4 +88,4 @@ def _expander(run_id: str, active: bool, key: str):
     box = st.expander("Watch it learn: the latent map over training", key=key, on_change="rerun")
     if box.open:
         with box, st.spinner("Drawing the timeline of the run's snapshots…"):
-            _watch(run_id)
+            _watch(run_id, active)

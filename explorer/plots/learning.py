@@ -39,9 +39,10 @@ def _typed(values: np.ndarray) -> dict:
 
 
 def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_labels: Sequence[str],
-                    title: str) -> go.Figure:
+                    title: str, frames: bool = True) -> go.Figure:
     """μ(x) of the snapshot test points at every snapshot: one trace per digit class, one
-    frame per snapshot, fixed axes so the motion is the model's, not the camera's."""
+    frame per snapshot, fixed axes so the motion is the model's, not the camera's.
+    frames=False: the newest snapshot alone (a live view's refresh), on the same axes."""
     mus = [np.asarray(s["mu"], dtype=float)[:, :2] for s in snapshots]
     one_d = mus[0].shape[1] == 1
     if one_d:  # d = 1: μ₁ across, the test point's index up, so the points do not overlap
@@ -68,33 +69,34 @@ def latent_timeline(snapshots: Sequence[dict], labels: np.ndarray | None, step_l
     names = [str(i) for i in range(len(snapshots))]
     fig = go.Figure(dict(data=traces(mus[-1]), frames=[
         dict(data=traces(m), name=n, layout=dict(title_text=f"{title}<br>{lab}"))
-        for m, n, lab in zip(mus, names, step_labels)]))
+        for m, n, lab in zip(mus, names, step_labels)] if frames else []))
     fig.update_xaxes(title="z₁", range=[lo[0] - pad[0], hi[0] + pad[0]])
     fig.update_yaxes(title="test point" if one_d else "z₂", range=[lo[1] - pad[1], hi[1] + pad[1]])
     fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
-                      margin=dict(t=80, b=110, l=50, r=10),
-                      **_controls(names, step_labels, "", redraw=False))
+                      margin=dict(t=80, b=110 if frames else 50, l=50, r=10),
+                      **(_controls(names, step_labels, "", redraw=False) if frames else {}))
     return fig
 
 
 def manifold_timeline(snapshots: Sequence[dict], image_shape: tuple[int, int],
-                      step_labels: Sequence[str], title: str) -> go.Figure:
-    """The decoded manifold of each snapshot (a PNG per frame)."""
+                      step_labels: Sequence[str], title: str, frames: bool = True) -> go.Figure:
+    """The decoded manifold of each snapshot (a PNG per frame); frames=False: the newest."""
     pictures = []
-    for s in snapshots:
+    for s in snapshots if frames else snapshots[-1:]:
         m = np.asarray(s["manifold"], dtype=float)  # rows follow z₂ ascending
         n = m.shape[0]
         pictures.append(tile_images(m[::-1].reshape(n * n, -1), image_shape, n))
     names = [str(i) for i in range(len(snapshots))]
     fig = go.Figure(go.Image(source=png_data_uri(pictures[-1]), hoverinfo="skip"))
-    fig.frames = [go.Frame(data=[go.Image(source=png_data_uri(p))], name=nm,
-                           layout=dict(title_text=f"{title}<br>{lab}"))
-                  for p, nm, lab in zip(pictures, names, step_labels)]
+    if frames:
+        fig.frames = [go.Frame(data=[go.Image(source=png_data_uri(p))], name=nm,
+                               layout=dict(title_text=f"{title}<br>{lab}"))
+                      for p, nm, lab in zip(pictures, names, step_labels)]
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_layout(title_text=f"{title}<br>{step_labels[-1]}", height=560,
-                      margin=dict(t=80, b=110, l=10, r=10),
-                      **_controls(names, step_labels, "", redraw=True))
+                      margin=dict(t=80, b=110 if frames else 50, l=10, r=10),
+                      **(_controls(names, step_labels, "", redraw=True) if frames else {}))
     return fig
 
 
