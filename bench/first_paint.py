@@ -46,6 +46,38 @@ def start_server(store: str | None) -> tuple[subprocess.Popen, str]:
     return serve(ROOT / "app.py", env)
 
 
+BARE_APP = """import plotly.graph_objects as go
+import streamlit as st
+
+st.title("A bare Streamlit page")
+st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2])))
+"""
+
+
+def bare_floor(context, timeout: float) -> float | None:
+    """First content of a bare Streamlit page (a title and one small chart, its own server)
+    in a new tab of the same browser: what Streamlit itself costs here, the floor under every
+    page's new-tab time."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bare.py"
+        script.write_text(BARE_APP)
+        proc, url = serve(script, dict(os.environ), cwd=Path(tmp))
+        try:
+            seconds = []
+            for _ in range(3):  # the first warms the server and the browser's cache
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(url, timeout=120_000)
+                seconds.append(seconds_until(page, CONTENT, t0, timeout))
+                page.close()
+            return None if None in seconds else min(seconds[1:])
+        finally:
+            proc.terminate()
+            proc.wait(15)
+
+
 def seconds_until(page, selector: str, t0: float, timeout: float) -> float | None:
     try:
         page.wait_for_selector(selector, state="visible", timeout=timeout * 1000)
@@ -130,7 +162,12 @@ def main():
                 warm.goto(f"{url}/{name}", timeout=120_000)
                 seconds_until(warm, CONTENT if name else IDLE, time.perf_counter(), 120)
             warm.close()
-            print(f"{'page':24s} {'title s':>7s} {'content':>7s} {'all s':>7s} {'load':>5s}")
+            floor = None if args.navigate else bare_floor(context, args.timeout)
+            if floor is not None:
+                print(f"a bare Streamlit page (title + one chart) in a new tab: {floor:.2f} s "
+                      f"(the floor; 'vs bare' below is each page's first content minus it)")
+            print(f"{'page':24s} {'title s':>7s} {'content':>7s} {'all s':>7s} {'load':>5s}"
+                  + (f" {'vs bare':>7s}" if floor is not None else ""))
             slow = []
             tab = None
             if args.navigate:
@@ -167,7 +204,9 @@ def main():
                 done = all_done(page, t0, args.timeout)
                 first = content if content not in (None, "–") else title
                 flag = "  ← slow" if first is None or first > TARGET_SECONDS else ""
-                print(f"{name:24s} {fmt(title)} {fmt(content)} {fmt(done)} {load:>5s}{flag}",
+                extra = (f" {first - floor:+7.2f}" if floor is not None and first is not None
+                         else "")
+                print(f"{name:24s} {fmt(title)} {fmt(content)} {fmt(done)} {load:>5s}{extra}{flag}",
                       flush=True)
                 if flag:
                     slow.append(name)

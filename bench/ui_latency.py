@@ -78,7 +78,9 @@ WATCH = """() => {
   window.__obs = new MutationObserver((records) => {
     for (const r of records) {
       const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
-      if (el && el.closest("[data-testid='stPlotlyChart']")) { window.__last = performance.now(); }
+      // the live run's snapshot view (Latent space) redraws every 2 s on its own: not the move's
+      if (el && el.closest("[data-testid='stPlotlyChart']") && !el.closest("[class*='st-key-watch_']"))
+        window.__last = performance.now();
     }
   });
   window.__obs.observe(document.body, {subtree: true, childList: true, attributes: true,

@@ -155,3 +155,32 @@ def test_a_worker_yields_the_cpu_in_its_own_session_too():
     assert int(nice) >= WORKER_NICE
     if group != "none":  # a kernel with autogroup scheduling
         assert group.rstrip().endswith(f"nice {WORKER_NICE}"), group
+
+
+def test_live_views_load_plotly_js_from_the_apps_static_folder(monkeypatch):
+    """ui.live.plotly_src: the static copy (cached by browsers) is the package's file, dated
+    long ago (the browser's freshness heuristic reads Last-Modified; the name has the version)."""
+    import os
+    import tomllib
+    from pathlib import Path
+
+    import streamlit as st
+
+    from ui import live
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableStaticServing"] is True
+    option = {"server.enableStaticServing": True}
+    monkeypatch.setattr(st, "get_option", lambda name: option[name])
+    live.plotly_src.cache_clear()
+    src = live.plotly_src()
+    assert src.startswith("../../app/static/vx/plotly-") and src.endswith(".min.js")
+    copy = root / "static" / src.removeprefix("../../app/static/")
+    package = live._plotly_js()
+    assert copy.read_bytes() == package.read_bytes()
+    assert os.stat(copy).st_mtime == live.STATIC_DATE  # long fresh for the browser's heuristic
+    option["server.enableStaticServing"] = False
+    live.plotly_src.cache_clear()
+    assert live.plotly_src() == "plotly.min.js"  # the component's own copy
+    live.plotly_src.cache_clear()

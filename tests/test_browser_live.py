@@ -245,8 +245,28 @@ def test_a_live_view_draws_when_its_first_plotly_request_fails(server, page):
             failed.append(route.request.url)
             return route.abort()
         return route.continue_()
-    page.route("**/plotly.min.js", drop_first)
+    page.route("**/plotly*.min.js", drop_first)
     open_page(page, f"{server['url']}/gumbel")
     assert poll(lambda: _trace_y(page, "Gumbel-max: frequencies", 1), 60)
     assert failed, "the test's route never saw plotly.min.js"
     no_errors(page, "gumbel after a dropped plotly.min.js")
+
+
+def test_plotly_js_comes_from_the_browsers_cache_on_the_next_visit(server, page):
+    """Component files are served with no validator (fetched and gzipped on every visit); the
+    app's static copy of plotly.js is cached by the browser after the first."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    fetched = {0: [], 1: []}
+    visit = [0]
+    cdp.on("Network.responseReceived", lambda e: fetched[visit[0]].append(e["response"]))
+    for visit[0] in (0, 1):
+        open_page(page, f"{server['url']}/gumbel")
+        assert poll(lambda: _trace_y(page, "Gumbel-max: frequencies", 1), 60)
+        page.wait_for_timeout(1500)  # the response is in the cache
+    first, second = ([r for r in fetched[k] if "plotly" in r["url"] and r["url"].endswith(".js")]
+                     for k in (0, 1))
+    assert first and all("/app/static/" in r["url"] for r in first), first
+    assert not any(r.get("fromDiskCache") for r in first)
+    assert all(r.get("fromDiskCache") for r in second), [(r["url"], r.get("fromDiskCache"))
+                                                         for r in second]

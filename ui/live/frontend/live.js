@@ -191,7 +191,7 @@ const Live = (() => {
     if (window.Plotly) return void fn();
     plotlyLoading = plotlyLoading || new Promise((done, fail) => {
       const tag = document.createElement("script");
-      tag.src = "plotly.min.js";
+      tag.src = args.plotly || "plotly.min.js";  // the app's static copy, cached by the browser
       tag.onload = done;
       tag.onerror = () => { tag.remove(); fail(new Error("plotly.js did not load")); };
       document.head.appendChild(tag);
