@@ -19,6 +19,7 @@ import torch
 
 from explorer.data import bars_stripes, downloads, toy2d, uploads
 from explorer.data.errors import DatasetError, DatasetUnavailable
+from explorer.imports import import_module
 
 __all__ = [
     "DATASETS", "DatasetError", "DatasetInfo", "DatasetUnavailable", "data_dir", "info", "load", "save_upload",
@@ -216,7 +217,7 @@ def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8×8 digits in [0, 1]."""
-    from sklearn.datasets import load_digits
+    load_digits = import_module("sklearn.datasets").load_digits
 
     digits = load_digits()
     return (digits.data / 16.0).astype(np.float32), digits.target.astype(np.int64)
@@ -224,7 +225,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
 def _fixed_split(y: np.ndarray | None, n: int, test_size: int | float) -> tuple[np.ndarray, np.ndarray]:
     """Train and test row indices that never change, stratified by y when every class fits on both sides."""
-    from sklearn.model_selection import train_test_split
+    train_test_split = import_module("sklearn.model_selection").train_test_split
 
     n_test = test_size if isinstance(test_size, int) else math.ceil(test_size * n)
     stratify = y if y is not None and _can_stratify(y, n_test, n - n_test) else None

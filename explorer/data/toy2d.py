@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.imports import import_module
+
 TOY_SETS = ("three_gaussians", "two_moons", "pinwheel")
 N_COMPONENTS = {"three_gaussians": 3, "two_moons": 2, "pinwheel": 5}
 SPLIT_SIZES = {"train": 2000, "test": 1000}
@@ -63,7 +65,7 @@ def _three_gaussians(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
 def _two_moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's `make_moons` with noise, centred and rescaled."""
-    from sklearn.datasets import make_moons
+    make_moons = import_module("sklearn.datasets").make_moons
 
     state = np.random.RandomState(np.random.MT19937(rng.bit_generator.seed_seq))
     points, labels = make_moons(n_samples=n, noise=_MOONS_NOISE, random_state=state)

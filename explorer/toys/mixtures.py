@@ -20,6 +20,7 @@ from torch.distributions import Independent, Normal
 
 from explorer import data
 from explorer.bounds.log_weights import chunked, log_likelihood
+from explorer.imports import import_module
 
 if TYPE_CHECKING:  # imported where it fits: scikit-learn costs ≈1.2 s before a page's title
     from sklearn.mixture import GaussianMixture
@@ -53,7 +54,7 @@ def fit_mixture(points: np.ndarray, k: int, seed: int = 0) -> GaussianMixture:
     """Maximum-likelihood K-component full-covariance Gaussian mixture by EM (k = 1: one Gaussian)."""
     if not 1 <= int(k) <= 50:
         raise ValueError(f"the number of components K must be between 1 and 50, got {k}")
-    from sklearn.mixture import GaussianMixture
+    GaussianMixture = import_module("sklearn.mixture").GaussianMixture
 
     return GaussianMixture(int(k), covariance_type="full", n_init=1, random_state=seed).fit(points)
 

@@ -17,6 +17,7 @@ from torch.distributions import Normal
 
 from explorer.bounds.kl import kl_per_dimension as _kl_per_dimension
 from explorer.models.autoregressive import is_autoregressive
+from explorer.imports import import_module
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -244,7 +245,7 @@ def project(
     if n > max_points:
         indices = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
     subset = points[indices]
-    from sklearn.manifold import TSNE
+    TSNE = import_module("sklearn.manifold").TSNE
 
     tsne = TSNE(
         n_components=2,
@@ -262,7 +263,8 @@ def nearest_point(coords: np.ndarray, x: float, y: float) -> int:
 
 def knn_accuracy(mu_train, y_train, mu_test, y_test, k: int = 5) -> float:
     """Test accuracy of k-nearest neighbours on posterior means: do the codes separate classes?"""
-    from sklearn.neighbors import KNeighborsClassifier  # ≈1.5 CPU s to import: only here
+    # ≈1.5 CPU s to import: only here
+    KNeighborsClassifier = import_module("sklearn.neighbors").KNeighborsClassifier
 
     classifier = KNeighborsClassifier(n_neighbors=min(k, len(mu_train)))
     return float(classifier.fit(mu_train, y_train).score(mu_test, y_test))
