@@ -169,8 +169,8 @@ class WireSession:
         base = f"{self.url}/component/{component}/"
         with urllib.request.urlopen(base + "index.html", timeout=60) as r:
             html = r.read().decode()
-        for name in re.findall(r'(?:src|href)="([^"]+)"', html):
-            with urllib.request.urlopen(base + name, timeout=60) as r:
+        for name in re.findall(r'(?:src|href)="([^"]+)"', html):  # maybe ../../app/static/…
+            with urllib.request.urlopen(urllib.parse.urljoin(base, name), timeout=60) as r:
                 r.read()
 
 

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,6 +33,8 @@ from ui.frame_state import number, option_index, url_notices
 from ui.presentation import presenting
 
 FRONTEND = Path(__file__).parent / "frontend"
+APP_STATIC = Path(__file__).resolve().parents[2] / "static"  # beside app.py: /app/static/
+STATIC_DATE = 1577836800  # 2020-01-01 UTC: the static copy's Last-Modified
 NAME = "vx_live"
 
 
@@ -43,18 +46,27 @@ def _plotly_js() -> Path:
 
 def served_dir() -> Path:
     """A directory holding the frontend and plotly.js (Streamlit serves a component's files from
-    one directory and refuses symlinks out of it), made once per version of either."""
+    one directory and refuses symlinks out of it), made once per version of either. With the
+    app's static folder (plotly_src) its index.html loads the scripts from there, where the
+    browser caches them: Streamlit sends component files with no validator, so each view of
+    each page visit fetched its dozen scripts again."""
     files = sorted(FRONTEND.iterdir())
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode() + f.read_bytes())
     digest.update(str(_plotly_js().stat().st_size).encode())
+    scripts = _static_scripts(files, digest.hexdigest()[:12])
+    digest.update(scripts.encode())
     user = os.getuid() if hasattr(os, "getuid") else "user"  # another user's copy is not ours to read
     target = Path(tempfile.gettempdir()) / f"vae-explorer-live-{user}-{digest.hexdigest()[:12]}"
     if not (target / "plotly.min.js").exists():
         staging = Path(tempfile.mkdtemp(prefix="vae-explorer-live-", dir=target.parent))
         for f in files:
             shutil.copy(f, staging / f.name)
+        if scripts:
+            html = (FRONTEND / "index.html").read_text()
+            (staging / "index.html").write_text(re.sub(
+                r'(src|href)="([^"/]+)"', lambda m: f'{m[1]}="{scripts}{m[2]}"', html))
         shutil.copy(_plotly_js(), staging / "plotly.min.js")
         try:
             os.rename(staging, target)
@@ -63,8 +75,33 @@ def served_dir() -> Path:
     return target
 
 
-APP_STATIC = Path(__file__).resolve().parents[2] / "static"  # beside app.py: /app/static/
-STATIC_DATE = 1577836800  # 2020-01-01 UTC: the static copy's Last-Modified
+def _static_scripts(files: list[Path], version: str) -> str:
+    """The frontend's scripts and styles copied to the app's static folder (dated STATIC_DATE,
+    in a folder named by their digest); the prefix index.html gives them, or "" without one."""
+    folder = APP_STATIC / "vx" / version
+    try:
+        if not _static_serving():
+            return ""
+        if not folder.exists():
+            staging = folder.with_name(f".{version}.{os.getpid()}")
+            staging.mkdir(parents=True, exist_ok=True)
+            for f in files:
+                if f.name != "index.html":
+                    shutil.copy(f, staging / f.name)
+                    os.utime(staging / f.name, (STATIC_DATE, STATIC_DATE))
+            try:
+                os.rename(staging, folder)
+            except OSError:  # another server made it first
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError:  # a read-only checkout: the component's own copies
+        return ""
+    return f"../../app/static/vx/{version}/"
+
+
+def _static_serving() -> bool:
+    return bool(st.get_option("server.enableStaticServing"))
+
+
 
 
 @functools.cache
@@ -80,7 +117,7 @@ def plotly_src() -> str:
 
     name = f"plotly-{plotly.__version__}.min.js"
     try:
-        if not st.get_option("server.enableStaticServing"):
+        if not _static_serving():
             return "plotly.min.js"
         target = APP_STATIC / "vx" / name
         if not target.exists():
