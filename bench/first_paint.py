@@ -12,6 +12,10 @@ on the same run). Columns: the page title painted, the first chart/table/metric/
 ("–": a text page, its title is its first content), and every progress bar gone with the script idle ("all", at most --timeout
 s). Needs /usr/bin/chromium and Playwright. Target: first content ≤ 3 s (issue 12).
 
+Before the pages, a bare Streamlit page (a title and one chart, on a server of its own) is
+opened the same way: its time is the floor under every new tab here, and each page's first
+content is also printed as its difference from it ("vs bare").
+
 A new tab parses Streamlit's and plotly's JavaScript again (about 3 s of this machine's CPU
 before any page's first chart); a student who has the app open moves between pages through the
 sidebar instead, in the same tab. --navigate measures that: one tab, a click on each page's
