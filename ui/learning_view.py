@@ -13,9 +13,10 @@ from ui.state import get_store
 
 
 
-def _snapshots(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
-    """The snapshots and their names; without frames only the newest's images are read (the
-    scatter's fixed axes still span every snapshot's μ)."""
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _snapshots(run_id: str, steps: tuple[int, ...], dataset: str):
+    """The snapshots, their labels and names, read once for the scatter and the manifold
+    (every snapshot even for the newest alone: the scatter's fixed axes span all their μ)."""
     store = get_store()
     snaps = [snapshots.load(store, run_id, s) for s in steps]
     info = data.info(dataset)
@@ -28,13 +29,13 @@ def _snapshots(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
 
 
 def _scatter(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
-    snaps, labels, names, _ = _snapshots(run_id, steps, dataset, frames)
+    snaps, labels, names, _ = _snapshots(run_id, steps, dataset)
     return latent_timeline(snaps, labels, names,
                            "μ(x) of q(z|x) for 500 test points as the run learns", frames=frames)
 
 
 def _manifold(run_id: str, steps: tuple[int, ...], dataset: str, frames: bool):
-    snaps, _, names, info = _snapshots(run_id, steps, dataset, frames)
+    snaps, _, names, info = _snapshots(run_id, steps, dataset)
     return manifold_timeline(snaps, info.image_shape, names,
                              "The decoder's mean over a grid of z as the run learns", frames=frames)
 

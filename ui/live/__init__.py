@@ -87,8 +87,7 @@ def _static_scripts(files: list[Path], version: str) -> str:
             staging.mkdir(parents=True, exist_ok=True)
             for f in files:
                 if f.name != "index.html":
-                    shutil.copy(f, staging / f.name)
-                    os.utime(staging / f.name, (STATIC_DATE, STATIC_DATE))
+                    _dated_copy(f, staging / f.name)
             try:
                 os.rename(staging, folder)
             except OSError:  # another server made it first
@@ -102,6 +101,10 @@ def _static_serving() -> bool:
     return bool(st.get_option("server.enableStaticServing"))
 
 
+def _dated_copy(source: Path, target: Path) -> None:
+    """A copy for the static folder, its Last-Modified STATIC_DATE (see plotly_src)."""
+    shutil.copy(source, target)
+    os.utime(target, (STATIC_DATE, STATIC_DATE))
 
 
 @functools.cache
@@ -123,8 +126,7 @@ def plotly_src() -> str:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = target.with_name(f".{name}.{os.getpid()}")
-            shutil.copy(_plotly_js(), staging)
-            os.utime(staging, (STATIC_DATE, STATIC_DATE))
+            _dated_copy(_plotly_js(), staging)
             os.replace(staging, target)  # atomic: several servers may start from one checkout
     except OSError:  # a read-only checkout: the component's copy
         return "plotly.min.js"
