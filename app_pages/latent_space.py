@@ -5,7 +5,8 @@ from explorer import data
 from explorer.plots.latent import latent_scatter
 from ui import latent_sections as sections
 from ui.figures import show_built
-from ui.latent_data import codes_csv, knn_accuracy, model_for, projection, test_codes
+from ui.latent_data import (checkpoint_stamp, codes_csv, knn_accuracy, model_for, projection,
+                            test_codes)
 from ui.learning_view import watch_it_learn
 from ui.point_picker import SCATTER_KEY, point_input, sync_click_to_point
 from ui.run_picker import checkpointed_run
@@ -22,7 +23,9 @@ n, d = codes["mu"].shape
 images = info.image_shape is not None
 
 live = rec.status in ("queued", "running")
-run = (rec.run_id, epoch)  # what every figure of this model depends on besides its sliders
+# What every figure of this model depends on besides its sliders (the checkpoint's date too: a
+# reset run reaches the same epochs again with other weights, and the frames outlive the server).
+run = (rec.run_id, epoch, checkpoint_stamp(rec.run_id))
 watch_it_learn(rec.run_id, live)
 
 sync_click_to_point()

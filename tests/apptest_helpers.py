@@ -60,19 +60,24 @@ def run_settled(runnable) -> AppTest:
 def figures(at: AppTest) -> list[dict]:
     """The page's plotly charts, then the figures its live views (ui/live) open with."""
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")] + [
-        json.loads(a["figure"]) for a in live_views(at).values() if a.get("figure")]
+        json.loads(a["figure"]) for a in all_live_views(at) if a.get("figure")]
 
 
-def live_views(at: AppTest) -> dict[str, dict]:
-    """The arguments of each live view on the page (ui/live), by role; bytes arguments as
-    bytes."""
-    out = {}
+def all_live_views(at: AppTest) -> list[dict]:
+    """The arguments of every live view on the page (ui/live); bytes arguments as bytes."""
+    out = []
     for el in at.get("component_instance"):
         if el.proto.component_name.endswith("vx_live"):
             args = json.loads(el.proto.json_args)
             args.update({s.key: s.bytes for s in el.proto.special_args})
-            out[args["role"]] = args
+            out.append(args)
     return out
+
+
+def live_views(at: AppTest) -> dict[str, dict]:
+    """The arguments of each live view on the page (ui/live), by role (several views of one
+    role, as the frame sliders' "view": the last)."""
+    return {args["role"]: args for args in all_live_views(at)}
 
 
 def titles(at: AppTest) -> list[str]:

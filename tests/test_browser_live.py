@@ -284,3 +284,34 @@ def test_plotly_js_comes_from_the_browsers_cache_on_the_next_visit(server, page)
         u for u in urls if not any(cached(r) for r in scripts if r["url"] == u)]
     assert not [r["url"] for r in fetched[1] if "/component/" in r["url"]
                 and not r["url"].split("?")[0].endswith("index.html")]
+
+
+def _png_width(uri: str) -> int:
+    import base64
+    import struct
+
+    raw = base64.b64decode(uri.split(",", 1)[1][:64] + "==")
+    return struct.unpack(">I", raw[16:20])[0]  # the IHDR chunk's width
+
+
+def test_latent_space_grid_size_moves_through_frames_in_the_browser(server, page):
+    import json
+
+    run = server["runs"]["gauss"]
+    open_page(page, f"{server['url']}/latent_space?run={run}")
+    assert poll(lambda: slider(page, "Grid size").count(), 60)
+
+    def width():
+        fig = figure(page, "Learned manifold")
+        return fig and _png_width(json.loads(fig["data"])[0]["source"])
+    assert poll(width, 30) == 15 * 8  # 15 digits of 8 × 8 pixels per side
+    press(page, "Grid size", "ArrowRight", 2)  # 15 → 20 → 25
+    assert slider_value(page, "Grid size") == "25"
+    assert poll(lambda: width() == 25 * 8, 10), width()
+    press(page, "Grid size", "ArrowLeft", 4)  # 25 → 20 → 15 → 12 → 10
+    assert poll(lambda: width() == 10 * 8, 10), width()
+    assert poll(lambda: "grid_n=10" in address(page), 10), address(page)
+    open_page(page, address(page))  # the link opens at the grid size it names
+    assert poll(lambda: slider(page, "Grid size").count(), 60)
+    assert poll(lambda: width() == 10 * 8, 30) and slider_value(page, "Grid size") == "10"
+    no_errors(page, "latent space grid size")

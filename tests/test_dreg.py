@@ -35,8 +35,10 @@ def with_leaf_q(model, mean, tril):
     """The pPCA with q(z|x) = N(mean, tril trilᵀ) whose parameters are leaves (φ)."""
     mean, tril = mean.clone().requires_grad_(True), tril.clone().requires_grad_(True)
     # torch.tril: the sample path would read L's upper entry, log_prob does not (no density).
-    return (model.with_encoder(lambda x: MultivariateNormal(mean, scale_tril=torch.tril(tril))),
-            (mean, tril))
+    # One q per row of x: a batch of rows draws independent z (see mean_phi_grad).
+    return (model.with_encoder(lambda x: MultivariateNormal(
+        mean.expand(*x.shape[:-1], -1),
+        scale_tril=torch.tril(tril).expand(*x.shape[:-1], -1, -1))), (mean, tril))
 
 
 def phi_grad(loss, params):
@@ -80,13 +82,26 @@ def closed_form_elbo(model, x, mean, tril):
     return rec - kl_divergence(MultivariateNormal(mean, scale_tril=tril), prior)
 
 
-def mean_phi_grad(model, x, q0, reps, terms=iwae_terms, estimator="dreg", **kw):
+BATCHES = 100  # independent batch means behind each standard error
+
+
+def batch_grads(loss_of, model, x, q0, reps):
+    """The φ-gradients of `reps` independent draws at x, as BATCHES batch means: each batch is
+    x repeated reps / BATCHES times (one backward; the loss is the batch mean, so its gradient
+    is the mean of the rows' independent gradients)."""
+    rows = x.expand(reps // BATCHES, -1)
     gs = []
-    for _ in range(reps):
+    for _ in range(BATCHES):
         m, params = with_leaf_q(model, *q0)
-        gs.append(phi_grad(terms(m, x, estimator=estimator, **kw).loss, params))
-    g = torch.stack(gs)
-    return g.mean(0), g.std(0) / math.sqrt(reps)
+        gs.append(phi_grad(loss_of(m, rows), params))
+    return torch.stack(gs)
+
+
+def mean_phi_grad(model, x, q0, reps, terms=iwae_terms, estimator="dreg", **kw):
+    """The mean gradient over `reps` draws and its standard error (of the batch means)."""
+    g = batch_grads(lambda m, rows: terms(m, rows, estimator=estimator, **kw).loss, model, x,
+                    q0, reps)
+    return g.mean(0), g.std(0) / math.sqrt(BATCHES)
 
 
 @pytest.mark.parametrize("estimator", ["dreg", "reparam"])
@@ -128,12 +143,9 @@ def test_dreg_is_unbiased_for_the_k_sample_bounds(terms, kw):
     z = (est - ref)[keep].abs() / torch.hypot(ref_se, est_se)[keep]
     assert (z < 4).all(), (z, est, ref)
     if kw == dict(k=5):
-        gs = []
-        for _ in range(3000):
-            m, params = with_leaf_q(model, *q0)
-            gs.append(phi_grad(stl_iwae_loss(m, x, 5), params))
-        stl = torch.stack(gs)
-        z_stl = (stl.mean(0) - ref)[keep].abs() / torch.hypot(ref_se, stl.std(0) / 3000 ** 0.5)[keep]
+        stl = batch_grads(lambda m, rows: stl_iwae_loss(m, rows, 5), model, x, q0, 3000)
+        z_stl = ((stl.mean(0) - ref)[keep].abs()
+                 / torch.hypot(ref_se, stl.std(0) / BATCHES ** 0.5)[keep])
         assert z_stl.max() > 6, z_stl
 
 

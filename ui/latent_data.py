@@ -21,6 +21,15 @@ def last_kl_per_dim(run_id: str) -> list:
     return last[-1] if last else []
 
 
+def checkpoint_stamp(run_id: str) -> int:
+    """When the run's checkpoint was written (ns; 0 without one), to tell two checkpoints of
+    the same epoch apart (a reset run trains its epochs again)."""
+    try:
+        return get_store().checkpoint_path(run_id).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def model_for(run_id: str, epoch: int):
     return cached_model(run_id, epoch, str(get_store().root))
 

@@ -65,16 +65,22 @@ def png_data_uri(tiled: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def picture_height(tiled_shape: tuple[int, int]) -> int:
+    """image_heatmap's figure height for a tiling: square pixels of 1–12 px across a column of
+    TARGET_WIDTH_PX, the picture kept between 120 and 600 px, plus 60 px for the title."""
+    tiled_height, tiled_width = tiled_shape
+    pixel_px = float(np.clip(TARGET_WIDTH_PX / tiled_width, 1.0, 12.0))
+    return int(np.clip(tiled_height * pixel_px, 120, 600)) + 60
+
+
 def image_heatmap(tiled: np.ndarray, title: str, height: int | None = None) -> go.Figure:
     """One greyscale picture of a tiled image array, row 0 at the top, square pixels, no axes.
 
     Pixel (r, c) of the tiling covers x ∈ [c − ½, c + ½], y ∈ [r − ½, r + ½], as in a heatmap,
     so tick positions and annotations can be placed in tiling coordinates.
     """
-    tiled_height, tiled_width = tiled.shape
     if height is None:
-        pixel_px = float(np.clip(TARGET_WIDTH_PX / tiled_width, 1.0, 12.0))
-        height = int(np.clip(tiled_height * pixel_px, 120, 600)) + 60
+        height = picture_height(tiled.shape)
     fig = go.Figure(
         go.Image(source=png_data_uri(tiled), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip")
     )
@@ -91,6 +97,28 @@ def image_heatmap(tiled: np.ndarray, title: str, height: int | None = None) -> g
     return fig
 
 
+def image_grid_picture(
+    images: np.ndarray,
+    image_shape: tuple[int, int],
+    ncols: int,
+    titles: Sequence[str] | None = None,
+    gap: int = 1,
+) -> tuple[np.ndarray, dict]:
+    """What image_grid draws: the tiled array, and the layout that goes with it as plotly
+    paths ("annotations", "yaxis.range", …; empty without titles)."""
+    h, w = image_shape
+    # Captions need a taller gap between tile rows to sit in.
+    row_gap = gap if titles is None else max(gap, h // 3)
+    tiled = tile_images(images, image_shape, ncols, gap=gap, row_gap=row_gap)
+    if titles is None:
+        return tiled, {}
+    notes = [dict(x=(k % ncols) * (w + gap) + (w - 1) / 2, y=(k // ncols) * (h + row_gap) - 0.5,
+                  text=text, showarrow=False, yanchor="bottom", font=dict(size=10))
+             for k, text in enumerate(titles)]
+    return tiled, {"yaxis.range": [tiled.shape[0] - 0.5, -row_gap - 0.5],
+                   "yaxis.autorange": False, "annotations": notes}
+
+
 def image_grid(
     images: np.ndarray,
     image_shape: tuple[int, int],
@@ -100,23 +128,12 @@ def image_grid(
     gap: int = 1,
 ) -> go.Figure:
     """Images (N, D) in a grid with `ncols` columns; optional small caption above each tile."""
-    h, _ = image_shape
-    # Captions need a taller gap between tile rows to sit in.
-    row_gap = gap if titles is None else max(gap, h // 3)
-    tiled = tile_images(images, image_shape, ncols, gap=gap, row_gap=row_gap)
+    tiled, layout = image_grid_picture(images, image_shape, ncols, titles, gap)
     fig = image_heatmap(tiled, title)
     if titles is not None:
-        fig.update_yaxes(range=[tiled.shape[0] - 0.5, -row_gap - 0.5], autorange=False)
-        w = image_shape[1]
-        for k, text in enumerate(titles):
-            fig.add_annotation(
-                x=(k % ncols) * (w + gap) + (w - 1) / 2,
-                y=(k // ncols) * (h + row_gap) - 0.5,
-                text=text,
-                showarrow=False,
-                yanchor="bottom",
-                font=dict(size=10),
-            )
+        fig.update_yaxes(range=layout["yaxis.range"], autorange=False)
+        for note in layout["annotations"]:
+            fig.add_annotation(**note)
     return fig
 
 
@@ -128,6 +145,12 @@ def image_row(
 ) -> go.Figure:
     """Images (N, D) side by side in one row, e.g. an interpolation path or posterior samples."""
     return image_grid(images, image_shape, ncols=len(images), titles=titles, title=title)
+
+
+def image_row_picture(images: np.ndarray, image_shape: tuple[int, int],
+                      titles: Sequence[str] | None = None) -> tuple[np.ndarray, dict]:
+    """What image_row draws (image_grid_picture)."""
+    return image_grid_picture(images, image_shape, ncols=len(images), titles=titles)
 
 
 def traversal_figure(

@@ -161,42 +161,43 @@ def latent_scatter(
     return fig
 
 
+MANIFOLD_TITLE = "Learned manifold: decoder mean of p(x|z) on a grid of z (Kingma & Welling 2013, Fig. 4)"
+
+
+def manifold_picture(decoded: np.ndarray, image_shape: tuple[int, int], z1: Sequence[float],
+                     z2: Sequence[float]) -> tuple[np.ndarray, dict]:
+    """The (n, n, D) output of manifold_grid as one tiled array (z₂ ascending bottom to top,
+    tiles touching) and the axes that label it: {"xaxis": …, "yaxis": …} with ticks at the
+    tile centres giving the z values. manifold_figure draws exactly this."""
+    decoded = np.asarray(decoded)
+    n_rows, n_cols, _ = decoded.shape
+    h, w = image_shape
+    top_row_first = decoded[::-1].reshape(n_rows * n_cols, -1)  # largest z₂ on top, as in a scatter
+    tiled = tile_images(top_row_first, image_shape, ncols=n_cols, gap=0)
+    axes = {"xaxis": dict(visible=True, showgrid=False, zeroline=False, title=dimension_label(0),
+                          tickvals=[j * w + (w - 1) / 2 for j in range(n_cols)],
+                          ticktext=[f"{v:.2f}" for v in z1]),
+            "yaxis": dict(visible=True, showgrid=False, zeroline=False, title=dimension_label(1),
+                          tickvals=[r * h + (h - 1) / 2 for r in range(n_rows)],
+                          ticktext=[f"{v:.2f}" for v in z2[::-1]])}
+    return tiled, axes
+
+
 def manifold_figure(
     decoded: np.ndarray,
     image_shape: tuple[int, int],
     z1: Sequence[float],
     z2: Sequence[float],
-    title: str = (
-        "Learned manifold: decoder mean of p(x|z) on a grid of z (Kingma & Welling 2013, Fig. 4)"
-    ),
+    title: str = MANIFOLD_TITLE,
 ) -> go.Figure:
     """The (n, n, D) output of manifold_grid as one image, z₁ left to right and z₂ bottom to top.
 
     decoded[i, j] is the decoding of (z1[j], z2[i]); tiles touch (no gaps), ticks give z values.
     """
-    decoded = np.asarray(decoded)
-    n_rows, n_cols, _ = decoded.shape
-    h, w = image_shape
-    top_row_first = decoded[::-1].reshape(
-        n_rows * n_cols, -1
-    )  # largest z₂ at the top, as in a scatter
-    fig = image_heatmap(tile_images(top_row_first, image_shape, ncols=n_cols, gap=0), title)
-    fig.update_xaxes(
-        visible=True,
-        showgrid=False,
-        zeroline=False,
-        title=dimension_label(0),
-        tickvals=[j * w + (w - 1) / 2 for j in range(n_cols)],
-        ticktext=[f"{v:.2f}" for v in z1],
-    )
-    fig.update_yaxes(
-        visible=True,
-        showgrid=False,
-        zeroline=False,
-        title=dimension_label(1),
-        tickvals=[r * h + (h - 1) / 2 for r in range(n_rows)],
-        ticktext=[f"{v:.2f}" for v in z2[::-1]],
-    )
+    tiled, axes = manifold_picture(decoded, image_shape, z1, z2)
+    fig = image_heatmap(tiled, title)
+    fig.update_xaxes(**axes["xaxis"])
+    fig.update_yaxes(**axes["yaxis"])
     fig.update_layout(margin=dict(l=60, r=10, t=50, b=50))
     return fig
 

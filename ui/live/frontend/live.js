@@ -216,7 +216,8 @@ const Live = (() => {
     if (onScreen !== true) { stale = true; return; }
     stale = false;
     const out = painter({values, results, data, args, template: pristine, fmtG, fmtE, pyFloat,
-                         wrap, bold});
+                         wrap, bold, redraw: guarded(draw),  // for a painter waiting on a fetch
+                         fail: guarded((e) => { throw e; })});
     if (!out) return;  // the results do not cover this view yet
     const key = JSON.stringify(out);
     if (key === shown) return;
@@ -227,6 +228,7 @@ const Live = (() => {
         for (const [path, v] of Object.entries(patch)) setPath(fig.data[i], path, v);
       for (const [path, v] of Object.entries(out.layout || {})) setPath(fig.layout, path, v);
       unpainted = false;  // this full figure replaces the server's
+      if (fig.layout.height) gd.style.minHeight = `${fig.layout.height}px`;  // a frame's own size
       withPlotly(() => Plotly.react(gd, fig.data, fig.layout, config()));
     }
     if (out.html !== undefined) document.getElementById("text").innerHTML = out.html;

@@ -1,0 +1,90 @@
+// A slider through frames the server drew once (ui/live/frames.py): the set's index.json lists,
+// per value, its picture (a static file) and the size and ticks that go with it, so a move swaps
+// them here with no server round trip. The server draws a set in the background: until its index
+// is there (fetched again every second) the view keeps the server's figure and says so. plotly.js
+// sizes an image trace from a data URI it can read at once, so each picture is fetched (once: the
+// browser caches it) and kept as one; the others are fetched in idle time after the first draw,
+// so the first move to a value is as quick as the next.
+"use strict";
+(() => {
+  const uris = new Map();  // picture → its data URI, or the promise of it
+  const later = (fn) => (window.requestIdleCallback ? requestIdleCallback(fn) : setTimeout(fn, 50));
+  const WAITING = "<div class='caption'>Drawing the other frames of this slider once for the " +
+                  "class… the figure follows the slider as soon as they are ready.</div>";
+
+  function load(url) {
+    if (!uris.has(url)) {
+      uris.set(url, fetch(url)
+        .then((r) => { if (!r.ok) throw new Error(`frame ${url}: HTTP ${r.status}`); return r.blob(); })
+        .then((blob) => new Promise((done, fail) => {
+          const reader = new FileReader();
+          reader.onload = () => done(reader.result);
+          reader.onerror = () => fail(reader.error);
+          reader.readAsDataURL(blob);
+        }))
+        .then((uri) => { uris.set(url, uri); return uri; },
+              (e) => { uris.delete(url); throw e; }));  // a later move tries again
+    }
+    return uris.get(url);
+  }
+
+  let index = null, asked = null, prefetching = false;
+  function fetchIndex(url, redraw, fail, tries = 180) {  // 404 until the server has drawn it
+    if (asked === url) return;
+    asked = url;
+    const again = () => {
+      if (asked !== url) return;  // the view moved on to another set (a new point, epoch, …)
+      fetch(url, {cache: "no-cache"})
+        .then((r) => (r.ok ? r.json() : null))
+        .then((got) => {
+          if (asked !== url) return;
+          if (got) { index = got; redraw(); } else if (--tries > 0) setTimeout(again, 1000);
+          else fail(new Error("the frames of this slider were not drawn; reload the page"));
+        }, () => { if (--tries > 0) setTimeout(again, 1000); });
+    };
+    again();
+  }
+  function prefetch(patches) {
+    if (prefetching) return;
+    prefetching = true;
+    const todo = patches.map((p) => p.source);
+    const next = () => {
+      const url = todo.shift();
+      if (url !== undefined) Promise.resolve(load(url)).catch(() => null).then(() => later(next));
+    };
+    later(next);
+  }
+
+  window.LiveRecipes.frames = {
+    hub: "view",
+
+    compute(data, values) {  // the frame of the control's value (the nearest one)
+      const v = values[data.control];
+      let best = 0;
+      data.values.forEach((o, i) => {
+        if (Math.abs(o - v) < Math.abs(data.values[best] - v)) best = i;
+      });
+      return {at: best};
+    },
+
+    view(ctx) {
+      if (asked !== ctx.data.index) { index = null; prefetching = false; }
+      fetchIndex(ctx.data.index, ctx.redraw, ctx.fail);
+      if (!index) {  // the server's figure stays; after a move, say why it does not follow yet
+        const moved = Object.keys(ctx.values).some((k) => ctx.values[k] !== ctx.args.values[k]);
+        return moved ? {notes: WAITING} : null;
+      }
+      const patch = index.patches[ctx.results.at];
+      prefetch(index.patches);
+      const uri = uris.get(patch.source);
+      if (typeof uri !== "string") {  // not here yet: the view keeps its frame until it is
+        load(patch.source).then(() => ctx.redraw(), (e) => ctx.fail(e));
+        return null;
+      }
+      const layout = {};
+      for (const [path, value] of Object.entries(patch.layout))
+        if (value !== null && value !== undefined) layout[path] = value;
+      return {traces: {0: {source: uri}}, layout, notes: ""};
+    },
+  };
+})();
