@@ -56,7 +56,9 @@ def _sections(model, codes):
             ("interpolation", s._interpolation_figure, s._interpolation_pictures,
              (model, x0, x1, 0, 1, shape), s.STEPS["options"], 10, 100),
             ("prior_grid", s._prior_figure_at, s._prior_pictures, (model, shape, 3),
-             s.PRIOR_SAMPLES["options"], 32, 100)]
+             s.PRIOR_SAMPLES["options"], 32, 100),
+            ("traversal", s._traversal_figure_at, s._traversal_pictures,
+             (model, codes["mu"][0], codes["kl_dim"], shape, 9), s.SPAN["options"], 2.5, 100)]
 
 
 def test_every_frame_is_the_full_figure_at_that_value(static):
@@ -148,15 +150,20 @@ def test_without_static_serving_the_grid_size_is_a_streamlit_slider(monkeypatch)
     assert at.slider(key="grid_n").value == 18
     assert "view" not in live_views(at)
     assert at.slider(key="n_post").value == 8 and at.slider(key="interp_steps").value == 10
+    assert at.slider(key="trav_span").value == 2.5
 
 
 def test_the_sample_and_step_sliders_open_at_the_values_the_link_names():
     run_id = trained_run(latent_dim=2)
     at = app("app_pages/latent_space.py", run=run_id, n_post="3", interp_steps="17",
-             n_prior="12")
+             n_prior="12", trav_span="1.5", trav_steps="5")
     assert _view(at, "one_point")["values"] == {"n": 3}
     assert _view(at, "interpolation")["values"] == {"steps": 17}
     assert _view(at, "prior_grid")["values"] == {"n": 12}
+    assert _view(at, "traversal")["values"] == {"span": 1.5}
+    assert at.slider(key="trav_steps").value == 5  # the number of values stays a server slider
+    ticks = json.loads(_view(at, "traversal")["figure"])["layout"]["xaxis"]["ticktext"]
+    assert ticks == ["-1.5", "-0.75", "0", "0.75", "1.5"]
     one = json.loads(_view(at, "one_point")["figure"])
     assert len(one["layout"]["annotations"]) == 3 + 2
     assert "Ignored" not in notices(at)

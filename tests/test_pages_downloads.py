@@ -76,9 +76,9 @@ def test_camera_saves_svg_named_after_the_figure():
     at = app("app_pages/latent_space.py", run=run_id)
     configs = [json.loads(el.proto.config) for el in at.get("plotly_chart")]
     assert configs and all(c["toImageButtonOptions"]["format"] == "svg" for c in configs)
-    assert "traversal" in {c["toImageButtonOptions"]["filename"] for c in configs}
+    assert "latent_scatter" in {c["toImageButtonOptions"]["filename"] for c in configs}
     views = {json.loads(el.proto.json_args)["filename"] for el in at.get("component_instance")}
-    assert {"manifold", "one_point", "interpolation", "prior_grid"} <= views  # live views' own
+    assert {"manifold", "one_point", "interpolation", "prior_grid", "traversal"} <= views
 
 
 def test_every_figure_gets_png_and_svg_buttons_rendered_on_click(deferred, monkeypatch):
@@ -98,7 +98,7 @@ def test_every_figure_gets_png_and_svg_buttons_rendered_on_click(deferred, monke
     keys = sorted(json.loads(c.proto.config)["toImageButtonOptions"]["filename"] for c in charts)
     assert names == sorted(f"{k}.{fmt}" for k in keys for fmt in ("png", "svg"))
     assert rendered == []  # nothing rendered by the rerun itself
-    png = next(make for name, make in deferred.values() if name == "traversal.png")
+    png = next(make for name, make in deferred.values() if name == "latent_scatter.png")
     assert png().startswith(b"png of ") and rendered[0][1] == "png"
 
 

@@ -53,8 +53,8 @@ def test_a_streamlit_slider_step_reruns_the_page_with_the_new_value(server):
 def test_a_slider_inside_a_fragment_reruns_only_its_fragment(server):
     async def go():
         s = await _session(server["url"], "latent_space")
-        assert s.widgets["trav_span"].fragment
-        await s.set("trav_span", dict(s.sliders())["trav_span"][0])
+        assert s.widgets["trav_steps"].fragment
+        await s.set("trav_steps", dict(s.sliders())["trav_steps"][0])
         await s.close()
         return s
 

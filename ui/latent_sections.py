@@ -11,7 +11,7 @@ import streamlit as st
 
 from explorer.views import latent
 from explorer.plots.images import (image_grid, image_grid_picture, image_row, image_row_picture,
-                                   traversal_figure)
+                                   traversal_figure, traversal_picture)
 from explorer.plots.latent import data_space_figure, manifold_figure, manifold_picture
 from explorer.plots.training import kl_bars
 
@@ -77,7 +77,7 @@ def one_point(model, x_one: np.ndarray, recon_one: np.ndarray, shape, label, tag
                             shape, label, key="one_point", control=POSTERIOR_SAMPLES, default=8,
                             by=tag, chars=100, background=False)  # seeded draws
     else:
-        n = st.slider("Samples from q(z|x)", 1, 16, 8, key="n_post",
+        n = st.slider("Samples from q(z|x)", 1, 16, 8, key="n_post", bind="query-params",
                       help=POSTERIOR_SAMPLES["help"])
         show_built(_one_point_figure, model, x_one, recon_one, shape, label, n,
                    key="one_point", by=(*tag, n))
@@ -109,7 +109,8 @@ def interpolation(model, x_a: np.ndarray, x_b: np.ndarray, i_a: int, i_b: int, s
                             i_a, i_b, shape, key="interpolation", control=STEPS, default=10,
                             by=(*tag, i_a, i_b), background=deterministic(model))
     else:
-        steps = st.slider("Interpolation steps", 3, 20, 10, key="interp_steps")
+        steps = st.slider("Interpolation steps", 3, 20, 10, key="interp_steps",
+                          bind="query-params")
         show_built(_interpolation_figure, model, x_a, x_b, i_a, i_b, shape, steps,
                    key="interpolation", by=(*tag, i_a, i_b, steps))
 
@@ -138,22 +139,28 @@ PRIOR_SAMPLES = live.control("n", "Number of samples", url="n_prior",
 def prior_samples(model, shape, tag: tuple):
     if frames.available():  # the number of samples moves in the browser, for each seed
         seed = int(st.columns([1, 2])[0].number_input("Sampling seed", 0, 10_000, 0,
-                                                      key="prior_seed"))
+                                                      key="prior_seed", bind="query-params"))
         frames.frame_slider(_prior_figure_at, _prior_pictures, model, shape, seed,
                             key="prior_grid", control=PRIOR_SAMPLES, default=32,
                             by=(*tag, seed), background=False)  # seeded draws
     else:
         c1, c2 = st.columns(2)
-        n = c1.slider("Number of samples", 4, 64, 32, 4, key="n_prior")
-        seed = int(c2.number_input("Sampling seed", 0, 10_000, 0, key="prior_seed"))
+        n = c1.slider("Number of samples", 4, 64, 32, 4, key="n_prior", bind="query-params")
+        seed = int(c2.number_input("Sampling seed", 0, 10_000, 0, key="prior_seed",
+                                   bind="query-params"))
         show_built(_prior_figure, model, shape, n, seed, key="prior_grid", by=(*tag, n, seed))
     _note_if_autoregressive(model)
 
 
-def _traversal_figure(model, z_base, kl_dim, shape, span: float, steps: int):
+def _traversal_decoded(model, z_base, kl_dim, span: float, steps: int):
     dims = np.argsort(-kl_dim)[: min(10, len(kl_dim))]
     values = np.linspace(-span, span, steps)
     decoded = np.stack([latent.traverse(model, z_base, int(j), z_base[j] + values) for j in dims])
+    return decoded, values, dims
+
+
+def _traversal_figure(model, z_base, kl_dim, shape, span: float, steps: int):
+    decoded, values, dims = _traversal_decoded(model, z_base, kl_dim, span, steps)
     # One line: the title is pinned above the column labels, where a wrapped first line
     # would be cut off by the top of the figure.
     return traversal_figure(decoded, shape, values, dims=dims,
@@ -161,14 +168,40 @@ def _traversal_figure(model, z_base, kl_dim, shape, span: float, steps: int):
                                   "μ(x); rows by KL, most used first")
 
 
+def _traversal_figure_at(model, z_base, kl_dim, shape, steps: int, span: float):
+    return _traversal_figure(model, z_base, kl_dim, shape, span, steps)
+
+
+def _traversal_pictures(model, z_base, kl_dim, shape, steps: int, options):
+    out = []
+    for span in options:
+        decoded, values, dims = _traversal_decoded(model, z_base, kl_dim, span, steps)
+        tiled, axes = traversal_picture(decoded, shape, values, dims)
+        out.append((tiled, {"xaxis.ticktext": axes["xaxis"]["ticktext"]}))
+    return out
+
+
+SPAN_HELP = ("Each row moves one coordinate z_j from μ_j − r to μ_j + r, the others stay at the "
+             "selected point's μ (prior units: p(z) = N(0, I)).")
+SPAN = live.control("span", "Range ± around μ_j", url="trav_span",
+                    options=tuple(k / 2 for k in range(1, 9)), help=SPAN_HELP)
+
+
 @st.fragment
 def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape, tag: tuple):
-    """Vary one z_j around the selected point's μ; for many dimensions, the most active ones."""
+    """Vary one z_j around the selected point's μ; for many dimensions, the most active ones.
+    The range moves in the browser (frames, one set per number of values)."""
+    if frames.available():
+        steps = st.columns(2)[1].slider("Values per dimension", 3, 15, 9, key="trav_steps",
+                                        bind="query-params")
+        frames.frame_slider(_traversal_figure_at, _traversal_pictures, model, z_base, kl_dim,
+                            shape, steps, key="traversal", control=SPAN, default=2.5,
+                            by=(*tag, steps), background=deterministic(model))
+        return
     c1, c2 = st.columns(2)
     span = c1.slider("Range ± around μ_j", 0.5, 4.0, 2.5, 0.5, key="trav_span",
-                     help="Each row moves one coordinate z_j from μ_j − r to μ_j + r, the "
-                          "others stay at the selected point's μ (prior units: p(z) = N(0, I)).")
-    steps = c2.slider("Values per dimension", 3, 15, 9, key="trav_steps")
+                     bind="query-params", help=SPAN_HELP)
+    steps = c2.slider("Values per dimension", 3, 15, 9, key="trav_steps", bind="query-params")
     show_built(_traversal_figure, model, z_base, kl_dim, shape, span, steps, key="traversal",
                by=(*tag, span, steps))
 

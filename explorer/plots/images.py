@@ -153,6 +153,25 @@ def image_row_picture(images: np.ndarray, image_shape: tuple[int, int],
     return image_grid_picture(images, image_shape, ncols=len(images), titles=titles)
 
 
+def traversal_picture(decoded: np.ndarray, image_shape: tuple[int, int], values: Sequence[float],
+                      dims: Sequence[int] | None = None) -> tuple[np.ndarray, dict]:
+    """What traversal_figure draws: the tiled array and its axes' ticks ({"xaxis": …,
+    "yaxis": …}): a column per value on top, a row per dimension."""
+    decoded = np.asarray(decoded)
+    n_rows, m, _ = decoded.shape
+    dims = range(n_rows) if dims is None else dims
+    if len(dims) != n_rows or len(values) != m:
+        raise ValueError(f"need {n_rows} dims and {m} values for decoded of shape {decoded.shape}")
+    h, w = image_shape
+    gap = 1
+    tiled = tile_images(decoded.reshape(n_rows * m, -1), image_shape, ncols=m, gap=gap)
+    axes = {"xaxis": dict(tickvals=[j * (w + gap) + (w - 1) / 2 for j in range(m)],
+                          ticktext=[f"{v:.2g}" for v in values]),
+            "yaxis": dict(tickvals=[i * (h + gap) + (h - 1) / 2 for i in range(n_rows)],
+                          ticktext=[dimension_label(j) for j in dims])}
+    return tiled, axes
+
+
 def traversal_figure(
     decoded: np.ndarray,
     image_shape: tuple[int, int],
@@ -166,32 +185,11 @@ def traversal_figure(
     `dims` names the 0-based dimension of each row (default 0..rows−1), so a subset such as the
     active units can be shown; column labels (`values`) sit on top like table headers.
     """
-    decoded = np.asarray(decoded)
-    n_rows, m, _ = decoded.shape
-    dims = range(n_rows) if dims is None else dims
-    if len(dims) != n_rows or len(values) != m:
-        raise ValueError(f"need {n_rows} dims and {m} values for decoded of shape {decoded.shape}")
-    h, w = image_shape
-    gap = 1
-    fig = image_heatmap(
-        tile_images(decoded.reshape(n_rows * m, -1), image_shape, ncols=m, gap=gap), title
-    )
-    fig.update_xaxes(
-        visible=True,
-        showgrid=False,
-        zeroline=False,
-        tickvals=[j * (w + gap) + (w - 1) / 2 for j in range(m)],
-        ticktext=[f"{v:.2g}" for v in values],
-        title=xaxis_title,
-        side="top",
-    )
-    fig.update_yaxes(
-        visible=True,
-        showgrid=False,
-        zeroline=False,
-        tickvals=[i * (h + gap) + (h - 1) / 2 for i in range(n_rows)],
-        ticktext=[dimension_label(j) for j in dims],
-    )
+    tiled, axes = traversal_picture(decoded, image_shape, values, dims)
+    fig = image_heatmap(tiled, title)
+    fig.update_xaxes(visible=True, showgrid=False, zeroline=False, title=xaxis_title, side="top",
+                     **axes["xaxis"])
+    fig.update_yaxes(visible=True, showgrid=False, zeroline=False, **axes["yaxis"])
     # The column labels now sit above the images: pin the title to the very top, clear of them.
     fig.update_layout(
         title=dict(yref="container", y=0.99, yanchor="top"), margin=dict(l=50, r=10, t=110, b=10)
