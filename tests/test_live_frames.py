@@ -180,3 +180,15 @@ def test_a_new_checkpoint_of_the_same_epoch_gets_new_frames():
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as a reset run's rewrite
     at.run()
     assert json.loads(_view(at, "manifold")["data"])["index"] != before
+
+
+def test_frames_that_cannot_be_written_leave_the_page_standing(monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(frames, "write_set", full)
+    run_id = trained_run(latent_dim=2)
+    at = app("app_pages/latent_space.py", run=run_id, prior_seed="5")
+    assert not at.exception
+    assert any("No space left on device" in w.value for w in at.warning)
+    assert _view(at, "prior_grid")["figure"]  # the figure at its value is still drawn

@@ -120,7 +120,11 @@ def frame_slider(build, pictures, *args, key: str, control: dict, default, by: t
         if background:
             page_jobs().submit(("frames", folder), draw)
         else:
-            draw()
+            try:
+                draw()
+            except OSError as exc:  # a full disk, a folder made read-only since the start
+                st.warning(f"This slider's frames could not be written ({exc.strerror or exc}): "
+                           "the figure stays at the value the page opened with.")
     live.reporting_view("frames", "view", key=key, group=key, values={control["name"]: value},
                         controls=(control,), figure=figure, filename=key,
                         data={"control": control["name"], "values": list(options),
