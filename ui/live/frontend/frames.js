@@ -3,8 +3,8 @@
 // them here with no server round trip. The server draws a set in the background: until its index
 // is there (fetched again every second) the view keeps the server's figure and says so. plotly.js
 // sizes an image trace from a data URI it can read at once, so each picture is fetched (once: the
-// browser caches it) and kept as one; the others are fetched in idle time after the first draw,
-// so the first move to a value is as quick as the next.
+// browser caches it) and kept as one; all are fetched in idle time from the view's first render
+// on (on screen or not), so the first move to a value is as quick as the next.
 "use strict";
 (() => {
   const uris = new Map();  // picture → its data URI, or the promise of it
@@ -28,25 +28,28 @@
     return uris.get(url);
   }
 
-  let index = null, asked = null, prefetching = false;
-  function fetchIndex(url, redraw, fail, tries = 180) {  // 404 until the server has drawn it
-    if (asked === url) return;
-    asked = url;
-    const again = () => {
-      if (asked !== url) return;  // the view moved on to another set (a new point, epoch, …)
-      fetch(url, {cache: "no-cache"})
-        .then((r) => (r.ok ? r.json() : null))
-        .then((got) => {
-          if (asked !== url) return;
-          if (got) { index = got; redraw(); } else if (--tries > 0) setTimeout(again, 1000);
-          else fail(new Error("the frames of this slider were not drawn; reload the page"));
-        }, () => { if (--tries > 0) setTimeout(again, 1000); });
-    };
-    again();
+  // A set's index: 404 until the server has drawn it, so asked again every second (3 minutes).
+  const indexes = new Map();  // index URL → the promise of it
+  const loaded = new Map();  // index URL → the index, once here
+  function fetchIndex(url) {
+    if (!indexes.has(url)) {
+      indexes.set(url, new Promise((done, fail) => {
+        let tries = 180;
+        const again = () => fetch(url, {cache: "no-cache"})
+          .then((r) => (r.ok ? r.json() : null), () => null)
+          .then((got) => {
+            if (got) done(got);
+            else if (--tries > 0) setTimeout(again, 1000);
+            else fail(new Error("the frames of this slider were not drawn; reload the page"));
+          });
+        again();
+      }));
+      indexes.get(url).then((got) => { loaded.set(url, got); later(() => prefetch(got.patches)); },
+                            () => null);
+    }
+    return indexes.get(url);
   }
   function prefetch(patches) {
-    if (prefetching) return;
-    prefetching = true;
     const todo = patches.map((p) => p.source);
     const next = () => {
       const url = todo.shift();
@@ -59,6 +62,7 @@
     hub: "view",
 
     compute(data, values) {  // the frame of the control's value (the nearest one)
+      fetchIndex(data.index);  // from the first render on, on screen or not: the first move is quick
       const v = values[data.control];
       let best = 0;
       data.values.forEach((o, i) => {
@@ -68,14 +72,13 @@
     },
 
     view(ctx) {
-      if (asked !== ctx.data.index) { index = null; prefetching = false; }
-      fetchIndex(ctx.data.index, ctx.redraw, ctx.fail);
+      const index = loaded.get(ctx.data.index);
       if (!index) {  // the server's figure stays; after a move, say why it does not follow yet
+        fetchIndex(ctx.data.index).then(() => ctx.redraw(), (e) => ctx.fail(e));
         const moved = Object.keys(ctx.values).some((k) => ctx.values[k] !== ctx.args.values[k]);
         return moved ? {notes: WAITING} : null;
       }
       const patch = index.patches[ctx.results.at];
-      prefetch(index.patches);
       const uri = uris.get(patch.source);
       if (typeof uri !== "string") {  // not here yet: the view keeps its frame until it is
         load(patch.source).then(() => ctx.redraw(), (e) => ctx.fail(e));
