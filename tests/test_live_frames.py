@@ -192,3 +192,21 @@ def test_frames_that_cannot_be_written_leave_the_page_standing(monkeypatch):
     assert not at.exception
     assert any("No space left on device" in w.value for w in at.warning)
     assert _view(at, "prior_grid")["figure"]  # the figure at its value is still drawn
+
+
+def test_two_sessions_drawing_one_set_at_once_both_succeed(static):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fig = live.figure_json(latent_sections.image_grid(np.zeros((1, 4)), (2, 2), 1), "k")
+    pictures = [(np.full((2, 2), k / 10), {}) for k in range(40)]
+
+    def draw(_):
+        return frames.write_set("shared", fig, 0, tuple(range(40)), pictures)
+
+    with ThreadPoolExecutor(4) as pool:
+        folders = list(pool.map(draw, range(4)))
+    assert len(set(folders)) == 1
+    index = json.loads((folders[0] / "index.json").read_text())
+    assert len(index["patches"]) == 40 and all((folders[0] / f"{i}.png").exists()
+                                               for i in range(40))
+    assert [p.name for p in (static / "vx" / "frames").iterdir()] == ["shared"]  # no staging left

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -56,7 +57,8 @@ def write_set(name: str, reference: str, value, options: tuple, pictures) -> Pat
     tiled, _ = pictures[options.index(value)]
     extra = (layout.get("height") or 450) - picture_height(tiled.shape)  # a wrapped title's room
     target = _root() / name
-    staging = target.with_name(f".{name}.{os.getpid()}")
+    # Two sessions may draw one set at once (the script-run ones): a staging folder each.
+    staging = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}")
     staging.mkdir(parents=True, exist_ok=True)
     patches = []
     for i, (tiled, patch) in enumerate(pictures):
