@@ -55,9 +55,9 @@ def _sections(model, codes):
              s.POSTERIOR_SAMPLES["options"], 8, 100),
             ("interpolation", s._interpolation_figure, s._interpolation_pictures,
              (model, x0, x1, 0, 1, shape), s.STEPS["options"], 10, 100),
-            ("prior_grid", s._prior_figure_at, s._prior_pictures, (model, shape, 3),
+            ("prior_grid", s._prior_figure, s._prior_pictures, (model, shape, 3),
              s.PRIOR_SAMPLES["options"], 32, 100),
-            ("traversal", s._traversal_figure_at, s._traversal_pictures,
+            ("traversal", s._traversal_figure, s._traversal_pictures,
              (model, codes["mu"][0], codes["kl_dim"], shape, 9), s.SPAN["options"], 2.5, 100)]
 
 
@@ -102,17 +102,12 @@ def test_more_samples_add_draws_and_keep_the_earlier_ones():
 def test_the_frames_folder_is_kept_under_its_cap(static, monkeypatch):
     import time
 
-    from explorer.plots.images import png_data_uri
-
     monkeypatch.setattr(frames, "MAX_SETS", 3)
     fig = live.figure_json(latent_sections.image_grid(np.zeros((1, 4)), (2, 2), 1), "k")
     for k in range(5):
         frames.write_set(f"set{k}", fig, 1, (1,), [(np.full((2, 2), k / 10), {})])
         time.sleep(0.01)  # distinct mtimes: the oldest sets go first
     assert sorted(p.name for p in (static / "vx" / "frames").iterdir()) == ["set2", "set3", "set4"]
-    with pytest.raises(ValueError, match="inline PNG"):
-        frames._png("https://example.org/x.png")
-    assert png_data_uri(np.zeros((2, 2))).startswith("data:image/png;base64,")
 
 
 def _index(at, key):

@@ -115,7 +115,7 @@ def interpolation(model, x_a: np.ndarray, x_b: np.ndarray, i_a: int, i_b: int, s
                    key="interpolation", by=(*tag, i_a, i_b, steps))
 
 
-def _prior_figure(model, shape, n: int, seed: int):
+def _prior_figure(model, shape, seed: int, n: int):
     _, decoded = latent.prior_samples(model, MAX_PRIOR_SAMPLES, seed=seed)
     return image_grid(decoded[:n], shape, ncols=min(16, n),
                       title="New data: decoder means of p(x|z) for z ~ p(z) = N(0, I)")
@@ -124,10 +124,6 @@ def _prior_figure(model, shape, n: int, seed: int):
 def _prior_pictures(model, shape, seed: int, options):
     _, decoded = latent.prior_samples(model, MAX_PRIOR_SAMPLES, seed=seed)
     return [image_grid_picture(decoded[:n], shape, ncols=min(16, n)) for n in options]
-
-
-def _prior_figure_at(model, shape, seed: int, n: int):
-    return _prior_figure(model, shape, n, seed)
 
 
 PRIOR_SAMPLES = live.control("n", "Number of samples", url="n_prior",
@@ -140,7 +136,7 @@ def prior_samples(model, shape, tag: tuple):
     if frames.available():  # the number of samples moves in the browser, for each seed
         seed = int(st.columns([1, 2])[0].number_input("Sampling seed", 0, 10_000, 0,
                                                       key="prior_seed", bind="query-params"))
-        frames.frame_slider(_prior_figure_at, _prior_pictures, model, shape, seed,
+        frames.frame_slider(_prior_figure, _prior_pictures, model, shape, seed,
                             key="prior_grid", control=PRIOR_SAMPLES, default=32,
                             by=(*tag, seed), background=False)  # seeded draws
     else:
@@ -148,7 +144,7 @@ def prior_samples(model, shape, tag: tuple):
         n = c1.slider("Number of samples", 4, 64, 32, 4, key="n_prior", bind="query-params")
         seed = int(c2.number_input("Sampling seed", 0, 10_000, 0, key="prior_seed",
                                    bind="query-params"))
-        show_built(_prior_figure, model, shape, n, seed, key="prior_grid", by=(*tag, n, seed))
+        show_built(_prior_figure, model, shape, seed, n, key="prior_grid", by=(*tag, n, seed))
     _note_if_autoregressive(model)
 
 
@@ -159,17 +155,13 @@ def _traversal_decoded(model, z_base, kl_dim, span: float, steps: int):
     return decoded, values, dims
 
 
-def _traversal_figure(model, z_base, kl_dim, shape, span: float, steps: int):
+def _traversal_figure(model, z_base, kl_dim, shape, steps: int, span: float):
     decoded, values, dims = _traversal_decoded(model, z_base, kl_dim, span, steps)
     # One line: the title is pinned above the column labels, where a wrapped first line
     # would be cut off by the top of the figure.
     return traversal_figure(decoded, shape, values, dims=dims,
                             title="Traversals: z_j moved by the offset on top, the others at "
                                   "μ(x); rows by KL, most used first")
-
-
-def _traversal_figure_at(model, z_base, kl_dim, shape, steps: int, span: float):
-    return _traversal_figure(model, z_base, kl_dim, shape, span, steps)
 
 
 def _traversal_pictures(model, z_base, kl_dim, shape, steps: int, options):
@@ -194,7 +186,7 @@ def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape, tag: tuple):
     if frames.available():
         steps = st.columns(2)[1].slider("Values per dimension", 3, 15, 9, key="trav_steps",
                                         bind="query-params")
-        frames.frame_slider(_traversal_figure_at, _traversal_pictures, model, z_base, kl_dim,
+        frames.frame_slider(_traversal_figure, _traversal_pictures, model, z_base, kl_dim,
                             shape, steps, key="traversal", control=SPAN, default=2.5,
                             by=(*tag, steps), background=deterministic(model))
         return
@@ -202,7 +194,7 @@ def traversal(model, z_base: np.ndarray, kl_dim: np.ndarray, shape, tag: tuple):
     span = c1.slider("Range ± around μ_j", 0.5, 4.0, 2.5, 0.5, key="trav_span",
                      bind="query-params", help=SPAN_HELP)
     steps = c2.slider("Values per dimension", 3, 15, 9, key="trav_steps", bind="query-params")
-    show_built(_traversal_figure, model, z_base, kl_dim, shape, span, steps, key="traversal",
+    show_built(_traversal_figure, model, z_base, kl_dim, shape, steps, span, key="traversal",
                by=(*tag, span, steps))
 
 

@@ -52,9 +52,9 @@ def tile_images(
     return tiled
 
 
-def png_data_uri(tiled: np.ndarray) -> str:
-    """Greyscale PNG of a [0, 1] array as a data URI; NaN cells are transparent (an alpha
-    channel only where there are some)."""
+def png_bytes(tiled: np.ndarray) -> bytes:
+    """Greyscale PNG of a [0, 1] array; NaN cells are transparent (an alpha channel only where
+    there are some)."""
     grey = np.round(np.clip(np.nan_to_num(tiled, nan=1.0), 0.0, 1.0) * 255).astype(np.uint8)
     missing = np.isnan(tiled)
     image = (Image.fromarray(np.stack([grey, np.where(missing, 0, 255).astype(np.uint8)], -1),
@@ -62,7 +62,12 @@ def png_data_uri(tiled: np.ndarray) -> str:
     buffer = io.BytesIO()
     # zlib level 1: a 25 × 25 manifold encodes 4× faster than at the default 6, ≈10 % larger
     image.save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+def png_data_uri(tiled: np.ndarray) -> str:
+    """png_bytes as a data URI, as a figure's image trace carries it."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(tiled)).decode()
 
 
 def picture_height(tiled_shape: tuple[int, int]) -> int:
@@ -71,6 +76,17 @@ def picture_height(tiled_shape: tuple[int, int]) -> int:
     tiled_height, tiled_width = tiled_shape
     pixel_px = float(np.clip(TARGET_WIDTH_PX / tiled_width, 1.0, 12.0))
     return int(np.clip(tiled_height * pixel_px, 120, 600)) + 60
+
+
+def slider_frames(pictures: Sequence[tuple[np.ndarray, dict]], reference_height: int,
+           at: int) -> list[tuple[bytes, dict]]:
+    """The frames of an image figure's slider: for each (tiled array, layout patch) of
+    `pictures`, its PNG and the patch with the figure's height — image_heatmap's for that
+    picture, plus the room the figure drawn at `pictures[at]` (`reference_height` tall) keeps
+    above its picture for a wrapped title."""
+    extra = reference_height - picture_height(pictures[at][0].shape)
+    return [(png_bytes(tiled), {"height": picture_height(tiled.shape) + extra, **patch})
+            for tiled, patch in pictures]
 
 
 def image_heatmap(tiled: np.ndarray, title: str, height: int | None = None) -> go.Figure:

@@ -9,7 +9,6 @@ read-only checkout) the caller keeps its Streamlit slider.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -19,13 +18,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.plots.images import picture_height, png_data_uri
+from explorer.plots.images import slider_frames
 from ui import live
 from ui.background import page_jobs
 from ui.presentation import presenting
 
 MAX_SETS = 300  # frame sets kept in static/vx/frames (a few MB at most each); the oldest go
-_PNG = "data:image/png;base64,"
 
 
 def available() -> bool:
@@ -42,29 +40,21 @@ def url(name: str, file: str) -> str:
     return f"../../app/static/vx/frames/{name}/{file}"
 
 
-def _png(uri: str) -> bytes:
-    if not uri.startswith(_PNG):
-        raise ValueError("a frame's picture must be an inline PNG (explorer.plots.images)")
-    return base64.b64decode(uri[len(_PNG):])
-
-
 def write_set(name: str, reference: str, value, options: tuple, pictures) -> Path:
-    """Draw the frame set `name`: each option's picture as i.png and index.json holding, per
-    option, its URL and the layout that turns `reference` (the figure at `value`) into the
-    figure at that option. Written to a staging folder, then renamed: a set is complete or
-    absent."""
-    layout = json.loads(reference)["layout"]
-    tiled, _ = pictures[options.index(value)]
-    extra = (layout.get("height") or 450) - picture_height(tiled.shape)  # a wrapped title's room
+    """Write the frame set `name` (explorer.plots.images.slider_frames): each option's picture as
+    i.png, and index.json holding, per option, its URL and the layout that turns `reference`
+    (the figure at `value`) into the figure at that option. Written to a staging folder, then
+    renamed: a set is complete or absent."""
+    height = json.loads(reference)["layout"].get("height") or 450
+    drawn = slider_frames(pictures, height, options.index(value))
     target = _root() / name
     # Two sessions may draw one set at once (the script-run ones): a staging folder each.
     staging = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}")
     staging.mkdir(parents=True, exist_ok=True)
     patches = []
-    for i, (tiled, patch) in enumerate(pictures):
-        (staging / f"{i}.png").write_bytes(_png(png_data_uri(tiled)))
-        patches.append({"source": url(name, f"{i}.png"),
-                        "layout": {"height": picture_height(tiled.shape) + extra, **patch}})
+    for i, (png, layout) in enumerate(drawn):
+        (staging / f"{i}.png").write_bytes(png)
+        patches.append({"source": url(name, f"{i}.png"), "layout": layout})
     (staging / "index.json").write_text(json.dumps({"values": list(options),
                                                     "patches": patches}))
     try:
@@ -105,9 +95,9 @@ def frame_slider(build, pictures, *args, key: str, control: dict, default, by: t
     changes with the value, as plotly paths ({"xaxis.tickvals": …, "annotations": …}; the
     height is added here) — all at once, so the options can share their work. `by` names
     everything `args` depend on (the run, its epoch, the point, …): the frames are drawn once
-    for every session, in the background — or here, background=False, for pictures that draw
-    from torch's global RNG (seeded): a thread of its own would mix its stream with the
-    script's."""
+    for every session, in the background — or here, background=False, for pictures drawn
+    from the process's one seeded random stream (explorer.views.latent.seeded): a thread of
+    their own would interleave its draws with the script's."""
     options = tuple(control["options"])
     live.link_notices((control,))  # a bad value in a shared link is named, not dropped
     value = live.current(key, (control,), {control["name"]: default})[control["name"]]
@@ -116,9 +106,8 @@ def frame_slider(build, pictures, *args, key: str, control: dict, default, by: t
     figure = _figure(name, by, value, chars, key, present, build, args)
     folder = set_name(name, by, options, chars, present)
     if not (_root() / folder / "index.json").exists():
-        def draw(report=None):
-            reference = _figure(name, by, default, chars, key, present, build, args)
-            return write_set(folder, reference, default, options, pictures(*args, options))
+        def draw(report=None):  # the figure at `value` tells every frame's room for the title
+            return write_set(folder, figure, value, options, pictures(*args, options))
         if background:
             page_jobs().submit(("frames", folder), draw)
         else:
